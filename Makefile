@@ -1,0 +1,49 @@
+# Xenolith: a 32-bit PAE paravirtualized guest kernel for Xen.
+#
+#   make run     build what is missing, boot Xenolith as a domU under Xen in
+#                QEMU (one vif on xenbr0, one disk) and attach to its console
+#   make test    the whole suite: unit tests, then boots under real Xen
+#   make kernel  build/kernel.elf (checked by codegen.elfcheck)
+#   make lab     build the lab's parts: Xen with CONFIG_PV32=y, the dom0 image
+#   make bench   benchmarks (speed and memory targets)
+#   make check   ruff, generated headers, unit tests (no boots)
+#   make clean   remove build/ (the lab cache in $(XENOLITH_CACHE) stays)
+#
+# Every target first runs scripts/bootstrap.sh, which installs missing Debian
+# packages and creates .venv/ from requirements.txt.
+
+SHELL := /bin/bash
+BUILD ?= build
+PY := .venv/bin/python
+export XENOLITH_CACHE ?= $(HOME)/.cache/xenolith
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: all bootstrap kernel lab run test bench check lint clean
+all: kernel
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+include mk/codegen.mk
+include mk/kernel.mk
+
+lab: bootstrap
+	$(PY) -m xenlab build
+
+run: bootstrap lab kernel
+	$(PY) -m xenlab run-default $(BUILD)/kernel.elf
+
+lint: bootstrap
+	$(PY) -m ruff check codegen xenlab tests
+
+check: lint gen
+	$(PY) -m pytest -q tests/unit
+
+test: bootstrap lint kernel lab
+	$(PY) -m pytest tests
+
+bench: bootstrap kernel lab
+	$(PY) -m xenlab bench $(BUILD)/kernel.elf
+
+clean:
+	rm -rf $(BUILD)
