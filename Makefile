@@ -30,8 +30,16 @@ include mk/kernel.mk
 lab: bootstrap
 	$(PY) -m xenlab build
 
-run: bootstrap lab kernel
-	$(PY) -m xenlab run-default $(BUILD)/kernel.elf
+run: bootstrap lab
+	-$(MAKE) kernel
+	@mkdir -p $(BUILD)
+	@test -f $(BUILD)/disk.img || truncate -s 16M $(BUILD)/disk.img
+	@if [ -f $(BUILD)/kernel.elf ]; then \
+	  $(PY) -m xenlab boot $(BUILD)/kernel.elf --mode domu --memory 32 --vif --disk $(BUILD)/disk.img; \
+	else \
+	  echo "make run: $(BUILD)/kernel.elf does not exist yet; booting GRUB i386-xen instead"; \
+	  $(PY) -m xenlab boot "$$($(PY) -m xenlab.parts path grub-pv)" --mode domu --memory 16 --vif --disk $(BUILD)/disk.img; \
+	fi
 
 lint: bootstrap
 	$(PY) -m ruff check codegen xenlab tests
@@ -40,7 +48,7 @@ check: lint gen
 	$(PY) -m pytest -q tests/unit
 
 test: bootstrap lint kernel lab
-	$(PY) -m pytest tests
+	XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest tests
 
 bench: bootstrap kernel lab
 	$(PY) -m xenlab bench $(BUILD)/kernel.elf

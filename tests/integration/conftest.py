@@ -1,0 +1,73 @@
+"""Fixtures for boots under real Xen (see docs/lab.md).
+
+- `lab` (session): a `xenlab.Lab` writing under build/ (logs in build/logs/).
+- `xen_host` (session): one Xen + Linux dom0 (`xenlab.Host`) shared by every
+  domU test, restored from a QEMU snapshot when one matches. Use
+  `xen_host.create(GuestSpec(...))`, `xen_host.dom0("cmd")`, `xen_host.xl_list()`.
+  Each test must destroy its guests (use unique names).
+- `boot_dom0` (function): factory `boot_dom0(kernel, cmdline="", memory_mib=256)`
+  returning a started `DomZeroRun` (`.console.expect(...)`, `.wait_exit()`);
+  QEMU is stopped when the test ends.
+- `kernel_elf`: build/kernel.elf; missing -> skip, or fail when
+  XENOLITH_REQUIRE_KERNEL=1.
+- `grub_pv`: Debian's grub-i386-xen.bin (a 32-bit PV guest that is not ours).
+Every test gets a pytest-timeout backstop; the logs say where to look.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from xenlab import DomZeroRun, Host, Lab, LabConfig
+from xenlab.parts import build_grub_pv, default_cache, stderr_progress
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "integration" in str(item.fspath) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(900))
+
+
+@pytest.fixture(scope="session")
+def lab() -> Lab:
+    return Lab(LabConfig(build=ROOT / "build"))
+
+
+@pytest.fixture(scope="session")
+def xen_host(lab: Lab) -> Iterator[Host]:
+    host = lab.up(memory_mib=2048)
+    try:
+        yield host
+    finally:
+        host.close()
+
+
+@pytest.fixture
+def boot_dom0(lab: Lab) -> Iterator[Callable[..., DomZeroRun]]:
+    with contextlib.ExitStack() as stack:
+        def boot(kernel: Path, cmdline: str = "", memory_mib: int = 256) -> DomZeroRun:
+            return stack.enter_context(lab.boot_dom0_kernel(kernel, cmdline, memory_mib))
+        yield boot
+
+
+@pytest.fixture(scope="session")
+def kernel_elf() -> Path:
+    path = ROOT / "build" / "kernel.elf"
+    if not path.exists():
+        msg = f"{path} is missing: run `make kernel`"
+        if os.environ.get("XENOLITH_REQUIRE_KERNEL") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def grub_pv() -> Path:
+    return build_grub_pv(default_cache(), stderr_progress)

@@ -1,0 +1,64 @@
+"""The CLI explains broken kernels quickly and leaves no QEMU behind on timeout or Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _xenlab(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "xenlab", *args], cwd=ROOT, text=True,
+                          capture_output=True, timeout=timeout, check=False)
+
+
+def _qemus_under(path: Path) -> list[str]:
+    out = subprocess.run(["pgrep", "-af", "qemu-system"], capture_output=True, text=True,
+                         check=False).stdout
+    return [line for line in out.splitlines() if str(path) in line]
+
+
+def test_not_elf_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "notelf.bin"
+    bad.write_bytes(b"hello, not a kernel\n" * 10)
+    res = _xenlab("boot", str(bad), "--mode", "dom0", timeout=60)
+    assert res.returncode != 0
+    assert "not an ELF file" in res.stderr
+
+
+def test_elf_without_xen_notes_is_refused(tmp_path: Path) -> None:
+    res = _xenlab("boot", "/bin/true", timeout=60)
+    assert res.returncode != 0
+    assert "no Xen ELF notes" in res.stderr
+
+
+def test_dom0_mode_crash_is_reported(grub_pv: Path) -> None:
+    # GRUB i386-xen is not made to be dom0: Xen reports "Hardware Dom0 crashed".
+    res = _xenlab("boot", str(grub_pv), "--mode", "dom0", "--timeout", "60")
+    assert res.returncode == 2, res.stderr
+    assert "crash" in res.stderr.splitlines()[-1]
+    assert "Hardware Dom0 crashed" in res.stdout
+
+
+def test_timeout_leaves_no_qemu(grub_pv: Path) -> None:
+    # GRUB waits at its prompt forever: the boot must time out.
+    res = _xenlab("boot", str(grub_pv), "--memory", "16", "--timeout", "8", timeout=300)
+    assert res.returncode == 4, res.stderr
+    assert "timeout" in res.stderr.splitlines()[-1]
+    assert _qemus_under(ROOT / "build" / "lab") == []
+
+
+def test_ctrl_c_leaves_no_qemu(grub_pv: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "xenlab", "boot", str(grub_pv), "--memory",
+                             "16", "--timeout", "120"], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(6)
+    assert _qemus_under(ROOT / "build" / "lab"), "QEMU should be running by now"
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    time.sleep(0.5)
+    assert _qemus_under(ROOT / "build" / "lab") == []

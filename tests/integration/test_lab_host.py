@@ -1,0 +1,69 @@
+"""The lab reaches a Linux dom0 on Xen with 32-bit PV support, and hosts GRUB i386-xen."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from xenlab import ExitReason, GuestError, GuestSpec, Host
+
+
+def test_xl_info_lists_x86_32p(xen_host: Host) -> None:
+    res = xen_host.dom0("xl info")
+    assert res.status == 0, res.output
+    assert "xen-3.0-x86_32p" in res.output
+
+
+def test_grub_domu_with_vif_and_disk(xen_host: Host, grub_pv: Path, tmp_path: Path) -> None:
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(b"XENLAB-DISK".ljust(4 * 1024 * 1024, b"\0"))
+    guest = xen_host.create(GuestSpec(kernel=grub_pv, name="grubtest", memory_mib=16,
+                                      vifs=("xenbr0",), disks=((disk, "w"),)))
+    try:
+        guest.console.expect([r"grub>"], timeout=60)
+        assert guest.reason() is None
+        deadline = time.monotonic() + 30
+        while True:
+            out = xen_host.dom0("xenstore-ls -f /local/domain/0/backend").output
+            vbd = re.search(r"backend/vbd/\d+/\d+/state = \"(\d)\"", out)
+            vif = re.search(r"backend/vif/\d+/\d+/state = \"(\d)\"", out)
+            if vbd and vif and vbd.group(1) in "24" and vif.group(1) in "24":
+                break
+            assert time.monotonic() < deadline, out
+            time.sleep(1)
+        assert out.count('hotplug-status = "connected"') >= 2, out
+        back = tmp_path / "back.img"
+        xen_host.copy_out("/run/xenlab/disks/grubtest.disk0", back)
+        assert back.read_bytes()[:11] == b"XENLAB-DISK"
+    finally:
+        guest.destroy()
+    assert "grubtest" not in xen_host.dom0("xl list").output
+
+
+def test_dom0_command_status_and_output(xen_host: Host) -> None:
+    res = xen_host.dom0("echo out; echo err >&2; exit 7")
+    assert res.status == 7
+    assert "out" in res.output and "err" in res.output
+
+
+@pytest.mark.parametrize(("command", "reason"), [("halt", ExitReason.POWEROFF),
+                                                 ("reboot", ExitReason.REBOOT)])
+def test_guest_shutdown_reason(xen_host: Host, grub_pv: Path, command: str,
+                               reason: ExitReason) -> None:
+    guest = xen_host.create(GuestSpec(kernel=grub_pv, name=f"grub{command}", memory_mib=16))
+    try:
+        guest.console.expect([r"grub>"], timeout=60)
+        guest.console.send(f"{command}\r")
+        assert guest.wait_shutdown(60) is reason
+    finally:
+        guest.destroy()
+
+
+def test_xl_create_error_is_explained(xen_host: Host, grub_pv: Path) -> None:
+    # 2 MiB is below what the domain builder accepts for a 32-bit PV kernel.
+    with pytest.raises(GuestError, match=r"(?s)xl create of tiny failed .*Out of memory.*serial log"):
+        xen_host.create(GuestSpec(kernel=grub_pv, name="tiny", memory_mib=2))
+    assert "tiny" not in xen_host.dom0("xl list").output

@@ -1,0 +1,76 @@
+"""Pure parts of xenlab: agent protocol, xl list -v parsing, guest config, QEMU argv, kernel checks."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from xenlab.agent import encode_request, parse_answer
+from xenlab.errors import GuestError, LabError
+from xenlab.exits import ExitReason, parse_xl_list_v
+from xenlab.host import GuestSpec, guest_config
+from xenlab.kernelcheck import check_pv_kernel
+from xenlab.machine import MachineSpec, qemu_argv
+
+XL_LIST = """Name   ID   Mem VCPUs	State	Time(s)   UUID    Reason-Code	Security Label
+Domain-0  0  1024  1  r-----  52.8 0000-0000  -  -
+g1   1    16     1     ---s--       4.2 21a8  0	-
+g2   2    16     1     ---s--       4.2 21a8  1	-
+g3   3    16     1     ----c-       4.2 21a8  3	-
+g4   4    16     1     -b----       4.2 21a8  -	-
+"""
+
+
+def test_agent_round_trip() -> None:
+    req = encode_request("abc1", "echo hi")
+    assert req == b"XENLAB-CMD abc1 " + base64.b64encode(b"echo hi") + b"\n"
+    ans = f"XENLAB-RES abc1 3 {base64.b64encode(b'out').decode()}"
+    res = parse_answer(ans, "abc1")
+    assert res is not None and res.status == 3 and res.output == "out"
+    assert parse_answer(ans, "other") is None
+    assert parse_answer("noise", "abc1") is None
+    assert parse_answer("XENLAB-RES abc1 0", "abc1").output == ""  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("name", "reason"), [("g1", ExitReason.POWEROFF),
+                                              ("g2", ExitReason.REBOOT), ("g3", ExitReason.CRASH),
+                                              ("g4", None), ("absent", None)])
+def test_xl_list_reasons(name: str, reason: ExitReason | None) -> None:
+    assert parse_xl_list_v(XL_LIST, name) is reason
+
+
+def test_exit_codes_distinct() -> None:
+    codes = [r.code for r in ExitReason]
+    assert len(set(codes)) == len(codes) and ExitReason.POWEROFF.code == 0
+
+
+def test_guest_config_preserves_shutdowns() -> None:
+    cfg = guest_config(GuestSpec(kernel=Path("k"), name="n", memory_mib=64, cmdline="a=b",
+                                 vifs=("xenbr0",)), "/run/k", ["file:/run/d,xvda,w"])
+    assert 'on_crash = "preserve"' in cfg and 'vif = ["bridge=xenbr0"]' in cfg
+    assert 'disk = ["file:/run/d,xvda,w"]' in cfg and 'extra = "a=b"' in cfg
+
+
+def test_qemu_argv_modules_and_snapshot(tmp_path: Path) -> None:
+    spec = MachineSpec(xen=Path("/x/xen"), modules=((Path("/k"), "console=hvc0"),
+                                                     (Path("/i"), "")), memory_mib=2048,
+                       share=tmp_path, control=True)
+    argv = qemu_argv(spec, tmp_path, tmp_path / "s.qcow2", loadvm=True)
+    assert argv[argv.index("-initrd") + 1] == "/k console=hvc0,/i"
+    assert "-loadvm" in argv and "-S" in argv and "2048" in argv
+    bad = MachineSpec(xen=Path("/x"), modules=((Path("/k"), "a,b"),), memory_mib=64)
+    with pytest.raises(LabError, match="comma"):
+        qemu_argv(bad, tmp_path, None, loadvm=False)
+
+
+def test_kernel_check(tmp_path: Path) -> None:
+    notelf = tmp_path / "a"
+    notelf.write_bytes(b"text")
+    with pytest.raises(GuestError, match="not an ELF"):
+        check_pv_kernel(notelf)
+    with pytest.raises(GuestError, match="no Xen ELF notes"):
+        check_pv_kernel(Path("/bin/true"))
+    with pytest.raises(GuestError, match="does not exist"):
+        check_pv_kernel(tmp_path / "missing")

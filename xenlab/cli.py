@@ -1,0 +1,196 @@
+"""Command line: boot, up, create, dom0, console, down, build, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from xenlab.errors import GuestError, LabError
+from xenlab.exits import ExitReason
+from xenlab.host import GuestSpec, Host
+from xenlab.kernelcheck import check_pv_kernel
+from xenlab.lab import Lab, LabConfig
+from xenlab.machine import kill_run_dir
+
+STATE = Path("build/lab/current")
+
+
+def _guest_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("kernel", type=Path)
+    p.add_argument("--mode", choices=["dom0", "domu"], default="domu")
+    p.add_argument("--memory", type=int, default=32, help="guest memory in MiB")
+    p.add_argument("--cmdline", default="")
+    p.add_argument("--vif", action="append_const", const="xenbr0", default=[])
+    p.add_argument("--disk", action="append", default=[], help="PATH[,r]")
+    p.add_argument("--timeout", type=float, default=300)
+    p.add_argument("--name", default="guest")
+
+
+def _spec(args: argparse.Namespace) -> GuestSpec:
+    disks = []
+    for d in args.disk:
+        path, _, mode = d.partition(",")
+        disks.append((Path(path), "r" if mode == "r" else "w"))
+    return GuestSpec(kernel=args.kernel, name=args.name, memory_mib=args.memory,
+                     cmdline=args.cmdline, vifs=tuple(args.vif), disks=tuple(disks))
+
+
+def _finish(reason: ExitReason) -> int:
+    print(f"\nxenlab: guest ended: {reason.name.lower()} (exit status {reason.code})",
+          file=sys.stderr)
+    return reason.code
+
+
+def _follow_guest(console_child: object, poll: object, timeout: float) -> ExitReason:
+    """Copy the console to stdout until `poll()` gives a reason or time runs out."""
+    import pexpect
+    deadline = time.monotonic() + timeout
+    child = console_child
+    while time.monotonic() < deadline:
+        try:
+            out = child.read_nonblocking(4096, timeout=0.5)  # type: ignore[attr-defined]
+            sys.stdout.write(out)
+            sys.stdout.flush()
+        except pexpect.TIMEOUT:
+            pass
+        reason = poll()  # type: ignore[operator]
+        if reason is not None:
+            return reason
+    return ExitReason.TIMEOUT
+
+
+def cmd_boot(args: argparse.Namespace) -> int:
+    check_pv_kernel(args.kernel)
+    lab = Lab(LabConfig())
+    if args.mode == "dom0":
+        with lab.boot_dom0_kernel(args.kernel, args.cmdline, max(args.memory, 64)) as run:
+            print(f"xenlab: serial log {run.log}", file=sys.stderr)
+            run.console.child.logfile_read = sys.stdout
+            return _finish(run.wait_exit(args.timeout))
+    host = lab.up(memory_mib=1024 + 256 + args.memory)
+    try:
+        guest = host.create(_spec(args))
+        print(f"xenlab: serial log {host.log}", file=sys.stderr)
+        if sys.stdin.isatty():
+            host.console.child.interact(escape_character="\x1d")
+            reason = guest.reason() or ExitReason.TIMEOUT
+            guest.destroy()
+            return _finish(reason)
+        state = {"n": 0}
+
+        def poll() -> ExitReason | None:
+            state["n"] += 1
+            return guest.reason() if state["n"] % 2 == 0 else None
+        reason = _follow_guest(host.console.child, poll, args.timeout)
+        guest.destroy()
+        return _finish(reason)
+    finally:
+        host.close()
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    lab = Lab(LabConfig())
+    run_dir = lab.run_dir("up")
+    host = lab.up(memory_mib=args.memory, detached=True, run_dir=run_dir)
+    STATE.parent.mkdir(parents=True, exist_ok=True)
+    STATE.write_text(json.dumps({"run_dir": str(run_dir), "share": str(host.share)}))
+    host.agent.close()
+    host.console.close()
+    print(f"xenlab: lab up in {run_dir} (serial log {run_dir / 'serial.log'})")
+    return 0
+
+
+def _attached() -> tuple[Host, Path]:
+    if not STATE.exists():
+        raise LabError("no lab is up: run `python -m xenlab up` first")
+    st = json.loads(STATE.read_text())
+    run_dir, share = Path(st["run_dir"]), Path(st["share"])
+    console, agent = Host.attach(run_dir, share)
+
+    class _Detached:
+        serial_log = run_dir / "serial.log"
+
+        def close(self) -> None:
+            """The lab stays up; `down` stops it."""
+    return Host(_Detached(), share, console, agent), run_dir  # type: ignore[arg-type]
+
+
+def cmd_dom0(args: argparse.Namespace) -> int:
+    host, _ = _attached()
+    res = host.dom0(args.command, timeout=args.timeout)
+    sys.stdout.write(res.output)
+    return res.status
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    host, _ = _attached()
+    guest = host.create(_spec(args))
+    print(f"xenlab: created {guest.name}; `python -m xenlab console {guest.name}` to attach")
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    host, _ = _attached()
+    host.console.send(f"xl console {args.name}\r")
+    host.console.child.interact(escape_character="\x1d")
+    return 0
+
+
+def cmd_down(_: argparse.Namespace) -> int:
+    if not STATE.exists():
+        print("xenlab: no lab is up")
+        return 0
+    run_dir = Path(json.loads(STATE.read_text())["run_dir"])
+    killed = kill_run_dir(run_dir)
+    STATE.unlink()
+    print(f"xenlab: lab in {run_dir} {'stopped' if killed else 'was not running'}")
+    return 0
+
+
+def cmd_build(_: argparse.Namespace) -> int:
+    from xenlab.parts import build_all, default_cache, stderr_progress
+    build_all(default_cache(), stderr_progress)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from xenlab.bench import run_bench
+    return run_bench(args.kernel)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m xenlab", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    _guest_args(sub.add_parser("boot", help="boot a PV kernel and follow its console"))
+    _guest_args(sub.add_parser("create", help="create a guest on the lab that is up"))
+    p = sub.add_parser("up", help="start Xen + dom0 in the background")
+    p.add_argument("--memory", type=int, default=2048)
+    p = sub.add_parser("dom0", help="run a command in dom0")
+    p.add_argument("command")
+    p.add_argument("--timeout", type=float, default=60)
+    p = sub.add_parser("console", help="attach to a guest's console (Ctrl-] leaves)")
+    p.add_argument("name")
+    sub.add_parser("down", help="stop the lab")
+    sub.add_parser("build", help="build the lab's parts")
+    p = sub.add_parser("bench", help="dom0 ready (cold/warm), xl create to first byte")
+    p.add_argument("kernel", type=Path, nargs="?")
+    args = parser.parse_args(argv)
+    handlers = {"boot": cmd_boot, "up": cmd_up, "create": cmd_create, "dom0": cmd_dom0,
+                "console": cmd_console, "down": cmd_down, "build": cmd_build, "bench": cmd_bench}
+    try:
+        return int(handlers[args.cmd](args))
+    except GuestError as exc:
+        print(f"xenlab: {exc}\nxenlab: guest error (bad kernel or xl create failed)", file=sys.stderr)
+        return ExitReason.LAB_FAILURE.code + 1
+    except LabError as exc:
+        print(f"xenlab: {exc}\nxenlab: lab failure", file=sys.stderr)
+        return ExitReason.LAB_FAILURE.code
+    except KeyboardInterrupt:
+        print("\nxenlab: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        os.environ.pop("XENLAB_UNUSED", None)

@@ -1,0 +1,165 @@
+"""A running Xen + Linux dom0: commands through the agent, guests through xl."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xenlab.agent import Agent, CommandResult
+from xenlab.console import Console
+from xenlab.errors import GuestError, LabError
+from xenlab.exits import ExitReason, parse_xl_list_v
+from xenlab.kernelcheck import check_pv_kernel
+from xenlab.machine import Machine
+
+READY = "XENLAB-DOM0-READY"
+PROMPT = "dom0# "
+MOUNT_9P = "mkdir -p /host && (mountpoint -q /host || mount -t 9p -o trans=virtio,version=9p2000.L host /host)"
+
+
+@dataclass(frozen=True)
+class GuestSpec:
+    """A domU: kernel file, name, memory, `extra=` command line, vifs (bridges), disks."""
+
+    kernel: Path
+    name: str = "guest"
+    memory_mib: int = 32
+    cmdline: str = ""
+    vifs: tuple[str, ...] = ()
+    disks: tuple[tuple[Path, str], ...] = field(default_factory=tuple)  # (host file, "w"|"r")
+
+
+def guest_config(spec: GuestSpec, kernel: str, disks: list[str]) -> str:
+    """The xl config text; shutdowns are preserved so their reason can be read."""
+    lines = [f'name = "{spec.name}"', 'type = "pv"', f'kernel = "{kernel}"',
+             f"memory = {spec.memory_mib}", f'extra = "{spec.cmdline}"',
+             'on_poweroff = "preserve"', 'on_reboot = "preserve"', 'on_crash = "preserve"']
+    if spec.vifs:
+        lines.append("vif = [" + ", ".join(f'"bridge={b}"' for b in spec.vifs) + "]")
+    if disks:
+        lines.append("disk = [" + ", ".join(f'"{d}"' for d in disks) + "]")
+    return "\n".join(lines) + "\n"
+
+
+class Host:
+    """Xen + dom0: `dom0(cmd)`, `create(spec)`, `xl_list()`, `xl_dmesg()`, `copy_out()`."""
+
+    def __init__(self, machine: Machine, share: Path, console: Console, agent: Agent) -> None:
+        self.machine = machine
+        self.share = share
+        self.console = console
+        self.agent = agent
+        self.log = machine.serial_log
+
+    @classmethod
+    def start(cls, machine: Machine, share: Path, fresh: bool, snapshot: Path) -> Host:
+        console = Console(machine.connect("serial"), machine.serial_log)
+        machine.resume()
+        if fresh:
+            try:
+                console.expect([READY], timeout=180)
+                console.expect([re.escape(PROMPT)], timeout=30)
+            except LabError as exc:
+                raise LabError(f"dom0 did not come up: {exc}") from None
+        agent = Agent(machine.run_dir / "ctl.sock", machine.serial_log)
+        host = cls(machine, share, console, agent)
+        host.dom0("true", timeout=60)
+        if fresh:
+            machine.savevm()
+        res = host.dom0(MOUNT_9P + " && mkdir -p /run/xenlab/disks", timeout=30)
+        if res.status:
+            raise LabError(f"mounting the 9p share in dom0 failed: {res.output.strip()}")
+        return host
+
+    @classmethod
+    def attach(cls, run_dir: Path, share: Path) -> tuple[Console, Agent]:
+        """Console + agent of a lab started by `xenlab up` (another process)."""
+        import socket
+        log = run_dir / "serial.log"
+        ser = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        ser.connect(str(run_dir / "serial.sock"))
+        return Console(ser, log), Agent(run_dir / "ctl.sock", log)
+
+    def dom0(self, command: str, timeout: float = 60) -> CommandResult:
+        return self.agent.run(command, timeout)
+
+    def check(self, command: str, timeout: float = 60) -> str:
+        res = self.dom0(command, timeout)
+        if res.status:
+            raise LabError(f"dom0 command {command!r} failed ({res.status}): {res.output.strip()}"
+                           f"; serial log: {self.log}")
+        return res.output
+
+    def xl_list(self) -> str:
+        return self.check("xl list -v")
+
+    def xl_dmesg(self) -> str:
+        return self.check("xl dmesg")
+
+    def copy_out(self, dom0_path: str, host_path: Path) -> None:
+        """Copy a dom0 file to the host through the 9p share."""
+        name = f"out-{time.monotonic_ns()}"
+        self.check(f"cp {shlex.quote(dom0_path)} /host/{name} && sync")
+        shutil.move(str(self.share / name), host_path)
+
+    def create(self, spec: GuestSpec, timeout: float = 60) -> Guest:
+        """`xl create` (paused), attach `xl console` on hvc0, unpause."""
+        check_pv_kernel(spec.kernel)
+        shutil.copyfile(spec.kernel, self.share / f"{spec.name}.kernel")
+        disks, copies = [], [f"cp /host/{spec.name}.kernel /host/{spec.name}.cfg /run/xenlab/"]
+        for i, (path, mode) in enumerate(spec.disks):
+            shutil.copyfile(path, self.share / f"{spec.name}.disk{i}")
+            copies.append(f"cp /host/{spec.name}.disk{i} /run/xenlab/disks/{spec.name}.disk{i}")
+            disks.append(f"file:/run/xenlab/disks/{spec.name}.disk{i},xvd{chr(97 + i)},{mode}")
+        cfg = guest_config(spec, f"/run/xenlab/{spec.name}.kernel", disks)
+        (self.share / f"{spec.name}.cfg").write_text(cfg)
+        # One round trip: copies, then xl create (each agent call costs ~0.3 s under TCG).
+        script = " && ".join([*copies, f"xl create -p /run/xenlab/{spec.name}.cfg"])
+        res = self.dom0(script, timeout=timeout)
+        if res.status:
+            tail = self.dom0("tail -n 20 /var/log/xen/xen-hotplug.log 2>/dev/null").output
+            raise GuestError(f"xl create of {spec.name} failed ({res.status}): {res.output.strip()}"
+                             f"\nhotplug log tail:\n{tail}\nserial log: {self.log}")
+        self.console.send(f"xl console {spec.name}\r")
+        self.console.expect([re.escape(f"xl console {spec.name}") + r"\r*\n"], timeout=10)
+        time.sleep(0.2)
+        self.check(f"xl unpause {spec.name}")
+        return Guest(self, spec)
+
+    def close(self) -> None:
+        self.agent.close()
+        self.console.close()
+        self.machine.close()
+
+
+class Guest:
+    """A domU: `console` (xl console on dom0's hvc0), `wait_shutdown()`, `destroy()`."""
+
+    def __init__(self, host: Host, spec: GuestSpec) -> None:
+        self.host = host
+        self.spec = spec
+        self.name = spec.name
+        self.console = host.console
+
+    def reason(self) -> ExitReason | None:
+        return parse_xl_list_v(self.host.xl_list(), self.name)
+
+    def wait_shutdown(self, timeout: float = 60) -> ExitReason:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            reason = self.reason()
+            if reason is not None:
+                return reason
+            time.sleep(0.5)
+        return ExitReason.TIMEOUT
+
+    def destroy(self) -> None:
+        self.host.console.send("\x1d")
+        res = self.host.dom0(f"xl destroy {self.name}")
+        if res.status and "not found" not in res.output.lower() and "invalid" not in res.output.lower():
+            raise GuestError(f"xl destroy {self.name} failed: {res.output.strip()}")
+        self.host.console.send("\r")

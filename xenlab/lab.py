@@ -1,0 +1,133 @@
+"""The lab: dom0-mode boots (our kernel as Xen's dom0) and Xen + Linux dom0 hosts for domUs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xenlab.console import Console
+from xenlab.errors import GuestError, LabError
+from xenlab.exits import DOM0_EXIT_PATTERNS, ExitReason
+from xenlab.host import Host
+from xenlab.kernelcheck import check_pv_kernel
+from xenlab.machine import Machine, MachineSpec
+from xenlab.parts import Progress, build_dom0, build_xen, default_cache, stderr_progress
+from xenlab.parts.dom0 import DOM0_CMDLINE
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """Where things go: `build` (logs, runs, share) and `cache` (parts, snapshots)."""
+
+    build: Path = Path("build")
+    cache: Path = field(default_factory=default_cache)
+    progress: Progress = stderr_progress
+
+
+class DomZeroRun:
+    """A dom0-mode boot: `console` (Xen's serial), `wait_exit()`, `machine`."""
+
+    def __init__(self, machine: Machine, console: Console) -> None:
+        self.machine = machine
+        self.console = console
+        self.log = machine.serial_log
+
+    def wait_exit(self, timeout: float = 120) -> ExitReason:
+        """Wait for Xen's "Hardware Dom0 ..." line and map it to an ExitReason."""
+        pats = [p for p, _ in DOM0_EXIT_PATTERNS]
+        try:
+            return DOM0_EXIT_PATTERNS[self.console.expect(pats, timeout)][1]
+        except LabError:
+            if not self.machine.alive():
+                raise
+            return ExitReason.TIMEOUT
+
+
+class Lab:
+    """Entry point: `boot_dom0_kernel(...)` and `up(...)`."""
+
+    def __init__(self, config: LabConfig | None = None) -> None:
+        self.config = config or LabConfig()
+
+    def run_dir(self, kind: str) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 100000}"
+        path = (self.config.build / "lab" / f"{kind}-{stamp}").resolve()
+        path.mkdir(parents=True)
+        logs = (self.config.build / "logs").resolve()
+        logs.mkdir(parents=True, exist_ok=True)
+        link = logs / path.name
+        link.unlink(missing_ok=True)
+        link.symlink_to(path)
+        return path
+
+    @contextmanager
+    def boot_dom0_kernel(self, kernel: Path, cmdline: str = "", memory_mib: int = 256
+                         ) -> Iterator[DomZeroRun]:
+        """Boot Xen with `kernel` as dom0 (its console is Xen's serial)."""
+        check_pv_kernel(kernel)
+        xen = build_xen(self.config.cache, self.config.progress)
+        mem = max(memory_mib, 64)
+        spec = MachineSpec(xen=xen, modules=((kernel.resolve(), cmdline),), memory_mib=mem + 128,
+                           xen_cmdline=f"console=com1 com1=115200 dom0_mem={mem}M,max:{mem}M "
+                                       "dom0_max_vcpus=1 loglvl=all guest_loglvl=all noreboot")
+        machine = Machine(spec, self.run_dir("dom0"))
+        try:
+            console = Console(machine.connect("serial"), machine.serial_log)
+            machine.resume()
+            yield DomZeroRun(machine, console)
+        finally:
+            machine.close()
+
+    def up(self, memory_mib: int = 2048, detached: bool = False, run_dir: Path | None = None
+           ) -> Host:
+        """Xen + Linux dom0, restored from a snapshot when one matches; caller closes it.
+
+        QEMU's memory is `memory_mib` rounded up to whole GiB (at least 2 GiB, dom0 has
+        1 GiB of it), so guests of similar sizes share one snapshot.
+        """
+        xen = build_xen(self.config.cache, self.config.progress)
+        dom0 = build_dom0(self.config.cache, self.config.progress)
+        share = (self.config.build / "lab" / "share").resolve()
+        share.mkdir(parents=True, exist_ok=True)
+        spec = MachineSpec(xen=xen, modules=((dom0.kernel, DOM0_CMDLINE), (dom0.initrd, "")),
+                           memory_mib=max(2048, -(-memory_mib // 1024) * 1024), share=share,
+                           control=True)
+        snapdir = self.config.cache / "snapshots"
+        snapdir.mkdir(parents=True, exist_ok=True)
+        snap = snapdir / f"dom0-{spec.key(dom0.key)}.qcow2"
+        restore = snap.exists() and os.environ.get("XENLAB_NO_SNAPSHOT") != "1"
+        if not snap.exists():
+            tmp = snap.with_suffix(".tmp.qcow2")
+            _qemu_img(tmp)
+            tmp.rename(snap)
+        rdir = run_dir or self.run_dir("host")
+        machine = Machine(spec, rdir, snapshot=snap, loadvm=restore, detached=detached)
+        try:
+            return Host.start(machine, share, fresh=not restore, snapshot=snap)
+        except BaseException:
+            machine.close()
+            if not restore:
+                snap.unlink(missing_ok=True)
+            raise
+
+
+def _qemu_img(path: Path) -> None:
+    import subprocess
+    res = subprocess.run(["qemu-img", "create", "-f", "qcow2", str(path), "64M"],
+                         capture_output=True, text=True, check=False)
+    if res.returncode:
+        raise LabError(f"qemu-img create {path} failed: {res.stderr.strip()}")
+
+
+def copy_into_share(share: Path, src: Path, name: str) -> Path:
+    """Copy a host file into the 9p share (so dom0 sees it at /host/<name>)."""
+    if not src.is_file():
+        raise GuestError(f"{src} does not exist or is not a file: build it or fix the path")
+    dst = share / name
+    shutil.copyfile(src, dst)
+    return dst

@@ -1,0 +1,190 @@
+"""One QEMU machine running Xen: command line, start paused, serial + QMP, snapshots, cleanup.
+
+The serial port (Xen's com1) is a unix socket chardev with a log file, so a
+console can attach from any process (`xenlab console`) and every byte lands in
+`serial.log`. QEMU starts paused (-S); the caller attaches, then `resume()`s.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qemu.qmp.legacy import QEMUMonitorProtocol
+
+from xenlab.errors import LabError
+
+XEN_CMDLINE = ("console=com1 com1=115200 dom0_mem=1024M,max:1024M dom0_max_vcpus=1 "
+               "loglvl=all guest_loglvl=all noreboot")
+SNAPSHOT_TAG = "dom0ready"
+
+
+@dataclass(frozen=True)
+class MachineSpec:
+    """Everything that makes up the machine (and so the snapshot key)."""
+
+    xen: Path
+    modules: tuple[tuple[Path, str], ...]
+    memory_mib: int
+    xen_cmdline: str = XEN_CMDLINE
+    share: Path | None = None
+    control: bool = False
+    extra: tuple[str, ...] = field(default_factory=tuple)
+
+    def key(self, salt: str = "") -> str:
+        """Hash of the machine: files' identity, command lines, memory, devices."""
+        h = hashlib.sha256(salt.encode())
+        for path in [self.xen, *(m for m, _ in self.modules)]:
+            st = path.stat()
+            h.update(f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
+        h.update(repr((self.modules, self.memory_mib, self.xen_cmdline, self.share is not None,
+                       self.control, self.extra)).encode())
+        return h.hexdigest()[:16]
+
+
+def _initrd_arg(modules: tuple[tuple[Path, str], ...]) -> str:
+    parts = []
+    for path, cmdline in modules:
+        if "," in str(path) or "," in cmdline:
+            raise LabError(f"QEMU's -initrd cannot carry a comma in {path} {cmdline!r}: "
+                           "rename the file or drop the comma from its command line")
+        parts.append(f"{path} {cmdline}".strip())
+    return ",".join(parts)
+
+
+def qemu_argv(spec: MachineSpec, run_dir: Path, snapshot: Path | None, loadvm: bool) -> list[str]:
+    """The QEMU command line for `spec`, with its sockets in `run_dir`."""
+    argv = ["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "Haswell-noTSX",
+            "-m", str(spec.memory_mib), "-smp", "2", "-nographic", "-monitor", "none", "-S",
+            "-no-reboot",
+            "-chardev", (f"socket,id=ser0,path={run_dir}/serial.sock,server=on,wait=off,"
+                         f"logfile={run_dir}/serial.log,logappend=on"),
+            "-serial", "chardev:ser0",
+            "-qmp", f"unix:{run_dir}/qmp.sock,server=on,wait=off",
+            "-kernel", str(spec.xen), "-append", spec.xen_cmdline,
+            "-initrd", _initrd_arg(spec.modules)]
+    if spec.control:
+        argv += ["-device", "virtio-serial-pci",
+                 "-chardev", f"socket,id=ctl,path={run_dir}/ctl.sock,server=on,wait=off",
+                 "-device", "virtserialport,chardev=ctl,name=xenlab.ctl"]
+    if spec.share is not None:
+        argv += ["-virtfs", f"local,path={spec.share},mount_tag=host,security_model=none,id=host0"]
+    if snapshot is not None:
+        argv += ["-drive", f"if=none,id=snap,format=qcow2,file={snapshot}"]
+        if loadvm:
+            argv += ["-loadvm", SNAPSHOT_TAG]
+    return argv + list(spec.extra)
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: QEMU gets SIGKILL when its parent dies."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class Machine:
+    """A running QEMU: started paused; `resume()`, `qmp()`, `savevm()`, `close()`."""
+
+    def __init__(self, spec: MachineSpec, run_dir: Path, snapshot: Path | None = None,
+                 loadvm: bool = False, detached: bool = False) -> None:
+        self.spec = spec
+        self.run_dir = run_dir
+        self.serial_log = run_dir / "serial.log"
+        self.qemu_log = run_dir / "qemu.log"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for name in ("serial.sock", "qmp.sock", "ctl.sock"):
+            (run_dir / name).unlink(missing_ok=True)
+        argv = qemu_argv(spec, run_dir, snapshot, loadvm)
+        (run_dir / "qemu.cmdline").write_text(" ".join(argv) + "\n")
+        with open(self.qemu_log, "ab") as log:
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=detached, preexec_fn=None if detached else _die_with_parent)  # noqa: PLW1509
+        (run_dir / "qemu.pid").write_text(f"{self.proc.pid}\n")
+        self._qmp: QEMUMonitorProtocol | None = None
+        self._wait_socket(run_dir / "qmp.sock")
+
+    def _wait_socket(self, path: Path, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not path.exists():
+            if self.proc.poll() is not None:
+                raise LabError(f"QEMU exited with status {self.proc.returncode} at start: see "
+                               f"{self.qemu_log} (command line in {self.run_dir}/qemu.cmdline)")
+            if time.monotonic() > deadline:
+                self.close()
+                raise LabError(f"QEMU did not open {path} in {timeout:.0f} s: see {self.qemu_log}")
+            time.sleep(0.02)
+
+    def qmp(self, cmd: str, **args: object) -> object:
+        """One QMP command; returns its result."""
+        if self._qmp is None:
+            self._qmp = QEMUMonitorProtocol(str(self.run_dir / "qmp.sock"))
+            self._qmp.connect()
+        return self._qmp.cmd(cmd, **args) if args else self._qmp.cmd(cmd)
+
+    def hmp(self, line: str) -> str:
+        """One human-monitor command through QMP; returns its text output."""
+        res = self.qmp("human-monitor-command", **{"command-line": line})
+        return str(res.get("return", "")) if isinstance(res, dict) else str(res)
+
+    def resume(self) -> None:
+        self.qmp("cont")
+
+    def status(self) -> str:
+        res = self.qmp("query-status")
+        return str(res.get("return", {}).get("status")) if isinstance(res, dict) else "?"
+
+    def savevm(self) -> None:
+        out = self.hmp(f"savevm {SNAPSHOT_TAG}")
+        if out.strip():
+            raise LabError(f"savevm failed: {out.strip()} (see {self.qemu_log})")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def connect(self, name: str) -> socket.socket:
+        """A connected unix socket to the chardev `name` (serial or ctl)."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(str(self.run_dir / f"{name}.sock"))
+        return sock
+
+    def close(self) -> None:
+        """Quit QEMU (QMP quit, then SIGKILL if it lingers)."""
+        if self.alive():
+            try:
+                self.qmp("quit")
+                self.proc.wait(timeout=5)
+            except Exception as exc:  # noqa: BLE001 - any failure: kill it below
+                (self.run_dir / "quit-error.txt").write_text(f"QMP quit failed: {exc}\n")
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        if self._qmp is not None:
+            try:
+                self._qmp.close()
+            except Exception as exc:  # noqa: BLE001
+                (self.run_dir / "quit-error.txt").write_text(f"QMP close failed: {exc}\n")
+            self._qmp = None
+
+
+def kill_run_dir(run_dir: Path) -> bool:
+    """Kill the QEMU whose pid is recorded in `run_dir` (used by `down`). True if one was killed."""
+    pidfile = run_dir / "qemu.pid"
+    if not pidfile.exists():
+        return False
+    pid = int(pidfile.read_text())
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+    if b"qemu-system" not in cmdline or str(run_dir).encode() not in cmdline:
+        return False
+    os.kill(pid, signal.SIGKILL)
+    return True

@@ -1,0 +1,56 @@
+"""Command line of the lab's part builders: `python -m xenlab.parts path NAME | build`.
+
+`path NAME` prints the path of one part (building it first when missing);
+progress goes to stderr, so stdout is only the path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from xenlab.parts.cache import default_cache
+from xenlab.parts.dom0 import build_dom0
+from xenlab.parts.errors import PartsError
+from xenlab.parts.grub import build_grub_pv
+from xenlab.parts.lab import build_all
+from xenlab.parts.progress import Progress, stderr_progress
+from xenlab.parts.xen import build_xen
+
+
+def _paths() -> dict[str, Callable[[Path, Progress], Path]]:
+    return {
+        "xen": build_xen,
+        "dom0-kernel": lambda cache, progress: build_dom0(cache, progress).kernel,
+        "dom0-initrd": lambda cache, progress: build_dom0(cache, progress).initrd,
+        "grub-pv": build_grub_pv,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = _paths()
+    parser = argparse.ArgumentParser(prog="python -m xenlab.parts",
+                                     description="Build and cache the lab's parts.")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_path = sub.add_parser("path", help="print the path of a part (building it if missing)")
+    p_path.add_argument("name", choices=sorted(names))
+    sub.add_parser("build", help="build every part (with progress)")
+    args = parser.parse_args(argv)
+    cache = default_cache()
+    try:
+        if args.cmd == "path":
+            print(names[args.name](cache, stderr_progress))
+        else:
+            parts = build_all(cache, stderr_progress)
+            stderr_progress(f"all parts ready: xen={parts.xen} dom0-kernel={parts.dom0.kernel} "
+                            f"dom0-initrd={parts.dom0.initrd} grub-pv={parts.grub_pv}")
+    except PartsError as exc:
+        print(f"xenlab.parts: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

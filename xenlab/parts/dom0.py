@@ -1,0 +1,225 @@
+"""The dom0 image for the lab (xenlab.parts): Debian's 64-bit Linux + an initramfs.
+
+The kernel is Debian's linux-image (CONFIG_XEN_DOM0=y, backends as
+modules), unpacked with dpkg -x. The initramfs (gzip'd cpio) holds
+busybox, bash, Xen's toolstack from the pinned xen-utils .debs with every
+library it needs, the stock /etc/xen/scripts, the kernel modules a Xen host
+needs, and our /init + control agent (dom0_files/). Recommended dom0
+command line: `console=hvc0 quiet`. See docs/lab-parts.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from xenlab.parts import apt
+from xenlab.parts.cache import (
+    fresh_tmp,
+    part_dir,
+    part_lock,
+    publish,
+    recipe_key,
+    write_info,
+)
+from xenlab.parts.cpio import Entry, write_initramfs
+from xenlab.parts.errors import PartsError
+from xenlab.parts.modules import builtin_modules, index_modules, load_order
+from xenlab.parts.progress import Progress, stderr_progress
+from xenlab.parts.rootfs import (
+    add_libraries,
+    copy_into,
+    copy_tree,
+    host_path,
+    link_busybox,
+    make_skeleton,
+)
+from xenlab.parts.run import capture
+from xenlab.parts.vmlinux import extract_vmlinux
+from xenlab.parts.xen import XEN_VERSION
+
+KERNEL_PACKAGE = "linux-image-6.1.0-56-amd64"  # what linux-image-amd64 depends on
+KERNEL_VERSION = "6.1.192-2"
+KERNEL_RELEASE = "6.1.0-56-amd64"
+
+XEN_TOOLS_VERSION = XEN_VERSION  # the toolstack matching the hypervisor we build
+XEN_TOOL_PACKAGES = [
+    "xen-utils-4.17", "xen-utils-common", "xenstore-utils", "libxenmisc4.17",
+    "libxencall1", "libxenevtchn1", "libxenforeignmemory1", "libxengnttab1", "libxenstore4",
+    "libxentoollog1", "libxendevicemodel1", "libxenhypfs1", "libxentoolcore1",
+]
+EXTRA_PACKAGES = {"libyajl2": "2.1.0-3+deb12u2"}  # needed by libxenlight, not in a base host
+XEN_BIN = "usr/lib/xen-4.17/bin"
+XEN_TOOLS = ["xl", "xenstored", "xenconsoled", "xenconsole", "xen-init-dom0",
+             "libxl-save-helper"]
+XENSTORE_TOOLS = ["xenstore", "xenstore-chmod", "xenstore-exists", "xenstore-list",
+                  "xenstore-ls", "xenstore-read", "xenstore-rm", "xenstore-watch",
+                  "xenstore-write"]
+
+# From the host (packages in scripts/bootstrap.sh's APT_PACKAGES): what the
+# hotplug scripts need beyond busybox (LAB-NOTES: bash at /bin/bash, util-linux
+# flock + losetup, coreutils stat, iproute2 ip) and libgcc_s, which xl needs
+# when a thread exits but ldd does not name.
+HOST_FILES = ["usr/bin/busybox", "usr/bin/bash", "usr/bin/flock", "usr/sbin/losetup",
+              "usr/bin/stat", "usr/bin/ip", "usr/lib/x86_64-linux-gnu/libgcc_s.so.1"]
+HOST_PACKAGES = ["busybox-static", "bash", "util-linux", "coreutils", "iproute2", "libc6",
+                 "libgcc-s1", "libsmartcols1", "libtinfo6", "libncurses6", "zlib1g", "liblzma5", "libzstd1",
+                 "libuuid1", "libselinux1", "libpcre2-8-0", "libmnl0", "libelf1", "libcap2",
+                 "libbpf1", "libbsd0", "libmd0", "libxtables12", "libdb5.3"]
+# busybox applets we do not link: real tools above win, and without brctl the
+# vif scripts use `ip` (the path LAB-NOTES saw working).
+BUSYBOX_SKIP = {"brctl", "ip", "flock", "losetup", "stat", "bash"}
+
+# Modules in the order a Xen host needs them; dependencies are added first.
+DOM0_MODULES = [
+    "xen-evtchn", "xen-privcmd", "xenfs", "xen-gntdev", "xen-gntalloc",
+    "llc", "stp", "bridge", "loop", "xen-netback", "xen-blkback",
+    "virtio_pci", "virtio_console",                  # the control port (xenlab.ctl)
+    "9pnet_virtio", "9p",                            # the 9p share (mounted by the runtime)
+    "virtio_net",                                    # optional user-mode network (tftp)
+]
+
+# What the runtime should pass to the dom0 kernel. Under TCG, rodata=off
+# skips the kernel's W+X page-table walk (~10 s) and pci=nommconf the slow
+# MMCONFIG probe (~4 s); this is a lab, not a server.
+DOM0_CMDLINE = "console=hvc0 quiet rodata=off pci=nommconf"
+FILES = Path(__file__).parent / "dom0_files"
+# Small /etc files (formats without comments, so they are written from here).
+ETC_FILES = {
+    "etc/passwd": "root:x:0:0:root:/root:/bin/sh\n",
+    "etc/group": "root:x:0:\ntty:x:5:\ndisk:x:6:\n",
+    "etc/hostname": "dom0\n",
+}
+CODE = ["dom0.py", "rootfs.py", "cpio.py", "modules.py", "vmlinux.py"]
+
+
+@dataclass(frozen=True)
+class Dom0Image:
+    """A bootable dom0: Linux kernel, initramfs, and the recipe hash (for snapshot names)."""
+
+    kernel: Path
+    initrd: Path
+    key: str
+
+
+def host_versions() -> dict[str, str]:
+    """Installed versions of the host packages the image copies files from."""
+    out = capture(["dpkg-query", "-W", "-f", "${Package} ${Version}\n", *HOST_PACKAGES])
+    versions = {}
+    for line in out.stdout.splitlines():
+        name, _, version = line.partition(" ")
+        if version:
+            versions[name] = version
+    return versions
+
+
+def files_digest() -> str:
+    """Hash of dom0_files/ and of the builder code: a change there rebuilds the image."""
+    h = hashlib.sha256()
+    paths = sorted(p for p in FILES.rglob("*") if p.is_file())
+    paths += [Path(__file__).parent / name for name in CODE]
+    for p in paths:
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def dom0_recipe() -> dict[str, object]:
+    return {"part": "dom0", "kernel": [KERNEL_PACKAGE, KERNEL_VERSION],
+            "xen_tools": [XEN_TOOLS_VERSION, XEN_TOOL_PACKAGES], "extra": EXTRA_PACKAGES,
+            "host": host_versions(), "modules": DOM0_MODULES, "files": files_digest()}
+
+
+def build_dom0(cache: Path, progress: Progress = stderr_progress) -> Dom0Image:
+    """Build (once) and return the dom0 kernel + initramfs."""
+    recipe = dom0_recipe()
+    key = recipe_key(recipe)
+    final = part_dir(cache, "dom0", f"{KERNEL_VERSION}-xen{XEN_TOOLS_VERSION}", key)
+    image = Dom0Image(final / "vmlinux", final / "initrd.gz", key)
+    if image.initrd.exists():
+        return image
+    with part_lock(cache, "dom0"):
+        if image.initrd.exists():
+            return image
+        tmp = fresh_tmp(final)
+        log = tmp / "build.log"
+        progress(f"dom0: building kernel {KERNEL_VERSION} + initramfs (log {log})")
+        work = tmp / "work"
+        kernel_tree, xen_tree = _unpack_debs(cache, work, log, progress)
+        root = work / "root"
+        make_skeleton(root)
+        _add_modules(root, kernel_tree, log, progress)
+        _add_programs(root, xen_tree, log, progress)
+        progress("dom0: unpacking the kernel's ELF from vmlinuz (spares Xen ~5 s per boot)")
+        extract_vmlinux(kernel_tree / "boot" / f"vmlinuz-{KERNEL_RELEASE}", tmp / "vmlinux")
+        progress("dom0: packing initramfs (cpio newc, gzip)")
+        (tmp / "manifest.txt").write_text(_manifest(root))
+        write_initramfs(root, [Entry("dev/console", stat.S_IFCHR | 0o600, rdev=(5, 1))],
+                        tmp / "initrd.gz")
+        shutil.rmtree(work)
+        write_info(tmp, recipe)
+        publish(tmp, final)
+        progress(f"dom0: done: {image.kernel} {image.initrd} "
+                 f"({image.initrd.stat().st_size // 1024} KiB)")
+        return image
+
+
+def _unpack_debs(cache: Path, work: Path, log: Path, progress: Progress) -> tuple[Path, Path]:
+    debs = cache / "debs"
+    kernel_deb = apt.download_deb(KERNEL_PACKAGE, KERNEL_VERSION, debs, log, progress)
+    tool_debs = [apt.download_deb(p, XEN_TOOLS_VERSION, debs, log, progress)
+                 for p in XEN_TOOL_PACKAGES]
+    tool_debs += [apt.download_deb(p, v, debs, log, progress) for p, v in EXTRA_PACKAGES.items()]
+    progress("dom0: unpacking the kernel and Xen's tools (dpkg -x)")
+    kernel_tree, xen_tree = work / "kernel", work / "xen-tools"
+    apt.extract_deb(kernel_deb, kernel_tree, log)
+    for deb in tool_debs:
+        apt.extract_deb(deb, xen_tree, log)
+    return kernel_tree, xen_tree
+
+
+def _add_modules(root: Path, kernel_tree: Path, log: Path, progress: Progress) -> None:
+    moddir = kernel_tree / "lib" / "modules" / KERNEL_RELEASE
+    if not moddir.is_dir():
+        raise PartsError(f"{KERNEL_PACKAGE} has no {moddir.relative_to(kernel_tree)}; "
+                         f"KERNEL_RELEASE in xenlab/parts/dom0.py is wrong. Log: {log}")
+    order = load_order(DOM0_MODULES, index_modules(moddir), builtin_modules(moddir))
+    rels = [ko.relative_to(moddir).as_posix() for ko in order]
+    for ko, rel in zip(order, rels, strict=True):
+        copy_into(root, ko, f"lib/modules/{KERNEL_RELEASE}/{rel}")
+    (root / "etc" / "xenlab").mkdir(parents=True, exist_ok=True)
+    (root / "etc" / "xenlab" / "modules").write_text("\n".join(rels) + "\n")
+    progress(f"dom0: {len(rels)} modules: {' '.join(Path(r).stem for r in rels)}")
+
+
+def _add_programs(root: Path, xen_tree: Path, log: Path, progress: Progress) -> None:
+    for name in XEN_TOOLS:
+        copy_into(root, xen_tree / XEN_BIN / name, f"{XEN_BIN}/{name}")
+        (root / "usr/sbin" / name).symlink_to(f"/{XEN_BIN}/{name}")
+    for name in XENSTORE_TOOLS:
+        copy_into(root, xen_tree / "usr/bin" / name, f"usr/bin/{name}")
+    copy_tree(root / "etc" / "xen", xen_tree / "etc" / "xen")
+    for rel in HOST_FILES:
+        copy_into(root, host_path(rel), rel)
+    linked = link_busybox(root, "usr/bin/busybox", BUSYBOX_SKIP)
+    copy_tree(root, FILES)
+    for rel, text in ETC_FILES.items():
+        (root / rel).write_text(text)
+    for script in ("init", "usr/lib/xenlab/xenlab-agent"):
+        (root / script).chmod(0o755)
+    libs = add_libraries(root, [xen_tree], f"Log: {log}")
+    progress(f"dom0: {len(XEN_TOOLS) + len(XENSTORE_TOOLS)} Xen tools, {linked} busybox "
+             f"applets, {len(libs)} libraries")
+
+
+def _manifest(root: Path) -> str:
+    lines = []
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root).as_posix()
+        if p.is_symlink():
+            lines.append(f"{rel} -> {p.readlink()}")
+        elif p.is_file():
+            lines.append(f"{rel} {p.stat().st_size}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,168 @@
+"""The Xen hypervisor for the lab (xenlab.parts): Debian's Xen 4.17 rebuilt with CONFIG_PV32=y.
+
+Debian's binary hypervisor has 32-bit PV support off, so Xenolith (a 32-bit
+PAE PV kernel) could not run on it. We fetch Debian's source package (with
+its patches applied by dpkg-source), take Debian's own hypervisor config
+from the xen-hypervisor .deb, turn CONFIG_PV32 on, and build only `xen/`.
+The result is the uncompressed multiboot `xen/xen` ELF that QEMU loads.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+from pathlib import Path
+
+from xenlab.parts import apt
+from xenlab.parts.cache import (
+    fresh_tmp,
+    part_dir,
+    part_lock,
+    publish,
+    recipe_key,
+    write_info,
+)
+from xenlab.parts.errors import PartsError
+from xenlab.parts.progress import Progress, stderr_progress
+from xenlab.parts.run import capture, run
+
+XEN_SOURCE = "xen"
+XEN_VERSION = "4.17.5+72-g01140da4e8-1"
+CONFIG_PACKAGE = "xen-hypervisor-4.17-amd64"
+CONFIG_PATH = "boot/xen-4.17-amd64.config"
+CONFIG_EDITS: dict[str, str] = {"CONFIG_PV32": "y"}
+JOBS = 2
+RECIPE_REVISION = 1  # bump when the build steps change in a way the fields below miss
+
+MULTIBOOT1_MAGIC = 0x1BADB002
+
+
+def xen_recipe() -> dict[str, object]:
+    return {"part": "xen", "revision": RECIPE_REVISION, "source": [XEN_SOURCE, XEN_VERSION],
+            "config": [CONFIG_PACKAGE, XEN_VERSION, CONFIG_PATH], "edits": CONFIG_EDITS}
+
+
+def xen_dir(cache: Path) -> Path:
+    return part_dir(cache, "xen", XEN_VERSION, recipe_key(xen_recipe()))
+
+
+def build_xen(cache: Path, progress: Progress = stderr_progress) -> Path:
+    """Build (once) and return the path of the uncompressed `xen` ELF with CONFIG_PV32=y."""
+    final = xen_dir(cache)
+    out = final / "xen"
+    if out.exists():
+        return out
+    with part_lock(cache, "xen"):
+        if out.exists():
+            return out
+        tmp = fresh_tmp(final)
+        log = tmp / "build.log"
+        progress(f"xen: building hypervisor {XEN_VERSION} with {CONFIG_EDITS} "
+                 f"(about 2 minutes; log {log})")
+        tree = _unpack_source(cache, tmp, log, progress)
+        _configure(cache, tmp, tree, log, progress)
+        _compile(tree, log, progress)
+        built = tree / "xen" / "xen"
+        check_multiboot_elf32(built, log)
+        shutil.copy2(built, tmp / "xen")
+        shutil.copy2(tree / "xen" / ".config", tmp / "xen.config")
+        shutil.rmtree(tmp / "work")
+        shutil.rmtree(tmp / "config-deb", ignore_errors=True)
+        write_info(tmp, xen_recipe())
+        publish(tmp, final)
+        progress(f"xen: done: {out}")
+        return out
+
+
+def _unpack_source(cache: Path, tmp: Path, log: Path, progress: Progress) -> Path:
+    dsc = apt.fetch_source(XEN_SOURCE, XEN_VERSION, cache / "src" / f"xen-{XEN_VERSION}",
+                           log, progress)
+    progress("xen: unpacking source and applying Debian's patches (dpkg-source -x)")
+    tree = tmp / "work" / "src"  # dpkg-source also leaves the orig tarball in work/
+    tree.parent.mkdir(parents=True, exist_ok=True)
+    run(["dpkg-source", "--no-check", "-x", dsc, tree], log,
+        hint="dpkg-source needs package dpkg-dev; a damaged download can be removed from "
+             f"{dsc.parent} to fetch it again.")
+    return tree
+
+
+def _configure(cache: Path, tmp: Path, tree: Path, log: Path, progress: Progress) -> None:
+    deb = apt.download_deb(CONFIG_PACKAGE, XEN_VERSION, cache / "debs", log, progress)
+    apt.extract_deb(deb, tmp / "config-deb", log)
+    config = tmp / "config-deb" / CONFIG_PATH
+    if not config.exists():
+        raise PartsError(f"{deb} has no {CONFIG_PATH}; Debian changed its packaging. "
+                         f"Log: {log}. Update CONFIG_PATH in xenlab/parts/xen.py.")
+    target = tree / "xen" / ".config"
+    target.write_text(edit_config(config.read_text(), CONFIG_EDITS))
+    progress(f"xen: config from {deb.name} with {CONFIG_EDITS}; make olddefconfig")
+    run(["make", "-C", tree / "xen", "olddefconfig"], log,
+        hint="Xen's kconfig needs flex and bison (scripts/bootstrap.sh installs them).")
+    final = config_values(target.read_text())
+    for key, value in CONFIG_EDITS.items():
+        if final.get(key) != value:
+            raise PartsError(f"after olddefconfig {target} has {key}={final.get(key)!r}, "
+                             f"wanted {value!r} (a dependency is off?). Log: {log}")
+
+
+def edit_config(text: str, edits: dict[str, str]) -> str:
+    """A kconfig .config with `edits` applied (`n` writes `# X is not set`)."""
+    lines = []
+    for line in text.splitlines():
+        key = _config_key(line)
+        if key not in edits:
+            lines.append(line)
+    for key, value in edits.items():
+        lines.append(f"# {key} is not set" if value == "n" else f"{key}={value}")
+    return "\n".join(lines) + "\n"
+
+
+def _config_key(line: str) -> str | None:
+    if line.startswith("CONFIG_") and "=" in line:
+        return line.split("=", 1)[0]
+    if line.startswith("# CONFIG_") and line.endswith(" is not set"):
+        return line[2:-len(" is not set")]
+    return None
+
+
+def config_values(text: str) -> dict[str, str]:
+    """The settings of a kconfig .config (`n` for `# X is not set`)."""
+    values = {}
+    for line in text.splitlines():
+        key = _config_key(line)
+        if key:
+            values[key] = line.split("=", 1)[1] if "=" in line else "n"
+    return values
+
+
+def _compile(tree: Path, log: Path, progress: Progress) -> None:
+    xen = tree / "xen"
+
+    def objects() -> str:
+        return f"xen: still compiling: {sum(1 for _ in xen.rglob('*.o'))} objects"
+
+    progress(f"xen: make -C xen -j{JOBS}")
+    run(["make", "-C", xen, f"-j{JOBS}"], log, watch=objects, progress=progress, every=15,
+        hint="the hypervisor build failed; the log shows the compiler's error.")
+
+
+def check_multiboot_elf32(path: Path, log: Path) -> None:
+    """Raise PartsError unless `path` is a 32-bit ELF with a valid multiboot (v1) header."""
+    head = path.read_bytes()[:32768]
+    if head[:4] != b"\x7fELF" or head[4] != 1:
+        raise PartsError(f"{path} is not a 32-bit ELF; QEMU's -kernel multiboot loader needs "
+                         f"the uncompressed xen/xen. Log: {log}")
+    if not has_multiboot1_header(head):
+        raise PartsError(f"{path} has no multiboot header in its first 32 KiB. Log: {log}")
+    desc = capture(["file", path]).stdout.strip() if shutil.which("file") else ""
+    if desc and "ELF 32-bit" not in desc:
+        raise PartsError(f"file(1) says {desc!r}, expected an ELF 32-bit image. Log: {log}")
+
+
+def has_multiboot1_header(data: bytes) -> bool:
+    """True if a multiboot v1 header (magic, flags, checksum) sits 4-aligned in the first 8 KiB."""
+    for off in range(0, min(len(data), 8192) - 11, 4):
+        magic, flags, checksum = struct.unpack_from("<III", data, off)
+        if magic == MULTIBOOT1_MAGIC and (magic + flags + checksum) & 0xFFFFFFFF == 0:
+            return True
+    return False
