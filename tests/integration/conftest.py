@@ -8,8 +8,8 @@
 - `boot_dom0` (function): factory `boot_dom0(kernel, cmdline="", memory_mib=256)`
   returning a started `DomZeroRun` (`.console.expect(...)`, `.wait_exit()`);
   QEMU is stopped when the test ends.
-- `kernel_elf`: build/kernel.elf; missing -> skip, or fail when
-  XENOLITH_REQUIRE_KERNEL=1.
+- `kernel_elf`: build/kernel.elf (or $XENOLITH_KERNEL); missing -> skip, or
+  fail when XENOLITH_REQUIRE_KERNEL=1.
 - `grub_pv`: Debian's grub-i386-xen.bin (a 32-bit PV guest that is not ours).
 Every test gets a pytest-timeout backstop; the logs say where to look.
 """
@@ -59,7 +59,7 @@ def boot_dom0(lab: Lab) -> Iterator[Callable[..., DomZeroRun]]:
 
 @pytest.fixture(scope="session")
 def kernel_elf() -> Path:
-    path = ROOT / "build" / "kernel.elf"
+    path = Path(os.environ.get("XENOLITH_KERNEL", ROOT / "build" / "kernel.elf"))
     if not path.exists():
         msg = f"{path} is missing: run `make kernel`"
         if os.environ.get("XENOLITH_REQUIRE_KERNEL") == "1":

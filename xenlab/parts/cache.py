@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 
@@ -72,3 +72,23 @@ def publish(tmp: Path, final: Path) -> Path:
 def write_info(folder: Path, info: Mapping[str, object]) -> None:
     """Record what a part was built from, as `recipe.json` in its folder."""
     (folder / "recipe.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+
+
+def build_once(cache: Path, name: str, final: Path, done: Path,
+               build: Callable[[Path], None], info: Mapping[str, object]) -> None:
+    """Make part `name` in `final` unless `done` (a file in it) already exists.
+
+    Builders wait for each other on the part's lock; `build(tmp)` fills a fresh
+    temporary folder (its `work/` subfolder is removed afterwards), which is
+    then published atomically with `recipe.json` from `info`.
+    """
+    if done.exists():
+        return
+    with part_lock(cache, name):
+        if done.exists():
+            return
+        tmp = fresh_tmp(final)
+        build(tmp)
+        shutil.rmtree(tmp / "work", ignore_errors=True)
+        write_info(tmp, info)
+        publish(tmp, final)

@@ -11,14 +11,7 @@ import shutil
 from pathlib import Path
 
 from xenlab.parts import apt
-from xenlab.parts.cache import (
-    fresh_tmp,
-    part_dir,
-    part_lock,
-    publish,
-    recipe_key,
-    write_info,
-)
+from xenlab.parts.cache import build_once, part_dir, recipe_key
 from xenlab.parts.errors import PartsError
 from xenlab.parts.progress import Progress, stderr_progress
 
@@ -35,12 +28,8 @@ def build_grub_pv(cache: Path, progress: Progress = stderr_progress) -> Path:
     """Fetch (once) and return the path of grub-i386-xen.bin."""
     final = part_dir(cache, "grub-pv", GRUB_VERSION, recipe_key(grub_recipe()))
     out = final / "grub-i386-xen.bin"
-    if out.exists():
-        return out
-    with part_lock(cache, "grub-pv"):
-        if out.exists():
-            return out
-        tmp = fresh_tmp(final)
+
+    def build(tmp: Path) -> None:
         log = tmp / "build.log"
         deb = apt.download_deb(GRUB_PACKAGE, GRUB_VERSION, cache / "debs", log, progress)
         apt.extract_deb(deb, tmp / "work", log)
@@ -49,8 +38,7 @@ def build_grub_pv(cache: Path, progress: Progress = stderr_progress) -> Path:
             raise PartsError(f"{deb.name} has no {GRUB_IMAGE}; Debian changed its packaging. "
                              f"Log: {log}. Update GRUB_IMAGE in xenlab/parts/grub.py.")
         shutil.copy2(image, tmp / out.name)
-        shutil.rmtree(tmp / "work")
-        write_info(tmp, grub_recipe())
-        publish(tmp, final)
         progress(f"grub-pv: done: {out}")
-        return out
+
+    build_once(cache, "grub-pv", final, out, build, grub_recipe())
+    return out

@@ -14,14 +14,7 @@ import struct
 from pathlib import Path
 
 from xenlab.parts import apt
-from xenlab.parts.cache import (
-    fresh_tmp,
-    part_dir,
-    part_lock,
-    publish,
-    recipe_key,
-    write_info,
-)
+from xenlab.parts.cache import build_once, part_dir, recipe_key
 from xenlab.parts.errors import PartsError
 from xenlab.parts.progress import Progress, stderr_progress
 from xenlab.parts.run import capture, run
@@ -50,12 +43,8 @@ def build_xen(cache: Path, progress: Progress = stderr_progress) -> Path:
     """Build (once) and return the path of the uncompressed `xen` ELF with CONFIG_PV32=y."""
     final = xen_dir(cache)
     out = final / "xen"
-    if out.exists():
-        return out
-    with part_lock(cache, "xen"):
-        if out.exists():
-            return out
-        tmp = fresh_tmp(final)
+
+    def build(tmp: Path) -> None:
         log = tmp / "build.log"
         progress(f"xen: building hypervisor {XEN_VERSION} with {CONFIG_EDITS} "
                  f"(about 2 minutes; log {log})")
@@ -66,12 +55,11 @@ def build_xen(cache: Path, progress: Progress = stderr_progress) -> Path:
         check_multiboot_elf32(built, log)
         shutil.copy2(built, tmp / "xen")
         shutil.copy2(tree / "xen" / ".config", tmp / "xen.config")
-        shutil.rmtree(tmp / "work")
         shutil.rmtree(tmp / "config-deb", ignore_errors=True)
-        write_info(tmp, xen_recipe())
-        publish(tmp, final)
         progress(f"xen: done: {out}")
-        return out
+
+    build_once(cache, "xen", final, out, build, xen_recipe())
+    return out
 
 
 def _unpack_source(cache: Path, tmp: Path, log: Path, progress: Progress) -> Path:
