@@ -1,0 +1,94 @@
+/*
+ * kernel.h — what every Xenolith file may use: printk, panic, the boot-time
+ * globals from start of day (start_info, shared_info) and the registration
+ * macros (INITCALL) that let each part of the interface plug itself in
+ * without a central list.
+ *
+ * Owners: kernel/main.c, kernel/printk.c, kernel/lib.c (core).
+ */
+#ifndef XENOLITH_KERNEL_H
+#define XENOLITH_KERNEL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <abi/xen.h>
+
+#define XENOLITH_VERSION "0.1"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define barrier() __asm__ __volatile__("" ::: "memory")
+#define mb() __asm__ __volatile__("lock; addl $0,0(%%esp)" ::: "memory")
+#define rmb() mb()
+#define wmb() barrier()
+#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+
+/* Start of day (kernel/arch/x86_32/setup.c): set before any initcall runs. */
+extern struct start_info *start_info;   /* as Xen passed it in %esi */
+extern struct shared_info *shared_info; /* mapped at a fixed page */
+extern const char *kernel_cmdline;      /* start_info->cmd_line, NUL-terminated */
+bool xen_is_dom0(void);                  /* start_info->flags & SIF_INITDOMAIN */
+struct vcpu_info *this_vcpu(void);       /* &shared_info->vcpu_info[0] */
+
+/* Console output (kernel/printk.c). Safe before everything else; one call to
+ * printk writes its whole text in one console write, so markers never split. */
+int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vprintk(const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+
+/* Fatal errors: print "*** FATAL <msg>", a backtrace, then SCHEDOP_shutdown
+ * with SHUTDOWN_crash. */
+_Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* SCHEDOP_shutdown with SHUTDOWN_poweroff / _reboot / _crash; never returns. */
+_Noreturn void kernel_shutdown(unsigned reason);
+
+/* Initcalls: `INITCALL(INIT_MM, mm_init);` runs mm_init() at boot, levels in
+ * increasing order, in link order within a level. Return 0 on success; a
+ * negative value is reported on the console and boot goes on. */
+typedef int (*initcall_t)(void);
+#define INIT_ARCH 1    /* traps, segments */
+#define INIT_MM 2      /* page tables, page allocator, heap */
+#define INIT_EVENTS 3  /* event channels and the upcall */
+#define INIT_TIME 4    /* clocks and timers */
+#define INIT_SCHED 5   /* threads */
+#define INIT_DEVICES 6 /* console ring input, XenStore, drivers */
+#define INIT_LATE 7
+#define INITCALL__(level, fn)                                                  \
+    static const initcall_t __initcall_##fn                                    \
+        __attribute__((used, section(".initcall" #level))) = fn
+#define INITCALL_(level, fn) INITCALL__(level, fn)
+#define INITCALL(level, fn) INITCALL_(level, fn)
+
+/* Command-line parameters (kernel/cmdline.c): `key=value` words. Each part
+ * registers the keys it understands; unknown keys are reported at boot. */
+struct cmdline_param {
+    const char *key;
+    const char *help;
+};
+#define CMDLINE_PARAM(id, key_, help_)                                          \
+    static const struct cmdline_param __param_##id                             \
+        __attribute__((used, section(".cmdline_params"), aligned(4))) = {key_, help_}
+/* Value of `key` on the command line, or NULL; a bare word gives "". */
+const char *cmdline_get(const char *key);
+
+/* kernel/lib.c: the freestanding C library subset. */
+void *memset(void *s, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+size_t strlcpy(char *dst, const char *src, size_t size);
+/* Parse a decimal (or 0x hex) unsigned number; returns false on junk or overflow. */
+bool parse_ulong(const char *s, unsigned long *out);
+
+#endif

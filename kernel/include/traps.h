@@ -1,0 +1,54 @@
+/*
+ * traps.h — exceptions (interface manual: "Exceptions"). The trap table is
+ * installed with set_trap_table by kernel/arch/x86_32/traps.c; entry stubs in
+ * kernel/arch/x86_32/entry.S build a struct trap_frame and call trap_dispatch.
+ * Parts that own a vector (#NM lazy FPU, #DB watchpoints) register a handler;
+ * anything unhandled is fatal: "*** FATAL", the dump, SHUTDOWN_crash.
+ * Owner: core.
+ */
+#ifndef XENOLITH_TRAPS_H
+#define XENOLITH_TRAPS_H
+
+#include "kernel.h"
+
+/* Layout pushed by entry.S: pushal, then vector and error code (0 when the
+ * CPU pushes none), then the frame Xen's bounce built (same privilege level,
+ * ring 1 -> ring 1: eip, cs, eflags; bits 16-23 of cs hold the saved
+ * upcall mask). */
+struct trap_frame {
+    uint32_t edi, esi, ebp, esp_unused, ebx, edx, ecx, eax;
+    uint32_t vector, error_code;
+    uint32_t eip, cs, eflags;
+};
+
+#define TRAP_DE 0
+#define TRAP_DB 1
+#define TRAP_NMI 2
+#define TRAP_BP 3
+#define TRAP_OF 4
+#define TRAP_BR 5
+#define TRAP_UD 6
+#define TRAP_NM 7
+#define TRAP_DF 8
+#define TRAP_TS 10
+#define TRAP_NP 11
+#define TRAP_SS 12
+#define TRAP_GP 13
+#define TRAP_PF 14
+#define TRAP_MF 16
+#define TRAP_AC 17
+#define TRAP_MC 18
+#define TRAP_XM 19
+#define TRAP_NR 20
+
+/* Return true when the fault was dealt with and execution may resume. */
+typedef bool (*trap_handler_t)(struct trap_frame *f);
+void trap_set_handler(unsigned vector, trap_handler_t h);
+
+/* cr2 of the last page fault, as Xen saved it in vcpu_info->arch.cr2. */
+unsigned long trap_read_cr2(void);
+/* Print registers and a symbolised backtrace starting at this frame. */
+void trap_dump(const struct trap_frame *f);
+void backtrace_here(void);
+
+#endif
