@@ -15,7 +15,7 @@ from xenlab.errors import GuestError, LabError
 from xenlab.exits import DOM0_EXIT_PATTERNS, ExitReason
 from xenlab.host import Host
 from xenlab.kernelcheck import check_pv_kernel
-from xenlab.machine import Machine, MachineSpec
+from xenlab.machine import RUN_DISK, Machine, MachineSpec
 from xenlab.parts import Progress, build_dom0, build_xen, default_cache, stderr_progress
 from xenlab.parts.dom0 import DOM0_CMDLINE
 
@@ -101,20 +101,28 @@ class Lab:
         snapdir.mkdir(parents=True, exist_ok=True)
         snap = snapdir / f"dom0-{spec.key(dom0.key)}.qcow2"
         restore = snap.exists() and os.environ.get("XENLAB_NO_SNAPSHOT") != "1"
-        if not snap.exists():
-            tmp = snap.with_suffix(".tmp.qcow2")
-            _qemu_img(tmp)
-            tmp.rename(snap)
         rdir = run_dir or self.run_dir("host")
-        machine = Machine(spec, rdir, snapshot=snap, loadvm=restore, detached=detached)
+        rdir.mkdir(parents=True, exist_ok=True)
+        # Every host has its own qcow2 (QEMU locks it for writing): a restore copies
+        # the shared snapshot (~0.3 s), a fresh boot writes a new one that is
+        # published by an atomic rename once `savevm` succeeded. So hosts can run
+        # side by side (several test runs, `xenlab up` next to `make test`).
+        own = rdir / RUN_DISK
+        if restore:
+            shutil.copyfile(snap, own)
+        else:
+            _qemu_img(own)
+        machine = Machine(spec, rdir, snapshot=own, loadvm=restore, detached=detached)
         try:
-            return Host.start(machine, share, fresh=not restore, snapshot=snap)
+            host = Host.start(machine, share, fresh=not restore, snapshot=own)
         except BaseException:
             machine.close()
-            if not restore:
-                snap.unlink(missing_ok=True)
             raise
-
+        if not restore:
+            tmp = snapdir / f".tmp-{os.getpid()}-{snap.name}"
+            shutil.copyfile(own, tmp)
+            tmp.rename(snap)
+        return host
 
 def _qemu_img(path: Path) -> None:
     import subprocess

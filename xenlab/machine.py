@@ -172,6 +172,15 @@ class Machine:
             except Exception as exc:  # noqa: BLE001
                 (self.run_dir / "quit-error.txt").write_text(f"QMP close failed: {exc}\n")
             self._qmp = None
+        remove_run_disk(self.run_dir)
+
+
+RUN_DISK = "dom0.qcow2"  # a host's own copy of the dom0 snapshot (see Lab.up)
+
+
+def remove_run_disk(run_dir: Path) -> None:
+    """Delete a stopped host's snapshot copy (~200 MB); its logs stay."""
+    (run_dir / RUN_DISK).unlink(missing_ok=True)
 
 
 def kill_run_dir(run_dir: Path) -> bool:
@@ -187,4 +196,5 @@ def kill_run_dir(run_dir: Path) -> bool:
     if b"qemu-system" not in cmdline or str(run_dir).encode() not in cmdline:
         return False
     os.kill(pid, signal.SIGKILL)
+    remove_run_disk(run_dir)
     return True
