@@ -1,4 +1,125 @@
-# kernel/, drivers/: build/kernel.elf. Owned by the kernel (issue 5).
+# kernel/, drivers/: build $(BUILD)/kernel.elf. Owned by the kernel (issue 5).
+#
+# Every kernel/**/*.c, kernel/**/*.S and drivers/**/*.c is compiled (so a new
+# file only has to exist), objects go under $(BUILD)/obj/ with dependency
+# files (-MMD), and the image is linked twice:
+#   1. $(BUILD)/kernel.nosyms.elf with an empty symbol table;
+#   2. `nm` of pass 1 -> $(BUILD)/ksyms-final.S (sorted text symbols, for
+#      backtraces), linked as the last section (.ksyms, after .bss), so no
+#      other address moves between the passes -> $(BUILD)/kernel.elf.
+# (the table is checked against the final image, so a moved symbol is an
+# error, not a wrong backtrace). Then $(ELFCHECK) (codegen.elfcheck) checks
+# the ELF notes and layout.
+#
+# Flags: -ffreestanding (which implies -fno-builtin; write __builtin_memcpy
+# to ask for the builtin), -fno-omit-frame-pointer for backtraces,
+# -fno-tree-loop-distribute-patterns so gcc does not turn lib.c's loops into
+# calls to themselves, -Wno-unused-parameter (command and handler tables
+# have fixed signatures). libgcc is linked for 64-bit division.
+#
+# Compiler flags: no SSE/MMX/x87 code anywhere, because the FPU belongs to
+# threads (lazy switching with #NM). A file that needs the FPU is named
+# *_fpu.c (e.g. kernel/arch/x86_32/selftest_fpu.c) and gets $(KERNEL_FPU_FLAGS)
+# instead. kernel/arch/x86_32/asm-offsets.c is not linked: it is compiled to
+# assembly to give the .S files ABI numbers and struct offsets
+# ($(BUILD)/include/asm-offsets.h).
+
+KERNEL_ELF := $(BUILD)/kernel.elf
+KERNEL_NOSYMS := $(BUILD)/kernel.nosyms.elf
+KOBJ := $(BUILD)/obj
+KINC := $(BUILD)/include
+KLDS := kernel/arch/x86_32/kernel.ld
+ASM_OFFSETS_SRC := kernel/arch/x86_32/asm-offsets.c
+ASM_OFFSETS_H := $(KINC)/asm-offsets.h
+
+KCC := gcc
+KLD := ld
+KNM := nm
+
+# KERNEL_EXCLUDE: files to leave out of this build (e.g. someone else's file
+# that does not compile this minute): make KERNEL_EXCLUDE=kernel/foo.c kernel
+KERNEL_EXCLUDE ?=
+KERNEL_C_SRCS := $(filter-out $(ASM_OFFSETS_SRC) $(KERNEL_EXCLUDE),\
+                   $(sort $(shell find kernel drivers -name '*.c' 2>/dev/null)))
+KERNEL_S_SRCS := $(filter-out $(KERNEL_EXCLUDE),\
+                   $(sort $(shell find kernel drivers -name '*.S' 2>/dev/null)))
+KERNEL_OBJS := $(patsubst %.c,$(KOBJ)/%.o,$(KERNEL_C_SRCS)) \
+               $(patsubst %.S,$(KOBJ)/%.o,$(KERNEL_S_SRCS))
+
+KERNEL_ARCH_FLAGS := -m32 -march=i686
+KERNEL_NOFPU_FLAGS := -mno-sse -mno-sse2 -mno-mmx -mno-80387
+KERNEL_FPU_FLAGS := -msse -msse2 -mfpmath=sse
+KERNEL_CPPFLAGS := -Ikernel/include -I$(GEN_INCLUDE) -I$(KINC) -MMD -MP
+KERNEL_CFLAGS := $(KERNEL_ARCH_FLAGS) -std=c11 -ffreestanding -fno-pic -fno-pie \
+                 -fno-stack-protector -fno-common -fno-strict-aliasing \
+                 -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+                 -fno-delete-null-pointer-checks -fno-tree-loop-distribute-patterns \
+                 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
+KERNEL_ASFLAGS := $(KERNEL_ARCH_FLAGS) -D__ASSEMBLY__ -g -Wa,--noexecstack
+KERNEL_LDFLAGS := -m elf_i386 -nostdlib -static -T $(KLDS) --no-warn-rwx-segments
+KERNEL_LIBGCC := $(shell $(KCC) -m32 -print-libgcc-file-name)
+
+# Quiet unless V=1.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 .PHONY: kernel
-kernel: gen
-	@echo "kernel: not written yet" >&2; false
+kernel: gen $(KERNEL_ELF)
+
+# Objects wait for the generated ABI ($(GEN_STAMP), from mk/codegen.mk); once
+# built, changes to generated headers are tracked through the .d files.
+$(KOBJ)/%.o: %.c | $(GEN_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(KCC) $(KERNEL_CPPFLAGS) $(KERNEL_CFLAGS) \
+	  $(if $(filter %_fpu.c,$<),$(KERNEL_FPU_FLAGS),$(KERNEL_NOFPU_FLAGS)) -c $< -o $@
+
+$(KOBJ)/%.o: %.S $(ASM_OFFSETS_H) | $(GEN_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(KCC) $(KERNEL_CPPFLAGS) $(KERNEL_ASFLAGS) -c $< -o $@
+
+# asm-offsets: "->NAME value" markers in the compiler's assembly output
+# become "#define NAME value".
+$(ASM_OFFSETS_H): $(ASM_OFFSETS_SRC) $(GEN_STAMP) $(wildcard kernel/include/*.h)
+	@mkdir -p $(KINC) $(KOBJ)
+	@echo "  GEN     $@"
+	$(Q)$(KCC) -Ikernel/include -I$(GEN_INCLUDE) $(KERNEL_CFLAGS) $(KERNEL_NOFPU_FLAGS) \
+	  -S $< -o $(KOBJ)/asm-offsets.s
+	$(Q)( echo "/* Generated from $(ASM_OFFSETS_SRC) by mk/kernel.mk: do not edit. */"; \
+	  echo "#ifndef XENOLITH_ASM_OFFSETS_H"; echo "#define XENOLITH_ASM_OFFSETS_H"; \
+	  sed -n 's/^.*->\([A-Za-z_][A-Za-z0-9_]*\) \$$\{0,1\}\(-\{0,1\}[0-9][0-9]*\).*$$/#define \1 \2/p' \
+	    $(KOBJ)/asm-offsets.s; \
+	  echo "#endif" ) > $@.tmp && mv $@.tmp $@
+
+# Symbol table: text symbols of an ELF, sorted by address, as assembly.
+define ksyms_from
+	$(KNM) -n $(1) | awk -f kernel/arch/x86_32/ksyms.awk > $(2).tmp && mv $(2).tmp $(2)
+endef
+
+$(BUILD)/ksyms-empty.S: kernel/arch/x86_32/ksyms.awk
+	@mkdir -p $(BUILD)
+	$(Q)awk -f kernel/arch/x86_32/ksyms.awk < /dev/null > $@
+
+$(BUILD)/ksyms-%.o: $(BUILD)/ksyms-%.S
+	$(Q)$(KCC) $(KERNEL_ASFLAGS) -c $< -o $@
+
+$(KERNEL_NOSYMS): $(KERNEL_OBJS) $(BUILD)/ksyms-empty.o $(KLDS)
+	@echo "  LD      $@"
+	$(Q)$(KLD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms-empty.o $(KERNEL_LIBGCC)
+
+$(BUILD)/ksyms-final.S: $(KERNEL_NOSYMS) kernel/arch/x86_32/ksyms.awk
+	$(Q)$(call ksyms_from,$<,$@)
+
+$(KERNEL_ELF): $(KERNEL_NOSYMS) $(BUILD)/ksyms-final.o
+	@echo "  LD      $@"
+	$(Q)$(KLD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms-final.o $(KERNEL_LIBGCC)
+	$(Q)$(KNM) -n $@ | awk -f kernel/arch/x86_32/ksyms.awk | cmp -s - $(BUILD)/ksyms-final.S || \
+	  { echo "kernel: symbol addresses moved between link passes (see mk/kernel.mk)" >&2; \
+	    rm -f $@; exit 1; }
+	$(Q)if [ -f codegen/elfcheck.py ]; then $(ELFCHECK) $@; fi
+
+-include $(KERNEL_OBJS:.o=.d)

@@ -59,8 +59,22 @@ def _follow_guest(console_child: object, poll: object, timeout: float) -> ExitRe
             pass
         reason = poll()  # type: ignore[operator]
         if reason is not None:
+            _drain(child)
             return reason
     return ExitReason.TIMEOUT
+
+
+def _drain(child: object, quiet: float = 1.5, limit: float = 15.0) -> None:
+    """Copy what is still on its way (xenconsoled -> xl console -> hvc0 -> serial)
+    after the guest stopped, until the console is quiet for `quiet` seconds."""
+    import pexpect
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            sys.stdout.write(child.read_nonblocking(4096, timeout=quiet))  # type: ignore[attr-defined]
+            sys.stdout.flush()
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            return
 
 
 def cmd_boot(args: argparse.Namespace) -> int:

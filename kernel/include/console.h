@@ -2,14 +2,28 @@
  * console.h — the console (interface manual: "Console"; Xen 4.17: io/console.h
  * ring for a domU, HYPERVISOR_console_io for dom0). Owner: kernel/xen/console.c
  * (core).
+ *
+ * Output is usable from the first instruction of kernel_main (console_init
+ * is its first call); printk is the usual way in. Input: console_getc blocks
+ * (waiting in Xen), console_trygetc polls.
  */
 #ifndef XENOLITH_CONSOLE_H
 #define XENOLITH_CONSOLE_H
 
 #include "kernel.h"
 
+void console_init(void);   /* picks console_io (dom0) or the ring (domU) */
 void console_write(const char *s, size_t len); /* whole buffer, in order */
 int console_getc(void);  /* blocks; returns a byte */
 int console_trygetc(void); /* -1 when nothing is there */
+
+/* Wait (bounded) until the backend has consumed everything written, so the
+ * last lines are seen before a shutdown. */
+void console_flush(void);
+/* Fatal paths: from now on a full ring is waited on only for a bounded time. */
+void console_emergency(void);
+
+/* The domU ring, or NULL in dom0 mode (for the self-test and `info`). */
+struct xencons_interface *console_ring(void);
 
 #endif

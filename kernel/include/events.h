@@ -1,8 +1,12 @@
 /*
  * events.h — event channels (interface manual: "Event channels"). The upcall
- * registered with set_callbacks walks the two-level pending bitmaps in
+ * registered with CALLBACKOP_register walks the two-level pending bitmaps in
  * shared_info and calls the handler bound to each port.
- * Owner: kernel/xen/evtchn.c (events & time).
+ * Owner: kernel/xen/evtchn.c, kernel/arch/x86_32/upcall.S (events & time).
+ *
+ * Handlers run in upcall context: events masked, on the interrupted stack.
+ * They must be short, must not block, wait or switch threads; thread_wake(),
+ * timer_arm() and a one-line printk are fine. Errors are Xen's (-XEN_Exxx).
  */
 #ifndef XENOLITH_EVENTS_H
 #define XENOLITH_EVENTS_H
@@ -15,19 +19,34 @@ typedef void (*evtchn_handler_t)(evtchn_port_t port, void *data);
 int evtchn_set_handler(evtchn_port_t port, evtchn_handler_t h, void *data);
 int evtchn_bind_virq(unsigned virq, evtchn_handler_t h, void *data, evtchn_port_t *port);
 int evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
+/* Note: Xen marks the new local port pending once (lost-notification fixup). */
 int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_port_t *port);
 int evtchn_send(evtchn_port_t port);
 int evtchn_close(evtchn_port_t port);
 void evtchn_mask(evtchn_port_t port);
-void evtchn_unmask(evtchn_port_t port);
+void evtchn_unmask(evtchn_port_t port); /* delivers an event that came while masked */
+bool evtchn_is_pending(evtchn_port_t port);
+void evtchn_clear_pending(evtchn_port_t port);
+unsigned long evtchn_port_count(evtchn_port_t port); /* events dispatched on port */
+extern unsigned long evtchn_events_handled;          /* on all ports */
 
-/* Event delivery on/off (vcpu_info->evtchn_upcall_mask). */
+/* Event delivery on/off (vcpu_info->evtchn_upcall_mask). irq_restore and
+ * irq_enable run any event that arrived while masked before returning. */
 unsigned long irq_save(void);       /* masks, returns the old mask */
 void irq_restore(unsigned long flags);
 void irq_enable(void);
 
-/* Block the VCPU in Xen (SCHEDOP_block) until an event or the timer fires,
- * then run pending handlers. Used by the idle loop and console input. */
+/*
+ * Wait for something to happen: lets other runnable threads run, or blocks
+ * the VCPU in Xen (SCHEDOP_block) when none can, then returns after the
+ * handlers of the events that woke it have run. Meant for loops
+ *     while (!condition()) wait_for_event();
+ * and safe for them without masking: it returns at once if any event was
+ * handled since this thread last returned from it, so an event that lands
+ * between the check and the call is never slept through. Spurious returns
+ * are allowed. Implemented in kernel/sched.c. Used by the idle loop and
+ * console input.
+ */
 void wait_for_event(void);
 
 #endif

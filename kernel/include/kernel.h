@@ -9,13 +9,16 @@
 #ifndef XENOLITH_KERNEL_H
 #define XENOLITH_KERNEL_H
 
+/* The one line assembly files may use (elfnote.S: XEN_ELFNOTE_GUEST_VERSION). */
+#define XENOLITH_VERSION "0.1"
+
+#ifndef __ASSEMBLY__
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <abi/xen.h>
-
-#define XENOLITH_VERSION "0.1"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
@@ -34,6 +37,17 @@ extern struct shared_info *shared_info; /* mapped at a fixed page */
 extern const char *kernel_cmdline;      /* start_info->cmd_line, NUL-terminated */
 bool xen_is_dom0(void);                  /* start_info->flags & SIF_INITDOMAIN */
 struct vcpu_info *this_vcpu(void);       /* &shared_info->vcpu_info[0] */
+/* The boot path: entry.S _start -> arch_start (setup.c) -> kernel_main (main.c). */
+_Noreturn void arch_start(struct start_info *si);
+_Noreturn void kernel_main(void);
+extern uint64_t kernel_banner_ns; /* Xen system time (ns) at the boot banner */
+/* Linker-script symbols (kernel.ld). */
+extern char _stext[], _etext[], _srodata[], _erodata[], _sdata[], _edata[];
+extern char __bss_start[], __bss_end[], _end[];
+
+/* kernel/xen/version.c, hypercall.c. */
+unsigned xen_version_number(void);         /* XENVER_version: major << 16 | minor */
+const char *xen_hypercall_name(unsigned nr); /* "mmu_update", or "?" */
 
 /* Console output (kernel/printk.c). Safe before everything else; one call to
  * printk writes its whole text in one console write, so markers never split. */
@@ -45,6 +59,10 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 /* Fatal errors: print "*** FATAL <msg>", a backtrace, then SCHEDOP_shutdown
  * with SHUTDOWN_crash. */
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Symbols (kernel/symbols.c): the function containing addr, or NULL;
+ * *offset = addr - its start. */
+const char *symbol_lookup(unsigned long addr, unsigned long *offset);
+
 /* SCHEDOP_shutdown with SHUTDOWN_poweroff / _reboot / _crash; never returns. */
 _Noreturn void kernel_shutdown(unsigned reason);
 
@@ -74,8 +92,13 @@ struct cmdline_param {
 #define CMDLINE_PARAM(id, key_, help_)                                          \
     static const struct cmdline_param __param_##id                             \
         __attribute__((used, section(".cmdline_params"), aligned(4))) = {key_, help_}
-/* Value of `key` on the command line, or NULL; a bare word gives "". */
+/* Value of `key` on the command line, or NULL; a bare word gives "". When
+ * a key appears more than once the last one wins. */
 const char *cmdline_get(const char *key);
+/* Parse kernel_cmdline and report unknown keys (kernel_main calls it). */
+void cmdline_init(void);
+unsigned cmdline_word_count(void);     /* words on the command line */
+bool cmdline_known(const char *key);   /* some part declared `key` */
 
 /* kernel/lib.c: the freestanding C library subset. */
 void *memset(void *s, int c, size_t n);
@@ -91,4 +114,5 @@ size_t strlcpy(char *dst, const char *src, size_t size);
 /* Parse a decimal (or 0x hex) unsigned number; returns false on junk or overflow. */
 bool parse_ulong(const char *s, unsigned long *out);
 
+#endif /* !__ASSEMBLY__ */
 #endif

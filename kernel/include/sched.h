@@ -1,21 +1,42 @@
 /*
  * sched.h — cooperative threads (interface manual: "Scheduling", "CPU
  * state": stack_switch, fpu_taskswitch). Owner: kernel/sched.c,
- * kernel/arch/x86_32/switch.S, kernel/arch/x86_32/fpu.c (events & time).
- * Boot runs as thread 0 ("main", the shell); an idle thread blocks in Xen.
+ * kernel/arch/x86_32/switch.S, kernel/arch/x86_32/fpu.c, kernel/xen/schedop.c
+ * (events & time). Boot runs as thread 0 ("main", the shell); an idle thread
+ * blocks the VCPU in Xen when no thread can run.
+ *
+ * Threads switch only when they call thread_yield, thread_block,
+ * thread_join, thread_exit, sleep_ms or wait_for_event; event handlers never
+ * switch threads, they only make them runnable with thread_wake. Every
+ * thread must be joined, exactly once: that frees its stack and its slot.
  */
 #ifndef XENOLITH_SCHED_H
 #define XENOLITH_SCHED_H
 
 #include "kernel.h"
 
+#define THREAD_MAX 32 /* including main and idle */
+
 struct thread;
+/* Runnable at once (runs when the caller next yields or blocks); NULL when
+ * out of thread slots or stack memory. */
 struct thread *thread_create(const char *name, void (*fn)(void *), void *arg);
 struct thread *thread_current(void);
+const char *thread_name(const struct thread *t);
 void thread_yield(void);
-void thread_block(void);              /* until thread_wake */
-void thread_wake(struct thread *t);
+/* Sleep until thread_wake. A wake that comes while the thread still runs is
+ * remembered, so the next thread_block returns at once; callers re-check
+ * their condition in a loop. */
+void thread_block(void);
+void thread_wake(struct thread *t);   /* any context, upcall included */
 _Noreturn void thread_exit(void);
 void thread_join(struct thread *t);   /* wait until t has exited, free it */
+
+/* The VCPU level (kernel/xen/schedop.c); failures are printed. */
+void xen_sched_yield(void);          /* SCHEDOP_yield */
+void xen_sched_block(void);          /* SCHEDOP_block: unmasks events */
+/* SCHEDOP_poll: until a port in the list is pending or system time passes
+ * timeout_ns (absolute; 0 = none). Call with events masked. */
+int xen_sched_poll(evtchn_port_t *ports, unsigned nr_ports, uint64_t timeout_ns);
 
 #endif

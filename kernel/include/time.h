@@ -9,20 +9,53 @@
 
 #include "kernel.h"
 
+#define NSEC_PER_USEC 1000ULL
 #define NSEC_PER_MSEC 1000000ULL
 #define NSEC_PER_SEC 1000000000ULL
+#define MSEC_PER_SEC 1000UL
 
 uint64_t monotonic_ns(void); /* Xen system time; never goes back */
 uint64_t wallclock_ns(void); /* nanoseconds since 1970-01-01 UTC */
 
+/* Raw pieces, for tests and tools: Xen system time as computed now (not
+ * clamped), the TSC, and the TSC -> ns scaling Xen currently publishes. */
+uint64_t xen_system_time_ns(void);
+uint64_t rdtsc(void);
+uint64_t tsc_delta_to_ns(uint64_t tsc_delta);
+
+/*
+ * 64-bit by 32-bit division without libgcc (-m32 has no 64-bit divide
+ * instruction; gcc would call __udivdi3). Two 32-bit divl: high word, then
+ * remainder:low word, which cannot overflow because remainder < d.
+ */
+static inline uint64_t udiv64_32(uint64_t n, uint32_t d, uint32_t *rem)
+{
+    uint32_t hi = (uint32_t)(n >> 32), lo = (uint32_t)n;
+    uint32_t q_hi = hi / d, r = hi % d, q_lo;
+    __asm__("divl %4" : "=a"(q_lo), "=d"(r) : "a"(lo), "d"(r), "rm"(d));
+    if (rem)
+        *rem = r;
+    return ((uint64_t)q_hi << 32) | q_lo;
+}
+
+/* Broken-down UTC time, from seconds since the epoch. */
+struct utc_time {
+    unsigned year, month, day, hour, min, sec;
+};
+void utc_from_unix(uint64_t unix_sec, struct utc_time *out);
+
 struct timer {
     uint64_t deadline;
-    void (*fn)(struct timer *t);
+    void (*fn)(struct timer *t); /* runs in upcall context (see events.h) */
     struct timer *next;
     bool armed;
 };
 void timer_arm(struct timer *t, uint64_t deadline_ns); /* absolute system time */
 void timer_cancel(struct timer *t);
+
+/* VIRQ_TIMER: its port and how many times it fired (for tests). */
+evtchn_port_t timer_virq_port(void);
+unsigned long timer_virq_count(void);
 
 /* Blocks the calling thread (the VCPU sleeps in Xen when nothing runs). */
 void sleep_ms(unsigned long ms);

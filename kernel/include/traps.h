@@ -11,15 +11,26 @@
 
 #include "kernel.h"
 
-/* Layout pushed by entry.S: pushal, then vector and error code (0 when the
- * CPU pushes none), then the frame Xen's bounce built (same privilege level,
- * ring 1 -> ring 1: eip, cs, eflags; bits 16-23 of cs hold the saved
- * upcall mask). */
+/* Layout pushed by entry.S, lowest address first: pushal (edi .. eax), then
+ * the vector and the error code (0 when the CPU pushes none), then the frame
+ * Xen's bounce built: eip, cs, eflags (bits 16-23 of cs hold the event mask
+ * Xen saved; vectors that do not ask Xen to mask events leave it as it
+ * was). esp_user/ss_user exist only when the trap came from ring 3
+ * ((cs & 3) == 3); from ring 1 the interrupted code's stack pointer is
+ * trap_frame_esp(f). A handler may change eip and general registers: they
+ * are restored from the frame on return. */
 struct trap_frame {
     uint32_t edi, esi, ebp, esp_unused, ebx, edx, ecx, eax;
     uint32_t vector, error_code;
     uint32_t eip, cs, eflags;
+    uint32_t esp_user, ss_user; /* only if (cs & 3) == 3 */
 };
+
+/* The interrupted code's %esp. */
+static inline uint32_t trap_frame_esp(const struct trap_frame *f)
+{
+    return (f->cs & 3) == 3 ? f->esp_user : (uint32_t)(uintptr_t)&f->esp_user;
+}
 
 #define TRAP_DE 0
 #define TRAP_DB 1
@@ -43,12 +54,19 @@ struct trap_frame {
 
 /* Return true when the fault was dealt with and execution may resume. */
 typedef bool (*trap_handler_t)(struct trap_frame *f);
-void trap_set_handler(unsigned vector, trap_handler_t h);
+/* Registers (or, with NULL, removes) the handler; returns the previous one. */
+trap_handler_t trap_set_handler(unsigned vector, trap_handler_t h);
+
+const char *trap_name(unsigned vector); /* "page fault" */
+
+/* Called by entry.S. */
+void trap_dispatch(struct trap_frame *f);
 
 /* cr2 of the last page fault, as Xen saved it in vcpu_info->arch.cr2. */
 unsigned long trap_read_cr2(void);
 /* Print registers and a symbolised backtrace starting at this frame. */
 void trap_dump(const struct trap_frame *f);
 void backtrace_here(void);
+void backtrace_from(unsigned long eip, unsigned long ebp);
 
 #endif

@@ -1,0 +1,203 @@
+/*
+ * traps.c — exceptions (interface manual: "Exceptions": set_trap_table,
+ * the bounce frame, cr2 in vcpu_info).
+ *
+ * A PV kernel has no IDT of its own: it gives Xen a virtual trap table,
+ * struct trap_info[] ended by an entry with address 0, one entry per vector:
+ * the handler's cs:eip, and flags = the lowest privilege that may raise the
+ * vector with a software `int` (1: kernel only; 3: anyone, for int3 and
+ * into) plus "clear event enable" (Xen masks events on entry, like an
+ * interrupt gate). We ask for that only on #PF: Xen keeps the faulting
+ * address in vcpu_info->arch.cr2, and an event handler that faulted before
+ * we read it would overwrite it. trap_dispatch reads cr2, then puts the
+ * event mask back as it was (Xen saved it in bits 16-23 of the frame's cs).
+ *
+ * A vector with a registered handler (trap_set_handler) goes to it; if it
+ * returns true execution resumes (at the frame's eip, which it may change).
+ * Everything else is fatal: "*** FATAL <name> (vector N) ...", the dump,
+ * SHUTDOWN_crash.
+ */
+#include "kernel.h"
+#include "console.h"
+#include "shell.h"
+#include "traps.h"
+
+#define TRAP_DPL_KERNEL 1   /* ring 1: the PV kernel */
+#define TRAP_DPL_USER 3     /* ring 3 may use int3 / into */
+#define TRAP_FLAG_MASK_EVENTS 4 /* trap_info.flags bit 2 (TI_SET_IF) */
+#define UPCALL_MASK_SHIFT 16
+#define UPCALL_MASK_BITS 0xffu
+#define SELECTOR_BITS 0xffffu /* the frame's cs slot is 32 bits wide */
+#define PF_ERR_PRESENT (1u << 0)
+#define PF_ERR_WRITE (1u << 1)
+#define PF_ERR_USER (1u << 2)
+#define PF_ERR_FETCH (1u << 4)
+
+extern const unsigned long trap_entries[TRAP_NR]; /* entry.S */
+
+/* entry.S builds the frame with pushal (8 registers), vector, error code,
+ * below what Xen pushed: keep traps.h's struct in step with that. */
+#define WORD 4
+_Static_assert(offsetof(struct trap_frame, eax) == 7 * WORD, "pushal order");
+_Static_assert(offsetof(struct trap_frame, vector) == 8 * WORD, "vector after pushal");
+_Static_assert(offsetof(struct trap_frame, error_code) == 9 * WORD, "then the error code");
+_Static_assert(offsetof(struct trap_frame, eip) == 10 * WORD, "then Xen's bounce frame");
+_Static_assert(offsetof(struct trap_frame, ss_user) == 14 * WORD, "ring-3 esp, ss last");
+
+static const char *const trap_names[TRAP_NR] = {
+    [TRAP_DE] = "divide error", [TRAP_DB] = "debug", [TRAP_NMI] = "NMI",
+    [TRAP_BP] = "breakpoint", [TRAP_OF] = "overflow", [TRAP_BR] = "bound range",
+    [TRAP_UD] = "invalid opcode", [TRAP_NM] = "device not available",
+    [TRAP_DF] = "double fault", [9] = "coprocessor segment overrun",
+    [TRAP_TS] = "invalid TSS", [TRAP_NP] = "segment not present",
+    [TRAP_SS] = "stack fault", [TRAP_GP] = "general protection",
+    [TRAP_PF] = "page fault", [TRAP_MF] = "x87 error", [TRAP_AC] = "alignment check",
+    [TRAP_MC] = "machine check", [TRAP_XM] = "SIMD error",
+};
+
+static trap_handler_t handlers[TRAP_NR];
+static struct trap_info trap_table[TRAP_NR + 1]; /* + the terminator */
+static unsigned long last_cr2;
+static unsigned fatal_depth;
+
+const char *trap_name(unsigned vector)
+{
+    return vector < TRAP_NR && trap_names[vector] ? trap_names[vector] : "unknown";
+}
+
+trap_handler_t trap_set_handler(unsigned vector, trap_handler_t h)
+{
+    if (vector >= TRAP_NR)
+        panic("trap_set_handler: vector %u out of range", vector);
+    trap_handler_t old = handlers[vector];
+    handlers[vector] = h;
+    return old;
+}
+
+unsigned long trap_read_cr2(void)
+{
+    return last_cr2;
+}
+
+static int traps_init(void)
+{
+    unsigned n = 0;
+    for (unsigned v = 0; v < TRAP_NR; v++) {
+        if (!trap_entries[v])
+            continue;
+        struct trap_info *t = &trap_table[n++];
+        t->vector = (uint8_t)v;
+        t->flags = (v == TRAP_BP || v == TRAP_OF) ? TRAP_DPL_USER : TRAP_DPL_KERNEL;
+        if (v == TRAP_PF)
+            t->flags |= TRAP_FLAG_MASK_EVENTS;
+        t->cs = FLAT_KERNEL_CS;
+        t->address = trap_entries[v];
+    }
+    /* trap_table[n] stays zero: address 0 ends the table. */
+    long rc = HYPERVISOR_set_trap_table(trap_table);
+    if (rc) {
+        printk("traps: set_trap_table failed: %ld\n", rc);
+        return (int)rc;
+    }
+    return 0;
+}
+INITCALL(INIT_ARCH, traps_init);
+
+void trap_dump(const struct trap_frame *f)
+{
+    printk("eax %08x ebx %08x ecx %08x edx %08x\n", f->eax, f->ebx, f->ecx, f->edx);
+    printk("esi %08x edi %08x ebp %08x esp %08x\n", f->esi, f->edi, f->ebp, trap_frame_esp(f));
+    printk("eip %08x cs %04x eflags %08x event mask %u\n", f->eip, f->cs & SELECTOR_BITS, f->eflags,
+           (f->cs >> UPCALL_MASK_SHIFT) & UPCALL_MASK_BITS);
+    backtrace_from(f->eip, f->ebp);
+}
+
+static _Noreturn void trap_fatal(const struct trap_frame *f)
+{
+    unsigned long off = 0;
+    const char *sym = symbol_lookup(f->eip, &off);
+    char where[96];
+
+    console_emergency();
+    if (sym)
+        snprintf(where, sizeof(where), "<%s+0x%lx>", sym, off);
+    else
+        snprintf(where, sizeof(where), "<?>");
+    printk("*** FATAL %s (vector %u) error 0x%x at eip 0x%08x %s\n", trap_name(f->vector),
+           f->vector, f->error_code, f->eip, where);
+    if (fatal_depth > 1) {
+        /* The dump itself faulted: say so and stop. */
+        printk("*** FATAL fault while handling a fatal fault; no dump\n");
+        kernel_shutdown(SHUTDOWN_crash);
+    }
+    if (f->vector == TRAP_PF)
+        printk("cr2 0x%08lx (%s, %s, %s mode%s)\n", last_cr2,
+               f->error_code & PF_ERR_PRESENT ? "protection violation" : "not present",
+               f->error_code & PF_ERR_WRITE ? "write" : "read",
+               f->error_code & PF_ERR_USER ? "user" : "kernel",
+               f->error_code & PF_ERR_FETCH ? ", instruction fetch" : "");
+    trap_dump(f);
+    kernel_shutdown(SHUTDOWN_crash);
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+    if (f->vector == TRAP_PF) {
+        last_cr2 = this_vcpu()->arch.cr2;
+        /* Events were masked for us (TRAP_FLAG_MASK_EVENTS): restore. */
+        struct vcpu_info *v = this_vcpu();
+        uint8_t saved = (uint8_t)((f->cs >> UPCALL_MASK_SHIFT) & UPCALL_MASK_BITS);
+        barrier();
+        v->evtchn_upcall_mask = saved;
+        barrier();
+        if (!saved && READ_ONCE(v->evtchn_upcall_pending))
+            (void)HYPERVISOR_xen_version(XENVER_version, NULL); /* deliver it */
+    }
+    if (f->vector < TRAP_NR && handlers[f->vector] && !fatal_depth && handlers[f->vector](f))
+        return;
+    fatal_depth++;
+    trap_fatal(f);
+}
+
+/* --- `fault`: deliberate faults, to see the fatal path work. --- */
+
+#define UNMAPPED_ADDRESS 0x00001000UL /* the first 4 MiB are never mapped */
+
+static volatile unsigned fault_divisor; /* 0, and opaque to the compiler */
+
+static int cmd_fault(int argc, char **argv)
+{
+    if (argc != 2) {
+        printk("usage: fault pf|ud|gp|de|bp|panic\n");
+        return 1;
+    }
+    const char *kind = argv[1];
+    if (!strcmp(kind, "pf")) {
+        printk("fault: reading unmapped address 0x%08lx\n", UNMAPPED_ADDRESS);
+        (void)*(volatile unsigned long *)UNMAPPED_ADDRESS;
+    } else if (!strcmp(kind, "ud")) {
+        printk("fault: executing ud2\n");
+        __asm__ volatile("ud2");
+    } else if (!strcmp(kind, "gp")) {
+        printk("fault: executing hlt (privileged outside ring 0)\n");
+        __asm__ volatile("hlt");
+    } else if (!strcmp(kind, "de")) {
+        printk("fault: dividing by zero\n");
+        /* divl itself: gcc turns 1u / x into (x == 1), which never traps. */
+        unsigned q, rem;
+        __asm__ volatile("divl %2" : "=a"(q), "=d"(rem) : "rm"(fault_divisor), "0"(1u), "1"(0u));
+        printk("fault: 1/0 = %u rem %u?\n", q, rem);
+    } else if (!strcmp(kind, "bp")) {
+        printk("fault: executing int3\n");
+        __asm__ volatile("int3");
+    } else if (!strcmp(kind, "panic")) {
+        panic("requested with the shell's fault command");
+    } else {
+        printk("fault: unknown kind '%s' (pf|ud|gp|de|bp|panic)\n", kind);
+        return 1;
+    }
+    printk("fault: still running?\n");
+    return 1;
+}
+SHELL_COMMAND(fault, "fault", "fault pf|ud|gp|de|bp|panic",
+              "raise an exception on purpose (fatal: the domain crashes)", cmd_fault);

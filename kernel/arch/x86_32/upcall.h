@@ -1,0 +1,36 @@
+/*
+ * upcall.h — layout of the frames Xen builds on our stack when it enters the
+ * event callback and the failsafe callback of a 32-bit PV guest (interface
+ * manual: "Event channels" / "Callbacks"; Xen 4.17
+ * xen/arch/x86/x86_64/compat/entry.S, compat_create_bounce_frame). Shared by
+ * upcall.S (numbers only, no C) and kernel/xen/evtchn.c, which checks the
+ * vcpu_info offsets against <abi/xen.h> with _Static_assert.
+ *
+ * Event callback, interrupted in ring 1 (the kernel; Xenolith has no ring 3):
+ *     0(%esp) EIP   4(%esp) CS, bits 16-23 = saved evtchn_upcall_mask
+ *     8(%esp) EFLAGS
+ * Xen has set evtchn_upcall_mask to 1 before entering us.
+ * Failsafe callback (Xen could not reload a segment register or iret):
+ *     DS ES FS GS, then EIP CS EFLAGS as above.
+ */
+#ifndef XENOLITH_UPCALL_H
+#define XENOLITH_UPCALL_H
+
+/* struct vcpu_info */
+#define VCPU_INFO_UPCALL_PENDING 0 /* offsetof(evtchn_upcall_pending) */
+#define VCPU_INFO_UPCALL_MASK 1    /* offsetof(evtchn_upcall_mask) */
+
+/* The bounce frame (ring 1 -> ring 1). */
+#define UPCALL_FRAME_EIP 0
+#define UPCALL_FRAME_CS 4
+#define UPCALL_FRAME_EFLAGS 8
+#define UPCALL_FRAME_SIZE 12
+#define UPCALL_CS_SAVED_MASK 0x00ff0000 /* bits 16-23 of the CS slot */
+
+/* pushal: eax ecx edx ebx esp ebp esi edi, 4 bytes each */
+#define PUSHAL_SIZE 32
+
+/* The failsafe frame: DS ES FS GS before the bounce frame. */
+#define FAILSAFE_FRAME_SEGS 16
+
+#endif

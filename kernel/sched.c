@@ -1,0 +1,359 @@
+/*
+ * sched.c — interface manual "Scheduling" and "CPU state": cooperative
+ * threads on one VCPU.
+ *
+ * Each thread has its own stack from the page allocator. A switch is two
+ * halves: first, one HYPERVISOR_multicall tells Xen
+ *   - stack_switch(FLAT_KERNEL_SS, top of the next thread's stack): the
+ *     stack Xen loads for the next trap taken from user mode, the PV
+ *     equivalent of the TSS's ss0:esp0 (Xenolith never runs ring 3, but a
+ *     kernel that did would need it, so every switch keeps it right);
+ *   - fpu_taskswitch(1): set CR0.TS for lazy FPU switching (fpu.c);
+ * and every entry's result is checked (multicall.c). Then switch_stacks
+ * (switch.S) swaps the callee-saved registers and the stack pointer.
+ *
+ * All scheduler state is changed with events masked: event handlers call
+ * thread_wake() from upcall context. schedule() is entered masked and a
+ * thread resumes from it masked; each caller restores its own mask after.
+ *
+ * When no thread can run, the idle thread blocks the VCPU in Xen
+ * (SCHEDOP_block); the event that wakes it runs its handler on the way out
+ * of the hypercall, the handler wakes a thread, idle switches to it.
+ */
+#include "kernel.h"
+#include "events.h"
+#include "fpu.h"
+#include "mm.h"
+#include "multicall.h"
+#include "sched.h"
+#include "shell.h"
+
+#define THREAD_STACK_ORDER 2 /* 16 KiB stacks */
+#define THREAD_STACK_SIZE (PAGE_SIZE << THREAD_STACK_ORDER)
+#define THREAD_NAME_LEN 16
+#define STACK_ALIGN 16       /* i386 SysV: esp + 4 is 16-aligned at a call */
+
+enum thread_state { T_FREE, T_RUNNABLE, T_RUNNING, T_BLOCKED, T_DEAD };
+static const char *const state_names[] = {"free", "runnable", "running", "blocked", "dead"};
+
+struct thread {
+    struct fpu_state fpu;           /* first: keeps its 16-byte alignment simple */
+    char name[THREAD_NAME_LEN];
+    enum thread_state state;
+    unsigned long esp;              /* saved by switch_stacks */
+    void *stack;                    /* page_alloc'd; NULL for main */
+    unsigned long stack_top;        /* what stack_switch is told */
+    void (*fn)(void *);
+    void *arg;
+    struct thread *next_run;
+    struct thread *joiner;
+    bool wake_pending;
+    unsigned long switches;         /* times switched to */
+    unsigned long seen_events;      /* evtchn_events_handled at last wait_for_event */
+};
+
+/* The boot thread exists from the first instruction; the others come from a
+ * pool (in .bss: only main's few hundred bytes are initialised data). */
+static struct thread main_thread = {.name = "main", .state = T_RUNNING};
+static struct thread thread_pool[THREAD_MAX - 1];
+static struct thread *current_thread = &main_thread;
+static struct thread *idle_thread;
+static struct thread *run_head, *run_tail;
+static unsigned long total_switches;
+
+/* entry.S: the stack boot (thread "main") runs on. */
+extern char boot_stack_top[];
+/* switch.S */
+extern void switch_stacks(unsigned long *save_esp, unsigned long new_esp);
+
+/* ---- run queue (events masked) ------------------------------------------ */
+
+static void runq_push(struct thread *t)
+{
+    t->next_run = NULL;
+    if (run_tail)
+        run_tail->next_run = t;
+    else
+        run_head = t;
+    run_tail = t;
+}
+
+static struct thread *runq_pop(void)
+{
+    struct thread *t = run_head;
+    if (t) {
+        run_head = t->next_run;
+        if (!run_head)
+            run_tail = NULL;
+        t->next_run = NULL;
+    }
+    return t;
+}
+
+/* ---- switching ------------------------------------------------------------ */
+
+static void context_switch(struct thread *prev, struct thread *next)
+{
+    struct multicall mc;
+    multicall_init(&mc);
+    struct multicall_entry *e = multicall_add(&mc, __HYPERVISOR_stack_switch);
+    e->args[0] = FLAT_KERNEL_SS;
+    e->args[1] = next->stack_top;
+    fpu_switch_prepare(&mc, &next->fpu);
+    unsigned bad;
+    long rc = multicall_run(&mc, "context switch", &bad);
+    if (rc)
+        panic("context switch %s -> %s: multicall entry %u failed: %ld", prev->name, next->name,
+              bad, rc);
+    next->switches++;
+    total_switches++;
+    current_thread = next;
+    switch_stacks(&prev->esp, next->esp);
+    /* Back in prev, switched to by someone else; events still masked. */
+}
+
+/* Pick the next thread and switch to it. Events masked. */
+static void schedule(void)
+{
+    struct thread *prev = current_thread, *next;
+
+    for (;;) {
+        next = runq_pop();
+        if (next)
+            break;
+        if (prev->state == T_RUNNING)
+            return; /* nobody else wants the CPU */
+        if (idle_thread) {
+            next = idle_thread;
+            break;
+        }
+        /* Before the idle thread exists (early boot): wait right here. */
+        xen_sched_block();
+        irq_save();
+    }
+    if (prev->state == T_RUNNING) {
+        prev->state = T_RUNNABLE;
+        if (prev != idle_thread)
+            runq_push(prev);
+    }
+    next->state = T_RUNNING;
+    if (next != prev)
+        context_switch(prev, next);
+}
+
+/* First code of every new thread: switch_stacks "returns" here. */
+static void thread_start(void)
+{
+    struct thread *self = current_thread;
+    irq_enable(); /* schedule() switched to us with events masked */
+    self->fn(self->arg);
+    thread_exit();
+}
+
+/* ---- the API -------------------------------------------------------------- */
+
+struct thread *thread_current(void)
+{
+    return current_thread;
+}
+
+const char *thread_name(const struct thread *t)
+{
+    return t->name;
+}
+
+static struct thread *thread_alloc(const char *name, void (*fn)(void *), void *arg)
+{
+    unsigned long flags = irq_save();
+    struct thread *t = NULL;
+    for (unsigned i = 0; i < ARRAY_SIZE(thread_pool); i++) {
+        if (thread_pool[i].state == T_FREE) {
+            t = &thread_pool[i];
+            t->state = T_DEAD; /* reserved until set up */
+            break;
+        }
+    }
+    irq_restore(flags);
+    if (!t) {
+        printk("thread_create(%s): all %u thread slots in use\n", name, THREAD_MAX);
+        return NULL;
+    }
+    void *stack = page_alloc(THREAD_STACK_ORDER);
+    if (!stack) {
+        printk("thread_create(%s): no memory for a %u KiB stack\n", name,
+               (unsigned)(THREAD_STACK_SIZE / 1024));
+        t->state = T_FREE;
+        return NULL;
+    }
+
+    strlcpy(t->name, name, sizeof(t->name));
+    t->stack = stack;
+    t->stack_top = (unsigned long)stack + THREAD_STACK_SIZE;
+    t->fn = fn;
+    t->arg = arg;
+    t->joiner = NULL;
+    t->next_run = NULL;
+    t->wake_pending = false;
+    t->switches = 0;
+    t->seen_events = evtchn_events_handled;
+    fpu_thread_init(&t->fpu);
+
+    /* The stack as switch_stacks leaves it: edi esi ebx ebp, then the return
+     * address (thread_start), then a dummy return address for thread_start
+     * itself, placed so that esp + 4 is 16-aligned on entry as after a call. */
+    unsigned long *sp = (unsigned long *)ALIGN_DOWN(t->stack_top, STACK_ALIGN);
+    *--sp = 0;                           /* thread_start's return address: none */
+    *--sp = (unsigned long)thread_start;
+    *--sp = 0;                           /* ebp: ends backtraces */
+    *--sp = 0;                           /* ebx */
+    *--sp = 0;                           /* esi */
+    *--sp = 0;                           /* edi */
+    t->esp = (unsigned long)sp;
+    return t;
+}
+
+struct thread *thread_create(const char *name, void (*fn)(void *), void *arg)
+{
+    struct thread *t = thread_alloc(name, fn, arg);
+    if (t) {
+        unsigned long flags = irq_save();
+        t->state = T_RUNNABLE;
+        runq_push(t);
+        irq_restore(flags);
+    }
+    return t;
+}
+
+void thread_yield(void)
+{
+    unsigned long flags = irq_save();
+    schedule();
+    irq_restore(flags);
+}
+
+void thread_block(void)
+{
+    unsigned long flags = irq_save();
+    struct thread *self = current_thread;
+    if (self->wake_pending) {
+        self->wake_pending = false;
+    } else {
+        self->state = T_BLOCKED;
+        schedule();
+    }
+    irq_restore(flags);
+}
+
+void thread_wake(struct thread *t)
+{
+    unsigned long flags = irq_save();
+    if (t->state == T_BLOCKED) {
+        t->state = T_RUNNABLE;
+        runq_push(t);
+    } else if (t->state == T_RUNNING || t->state == T_RUNNABLE) {
+        t->wake_pending = true;
+    }
+    irq_restore(flags);
+}
+
+_Noreturn void thread_exit(void)
+{
+    struct thread *self = current_thread;
+    if (self == &main_thread || self == idle_thread)
+        panic("thread_exit: %s may not exit", self->name);
+    irq_save();
+    fpu_thread_exit(&self->fpu);
+    self->state = T_DEAD;
+    if (self->joiner)
+        thread_wake(self->joiner);
+    schedule();
+    panic("thread_exit: dead thread %s was scheduled", self->name);
+}
+
+void thread_join(struct thread *t)
+{
+    if (t == current_thread || t == &main_thread || t == idle_thread || t->state == T_FREE)
+        panic("thread_join: cannot join %s (%s)", t->name, state_names[t->state]);
+    unsigned long flags = irq_save();
+    while (t->state != T_DEAD) {
+        t->joiner = current_thread;
+        thread_block();
+    }
+    irq_restore(flags);
+    /* It switched away for good: its stack is free. */
+    page_free(t->stack, THREAD_STACK_ORDER);
+    t->stack = NULL;
+    flags = irq_save();
+    t->state = T_FREE;
+    irq_restore(flags);
+}
+
+/* events.h: see the contract there. */
+void wait_for_event(void)
+{
+    struct thread *self = current_thread;
+    unsigned long flags = irq_save();
+    if (evtchn_events_handled == self->seen_events) {
+        if (run_head)
+            schedule();        /* let the others run; we stay runnable */
+        else
+            xen_sched_block(); /* unmasks; pending handlers run on return */
+    }
+    self->seen_events = evtchn_events_handled;
+    irq_restore(flags);
+}
+
+static void idle_loop(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        unsigned long flags = irq_save();
+        if (!run_head)
+            xen_sched_block(); /* events on again, and their handlers have run */
+        irq_save();
+        schedule();
+        irq_restore(flags);
+    }
+}
+
+/* ---- start of day ---------------------------------------------------------- */
+
+static int sched_init(void)
+{
+    main_thread.stack_top = (unsigned long)boot_stack_top; /* entry.S */
+    main_thread.seen_events = evtchn_events_handled;
+    fpu_init(&main_thread.fpu);
+
+    /* Idle runs only when nobody else can: it never enters the run queue. */
+    struct thread *idle = thread_alloc("idle", idle_loop, NULL);
+    if (!idle)
+        return -XEN_ENOMEM;
+    idle->state = T_RUNNABLE;
+    idle_thread = idle;
+    printk("sched: main + idle threads, %u KiB stacks, up to %u threads\n",
+           (unsigned)(THREAD_STACK_SIZE / 1024), THREAD_MAX);
+    return 0;
+}
+INITCALL(INIT_SCHED, sched_init);
+
+/* ---- shell: threads ------------------------------------------------------- */
+
+static int cmd_threads(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printk("  id  name              state     switches  fpu\n");
+    for (unsigned i = 0; i < THREAD_MAX; i++) {
+        const struct thread *t = i == 0 ? &main_thread : &thread_pool[i - 1];
+        if (t->state == T_FREE)
+            continue;
+        printk("%4u  %-16s  %-8s  %8lu  %s%s\n", i, t->name, state_names[t->state], t->switches,
+               fpu_is_owner(&t->fpu) ? "owner" : (t->fpu.used ? "saved" : "-"),
+               t == current_thread ? "  <- current" : "");
+    }
+    printk("%lu switches; #NM %lu, FPU state loads %lu\n", total_switches, fpu_nm_traps(),
+           fpu_state_loads());
+    return 0;
+}
+SHELL_COMMAND(threads, "threads", "threads", "list threads: name, state, switches, FPU owner",
+              cmd_threads);

@@ -1,0 +1,292 @@
+/*
+ * console.c — the guest console (interface manual: "Console"; Xen 4.17
+ * public/io/console.h and HYPERVISOR_console_io).
+ *
+ * dom0 (SIF_INITDOMAIN): Xen owns the physical console. CONSOLEIO_write
+ *   puts bytes on Xen's serial line, CONSOLEIO_read takes what arrived on it
+ *   (Xen switches serial input to dom0 at the end of its boot).
+ * domU: one shared page, struct xencons_interface, at machine frame
+ *   start_info->console.domU.mfn, read by xenconsoled in dom0. Two byte
+ *   rings, each with free-running 32-bit indexes: we produce "out" (advance
+ *   out_prod) and consume "in" (advance in_cons); after either we notify
+ *   the backend on the event channel start_info->console.domU.evtchn.
+ *   The data must be visible before the index that publishes it (wmb), and
+ *   an index read must come before the data it covers (rmb). Indexes come
+ *   from another domain: a distance larger than the ring means the page is
+ *   corrupt, and we stop trusting it rather than index out of bounds.
+ *
+ * The page is found before the memory part has set anything up: its MFN is
+ * translated with the machine-to-physical table Xen maps read-only at
+ * MACH2PHYS_VIRT_START, and the PFN is inside the region the domain builder
+ * mapped at KERNEL_VIRT_BASE (kernel, start_info, xenstore and console
+ * pages, bootstrap page tables), so the direct-map address already works.
+ *
+ * Event delivery is masked while a write touches the ring, so an event
+ * handler that prints cannot interleave with a half-published write.
+ *
+ * Input waits in Xen rather than spinning: from INIT_DEVICES on, the console
+ * event channel (domU: the ring's port, which xenconsoled notifies when
+ * input arrives; dom0: VIRQ_CONSOLE, which Xen raises when serial input
+ * arrives for dom0) has a handler, so console_getc can sleep in
+ * wait_for_event() (events.h) until something comes. Before that, and for
+ * a full output ring (console_write may run with events masked), it yields.
+ */
+#include "kernel.h"
+#include "console.h"
+#include "events.h"
+#include "mm.h"
+#include "time.h"
+
+/* How long console_flush, and a fatal path facing a full ring, wait for
+ * xenconsoled (Xen system time, which needs no set-up). */
+#define CONSOLE_DRAIN_NS (2 * NSEC_PER_SEC)
+
+static struct xencons_interface *ring;
+static evtchn_port_t ring_port;
+static bool ring_broken;
+static bool initialised;
+static bool emergency; /* fatal path: never wait forever on the backend */
+
+/* --- event mask (vcpu_info->evtchn_upcall_mask), kept local so the console
+ * works before the event-channel part is up. --- */
+static uint8_t mask_events(void)
+{
+    struct vcpu_info *v = this_vcpu();
+    uint8_t old = v->evtchn_upcall_mask;
+    v->evtchn_upcall_mask = 1;
+    barrier();
+    return old;
+}
+
+static void restore_events(uint8_t old)
+{
+    struct vcpu_info *v = this_vcpu();
+    barrier();
+    v->evtchn_upcall_mask = old;
+    barrier();
+    /* An event that arrived meanwhile: any hypercall lets Xen deliver it. */
+    if (!old && READ_ONCE(v->evtchn_upcall_pending))
+        (void)HYPERVISOR_xen_version(XENVER_version, NULL);
+}
+
+static void yield_cpu(void)
+{
+    (void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+}
+
+static void notify_backend(void)
+{
+    struct evtchn_send send = {.port = ring_port};
+    (void)HYPERVISOR_event_channel_op(EVTCHNOP_send, &send);
+}
+
+/* MFN -> PFN through Xen's read-only m2p table (usable before mm init). */
+static bool early_mfn_to_pfn(xen_pfn_t mfn, unsigned long *pfn)
+{
+    const unsigned long *m2p = (const unsigned long *)MACH2PHYS_VIRT_START;
+    if (mfn >= MACH2PHYS_NR_ENTRIES)
+        return false;
+    *pfn = m2p[mfn];
+    return *pfn < start_info->nr_pages;
+}
+
+void console_init(void)
+{
+    if (initialised)
+        return;
+    initialised = true;
+    if (xen_is_dom0())
+        return;
+
+    unsigned long pfn;
+    xen_pfn_t mfn = start_info->console.domU.mfn;
+    if (!early_mfn_to_pfn(mfn, &pfn)) {
+        ring_broken = true;
+        static const char msg[] = "console: ring mfn has no pfn; using console_io\n";
+        (void)HYPERVISOR_console_io(CONSOLEIO_write, sizeof(msg) - 1, (char *)msg);
+        return;
+    }
+    ring = pfn_to_virt(pfn);
+    ring_port = start_info->console.domU.evtchn;
+}
+
+void console_emergency(void)
+{
+    emergency = true;
+}
+
+struct xencons_interface *console_ring(void)
+{
+    return ring_broken ? NULL : ring;
+}
+
+static bool ring_usable(void)
+{
+    if (!initialised)
+        console_init();
+    return ring && !ring_broken;
+}
+
+/* Put one byte on the out ring; waits while it is full. Returns false when
+ * the ring is corrupt or (emergency) the backend does not drain it. */
+static bool ring_put(char c)
+{
+    uint64_t deadline = 0;
+    for (;;) {
+        XENCONS_RING_IDX cons = READ_ONCE(ring->out_cons);
+        XENCONS_RING_IDX prod = ring->out_prod;
+        mb(); /* read cons before writing data into the space it frees */
+        if ((XENCONS_RING_IDX)(prod - cons) > sizeof(ring->out)) {
+            ring_broken = true;
+            return false;
+        }
+        if ((XENCONS_RING_IDX)(prod - cons) < sizeof(ring->out)) {
+            ring->out[MASK_XENCONS_IDX(prod, ring->out)] = c;
+            wmb(); /* data before the index that publishes it */
+            ring->out_prod = prod + 1;
+            return true;
+        }
+        /* Full: tell the backend and give it the CPU. */
+        notify_backend();
+        yield_cpu();
+        if (emergency) {
+            uint64_t now = xen_system_time_ns();
+            if (!deadline)
+                deadline = now + CONSOLE_DRAIN_NS;
+            else if (now > deadline)
+                return false;
+        }
+    }
+}
+
+static void ring_write(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\n' && !ring_put('\r'))
+            return;
+        if (!ring_put(s[i]))
+            return;
+    }
+    notify_backend();
+}
+
+void console_write(const char *s, size_t len)
+{
+    if (!len)
+        return;
+    if (xen_is_dom0() || !ring_usable()) {
+        /* Xen 4.17 writes it all (continuing long writes itself) and
+         * returns 0; a positive return is taken as "this much written". A
+         * refusal (a domU on a release Xen) leaves nowhere to write. */
+        while (len) {
+            long n = HYPERVISOR_console_io(CONSOLEIO_write, (int)len, (char *)s);
+            if (n <= 0 || (size_t)n > len)
+                return;
+            s += n;
+            len -= (size_t)n;
+        }
+        return;
+    }
+    uint8_t old = mask_events();
+    ring_write(s, len);
+    restore_events(old);
+}
+
+void console_flush(void)
+{
+    if (xen_is_dom0() || !ring_usable())
+        return;
+    uint64_t deadline = xen_system_time_ns() + CONSOLE_DRAIN_NS;
+    while (xen_system_time_ns() < deadline) {
+        if (READ_ONCE(ring->out_cons) == READ_ONCE(ring->out_prod))
+            return;
+        notify_backend();
+        yield_cpu();
+    }
+}
+
+/* dom0: CONSOLEIO_read takes what Xen's serial ring holds; keep a few
+ * bytes here so a pasted line costs one hypercall per chunk, not per byte. */
+#define DOM0_INPUT_CHUNK 64
+static char dom0_input[DOM0_INPUT_CHUNK];
+static unsigned dom0_input_len, dom0_input_pos;
+
+static int dom0_trygetc(void)
+{
+    if (dom0_input_pos == dom0_input_len) {
+        long n = HYPERVISOR_console_io(CONSOLEIO_read, sizeof(dom0_input), dom0_input);
+        if (n <= 0 || n > (long)sizeof(dom0_input))
+            return -1;
+        dom0_input_len = (unsigned)n;
+        dom0_input_pos = 0;
+    }
+    return (unsigned char)dom0_input[dom0_input_pos++];
+}
+
+int console_trygetc(void)
+{
+    if (xen_is_dom0())
+        return dom0_trygetc();
+    if (!ring_usable())
+        return -1;
+
+    uint8_t old = mask_events();
+    int c = -1;
+    XENCONS_RING_IDX cons = ring->in_cons;
+    XENCONS_RING_IDX prod = READ_ONCE(ring->in_prod);
+    rmb(); /* the index before the data it covers */
+    if ((XENCONS_RING_IDX)(prod - cons) > sizeof(ring->in)) {
+        /* Corrupt indexes from the backend: drop what is there. */
+        ring->in_cons = prod;
+    } else if (prod != cons) {
+        c = (unsigned char)ring->in[MASK_XENCONS_IDX(cons, ring->in)];
+        mb(); /* finish reading the byte before giving its slot back */
+        ring->in_cons = cons + 1;
+        notify_backend();
+    }
+    restore_events(old);
+    return c;
+}
+
+static bool input_events; /* the input event channel has a handler */
+
+static void console_event(evtchn_port_t port, void *data)
+{
+    /* Nothing to do here: wait_for_event() returns after any handled event,
+     * and console_getc then looks at the ring. */
+    (void)port;
+    (void)data;
+}
+
+static int console_input_init(void)
+{
+    int rc;
+    if (xen_is_dom0()) {
+        evtchn_port_t port;
+        rc = evtchn_bind_virq(VIRQ_CONSOLE, console_event, NULL, &port);
+    } else if (ring_usable()) {
+        rc = evtchn_set_handler(ring_port, console_event, NULL);
+    } else {
+        return 0; /* console_io fallback: keep polling */
+    }
+    if (rc) {
+        printk("console: no input event (%d); polling\n", rc);
+        return rc;
+    }
+    input_events = true;
+    return 0;
+}
+INITCALL(INIT_DEVICES, console_input_init);
+
+int console_getc(void)
+{
+    for (;;) {
+        int c = console_trygetc();
+        if (c >= 0)
+            return c;
+        if (input_events)
+            wait_for_event();
+        else
+            yield_cpu();
+    }
+}

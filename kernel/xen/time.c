@@ -1,0 +1,192 @@
+/*
+ * time.c — interface manual "Time": Xen system time and the wall clock.
+ *
+ * System time (ns since Xen booted) is published per VCPU in
+ * vcpu_info->time: a (tsc_timestamp, system_time) pair taken together, and
+ * the scale from TSC ticks to ns (tsc_to_system_mul, a 0.32 fixed-point
+ * factor, after shifting the delta by tsc_shift). Now is
+ *     system_time + (((rdtsc() - tsc_timestamp) << tsc_shift) * mul) >> 32.
+ * Xen rewrites the record when it recalibrates; it makes `version` odd while
+ * it writes, so we copy the fields and retry if the version was odd or moved.
+ * The wall clock is the UTC time at system time 0 (shared_info->wc_sec,
+ * wc_nsec, and for a 32-bit guest arch.wc_sec_hi), under its own version.
+ *
+ * Every 64-bit operation here is a multiply, shift or add: gcc open-codes
+ * those for -m32; divisions go through udiv64_32() (time.h).
+ */
+#include "kernel.h"
+#include "events.h"
+#include "shell.h"
+#include "time.h"
+
+struct time_record {
+    uint64_t tsc_timestamp;
+    uint64_t system_time;
+    uint32_t mul;
+    int8_t shift;
+};
+
+uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static void read_record(struct time_record *r, uint64_t *tsc_now)
+{
+    const volatile struct vcpu_time_info *t = &this_vcpu()->time;
+    uint32_t version;
+
+    do {
+        version = t->version;
+        rmb();
+        r->tsc_timestamp = t->tsc_timestamp;
+        r->system_time = t->system_time;
+        r->mul = t->tsc_to_system_mul;
+        r->shift = t->tsc_shift;
+        if (tsc_now)
+            *tsc_now = rdtsc();
+        rmb();
+    } while ((version & 1) || version != t->version);
+}
+
+/* (delta << shift) * mul >> 32, as 64 x 32 -> 96-bit product, top 64 bits. */
+static uint64_t scale_delta(uint64_t delta, uint32_t mul, int8_t shift)
+{
+    if (shift < 0)
+        delta >>= -shift;
+    else
+        delta <<= shift;
+    uint64_t lo_part = ((uint64_t)(uint32_t)delta * mul) >> 32;
+    uint64_t hi_part = (uint64_t)(uint32_t)(delta >> 32) * mul;
+    return hi_part + lo_part;
+}
+
+uint64_t tsc_delta_to_ns(uint64_t tsc_delta)
+{
+    struct time_record r;
+    read_record(&r, NULL);
+    return scale_delta(tsc_delta, r.mul, r.shift);
+}
+
+uint64_t xen_system_time_ns(void)
+{
+    struct time_record r;
+    uint64_t tsc;
+
+    read_record(&r, &tsc);
+    /* A TSC read just before Xen's own stamp would give a "negative" delta. */
+    uint64_t delta = tsc > r.tsc_timestamp ? tsc - r.tsc_timestamp : 0;
+    return r.system_time + scale_delta(delta, r.mul, r.shift);
+}
+
+uint64_t monotonic_ns(void)
+{
+    /* Xen's records are per VCPU and recalibrated; across an update the
+     * extrapolated value can step back a little. Never let callers see it. */
+    static uint64_t last;
+    uint64_t now = xen_system_time_ns();
+    unsigned long flags = irq_save();
+    if (now < last)
+        now = last;
+    else
+        last = now;
+    irq_restore(flags);
+    return now;
+}
+
+uint64_t wallclock_ns(void)
+{
+    const volatile struct shared_info *s = shared_info;
+    uint32_t version, sec, sec_hi, nsec;
+
+    do {
+        version = s->wc_version;
+        rmb();
+        sec = s->wc_sec;
+        nsec = s->wc_nsec;
+        sec_hi = s->arch.wc_sec_hi; /* 32-bit guests: the high word lives in arch */
+        rmb();
+    } while ((version & 1) || version != s->wc_version);
+    uint64_t boot = (((uint64_t)sec_hi << 32) | sec) * NSEC_PER_SEC + nsec;
+    return boot + monotonic_ns();
+}
+
+#define SECS_PER_MIN 60u
+#define SECS_PER_HOUR 3600u
+#define SECS_PER_DAY 86400u
+
+/*
+ * Days since 1970-01-01 to a Gregorian date, counting from 0000-03-01 so
+ * that the leap day is the last day of a "year": eras of 400 years (146097
+ * days), years of 365 days plus the 4/100/400 leap rules, and months from
+ * March whose lengths follow (153 * m + 2) / 5.
+ */
+#define DAYS_0000_03_01_TO_1970_01_01 719468u
+#define DAYS_PER_ERA 146097u
+#define YEARS_PER_ERA 400u
+
+void utc_from_unix(uint64_t unix_sec, struct utc_time *out)
+{
+    uint32_t secs_of_day;
+    uint32_t days = (uint32_t)udiv64_32(unix_sec, SECS_PER_DAY, &secs_of_day);
+    uint32_t z = days + DAYS_0000_03_01_TO_1970_01_01;
+    uint32_t era = z / DAYS_PER_ERA;
+    uint32_t doe = z - era * DAYS_PER_ERA;                                  /* [0, 146096] */
+    uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;   /* [0, 399] */
+    uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                 /* [0, 365] */
+    uint32_t mp = (5 * doy + 2) / 153;                                      /* 0 = March */
+    out->day = doy - (153 * mp + 2) / 5 + 1;
+    out->month = mp < 10 ? mp + 3 : mp - 9;
+    out->year = yoe + era * YEARS_PER_ERA + (out->month <= 2);
+    out->hour = secs_of_day / SECS_PER_HOUR;
+    out->min = secs_of_day % SECS_PER_HOUR / SECS_PER_MIN;
+    out->sec = secs_of_day % SECS_PER_MIN;
+}
+
+static int time_init(void)
+{
+    struct time_record r;
+    read_record(&r, NULL);
+    /* TSC frequency = (10^9 << 32) / mul, then undo the shift. */
+    uint64_t hz = udiv64_32(NSEC_PER_SEC << 32, r.mul, NULL);
+    hz = r.shift < 0 ? hz << -r.shift : hz >> r.shift;
+    uint64_t wall = wallclock_ns();
+    struct utc_time t;
+    utc_from_unix(udiv64_32(wall, NSEC_PER_SEC, NULL), &t);
+    printk("time: TSC %lu kHz, system time %lu ms, wall clock %04u-%02u-%02u %02u:%02u:%02u UTC\n",
+           (unsigned long)udiv64_32(hz, 1000, NULL),
+           (unsigned long)udiv64_32(monotonic_ns(), NSEC_PER_MSEC, NULL), t.year, t.month, t.day,
+           t.hour, t.min, t.sec);
+    return 0;
+}
+INITCALL(INIT_TIME, time_init);
+
+/* ---- shell ----------------------------------------------------------------- */
+
+static int cmd_uptime(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    uint32_t ns;
+    uint64_t sec = udiv64_32(monotonic_ns(), NSEC_PER_SEC, &ns);
+    printk("up %lu.%03lu s (Xen system time)\n", (unsigned long)sec,
+           (unsigned long)(ns / NSEC_PER_MSEC));
+    return 0;
+}
+SHELL_COMMAND(uptime, "uptime", "uptime", "seconds since Xen booted (Xen system time)", cmd_uptime);
+
+static int cmd_date(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    uint32_t ns;
+    uint64_t sec = udiv64_32(wallclock_ns(), NSEC_PER_SEC, &ns);
+    struct utc_time t;
+    utc_from_unix(sec, &t);
+    printk("%04u-%02u-%02u %02u:%02u:%02u UTC unix=%lu.%03lu\n", t.year, t.month, t.day, t.hour,
+           t.min, t.sec, (unsigned long)sec, (unsigned long)(ns / NSEC_PER_MSEC));
+    return 0;
+}
+SHELL_COMMAND(date, "date", "date", "wall clock (UTC) from Xen's shared_info", cmd_date);

@@ -1,0 +1,166 @@
+"""The kernel's start of day under real Xen, as dom0 and as a domU: banner, prompt, command
+line report, `selftest=all` ending in poweroff, and fatal paths seen as crashes.
+
+Kernel side: kernel/arch/x86_32/{entry.S,setup.c,traps.c,elfnote.S,backtrace.c},
+kernel/{main,cmdline,selftest,panic,symbols}.c, kernel/xen/{console,shutdown}.c.
+What is asserted is what a user sees: console markers (architecture.md), the lab's
+dom0 exit line ("Hardware Dom0 halted|crashed") and `xl list -v`'s shutdown reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from xenlab import ExitReason, GuestSpec, Host, Lab
+
+PROMPT = "xenolith> "
+BANNER = r"Xenolith \S+ booting as {mode}"
+BOOT_TIMEOUT = 120
+SELFTEST_TIMEOUT = 300
+EXIT_TIMEOUT = 60
+GUEST_MIB = 32
+DOM0_MIB = 64
+UNKNOWN_KEY = "xenolith_no_such_key"
+FATAL_PF = (r"\*\*\* FATAL page fault \(vector 14\) error 0x[0-9a-f]+ at eip "
+            r"0x[0-9a-f]{8} <cmd_fault\+0x[0-9a-f]+>")
+SUMMARY = r"selftest summary: (\d+) passed, (\d+) failed"
+
+
+def guest_name(what: str) -> str:
+    return f"xkb-{what}-{os.getpid()}"
+
+
+def expect_boot(console_expect: Callable[..., int], mode: str) -> None:
+    console_expect([BANNER.format(mode=mode)], BOOT_TIMEOUT)
+    console_expect([re.escape(f"cmdline: unknown key '{UNKNOWN_KEY}' (ignored)")], BOOT_TIMEOUT)
+    console_expect([re.escape(PROMPT)], BOOT_TIMEOUT)
+
+
+def test_dom0_banner_unknown_key_and_prompt(lab: Lab, kernel_elf: Path) -> None:
+    with lab.boot_dom0_kernel(kernel_elf, f"{UNKNOWN_KEY}=1", DOM0_MIB) as run:
+        expect_boot(run.console.expect, "dom0")
+        run.console.send("echo dom0 answers\r")
+        run.console.expect([r"dom0 answers\r*\n"], 30)
+        run.console.expect([re.escape(PROMPT)], 30)
+
+
+def test_domu_banner_unknown_key_and_prompt(xen_host: Host, kernel_elf: Path) -> None:
+    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=guest_name("banner"),
+                                      memory_mib=GUEST_MIB, cmdline=f"{UNKNOWN_KEY}=1 quiet"))
+    try:
+        expect_boot(guest.console.expect, "domU")
+        guest.console.send("echo domU answers\r")
+        guest.console.expect([r"domU answers\r*\n"], 30)
+        guest.console.expect([re.escape(PROMPT)], 30)
+        assert guest.reason() is None
+    finally:
+        guest.destroy()
+
+
+def check_selftest_output(text: str, log: Path) -> None:
+    results = re.findall(r"selftest (\w+): (PASS|FAIL)([^\r\n]*)", text)
+    failed = [f"{name}:{detail}" for name, verdict, detail in results if verdict == "FAIL"]
+    names = {name for name, _, _ in results}
+    assert {"start_of_day", "traps", "console", "cmdline", "hypercall_count"} <= names, (
+        f"core suites missing from {sorted(names)}; log: {log}")
+    assert not failed, f"failed suites: {failed}; log: {log}"
+    assert re.search(r"console: long line [a-z]{200} end \(200\)", text), (
+        f"the console suite's long line did not arrive whole; log: {log}")
+
+
+def test_dom0_selftest_all_powers_off(lab: Lab, kernel_elf: Path) -> None:
+    with lab.boot_dom0_kernel(kernel_elf, "selftest=all", DOM0_MIB) as run:
+        run.console.expect([BANNER.format(mode="dom0")], BOOT_TIMEOUT)
+        run.console.expect([SUMMARY], SELFTEST_TIMEOUT)
+        summary = run.console.child.match
+        reason = run.wait_exit(EXIT_TIMEOUT)
+        text = run.log.read_text(errors="replace")
+        check_selftest_output(text, run.log)
+        assert summary.group(2) == "0", f"{summary.group(0)}; log: {run.log}"
+        assert reason is ExitReason.POWEROFF, f"exit {reason}; log: {run.log}"
+
+
+def test_domu_selftest_all_powers_off(xen_host: Host, kernel_elf: Path) -> None:
+    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=guest_name("selftest"),
+                                      memory_mib=GUEST_MIB, cmdline="selftest=all"))
+    try:
+        guest.console.expect([BANNER.format(mode="domU")], BOOT_TIMEOUT)
+        guest.console.expect([SUMMARY], SELFTEST_TIMEOUT)
+        summary = guest.console.child.match
+        text = guest.console.before + summary.group(0)
+        guest.console.expect([r"shutdown: \w+"], EXIT_TIMEOUT)
+        reason = guest.wait_shutdown(EXIT_TIMEOUT)
+        check_selftest_output(text, xen_host.log)
+        assert summary.group(2) == "0", f"{summary.group(0)}; log: {xen_host.log}"
+        assert reason is ExitReason.POWEROFF, f"xl says {reason}; log: {xen_host.log}"
+    finally:
+        guest.destroy()
+
+
+def expect_fatal_dump(console_expect: Callable[..., int], before: Callable[[], str]) -> str:
+    """The page-fault dump of `fault pf`; returns its text."""
+    console_expect([FATAL_PF], EXIT_TIMEOUT)
+    console_expect([r"shutdown: crash"], EXIT_TIMEOUT)
+    dump = before()
+    assert re.search(r"cr2 0x00001000 \(not present, read, kernel mode\)", dump), dump
+    assert re.search(r"backtrace:\s+0x[0-9a-f]{8} <cmd_fault\+0x[0-9a-f]+>", dump), dump
+    assert re.search(r"<shell_run\+0x[0-9a-f]+>", dump), dump
+    return dump
+
+
+def test_dom0_fault_pf_crashes_with_dump(lab: Lab, kernel_elf: Path) -> None:
+    with lab.boot_dom0_kernel(kernel_elf, "", DOM0_MIB) as run:
+        run.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
+        run.console.send("fault pf\r")
+        expect_fatal_dump(run.console.expect, lambda: run.console.before)
+        assert run.wait_exit(EXIT_TIMEOUT) is ExitReason.CRASH, f"log: {run.log}"
+
+
+def test_domu_fault_pf_crashes_with_dump(xen_host: Host, kernel_elf: Path) -> None:
+    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=guest_name("fault"),
+                                      memory_mib=GUEST_MIB))
+    try:
+        guest.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
+        guest.console.send("fault pf\r")
+        expect_fatal_dump(guest.console.expect, lambda: guest.console.before)
+        assert guest.wait_shutdown(EXIT_TIMEOUT) is ExitReason.CRASH, f"log: {xen_host.log}"
+    finally:
+        guest.destroy()
+
+
+@pytest.mark.parametrize(("command", "reason"), [("shutdown crash", ExitReason.CRASH),
+                                                 ("shutdown reboot", ExitReason.REBOOT),
+                                                 ("shutdown", ExitReason.POWEROFF)])
+def test_domu_shutdown_reason(xen_host: Host, kernel_elf: Path, command: str,
+                              reason: ExitReason) -> None:
+    word = command.split()[-1]
+    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=guest_name(word),
+                                      memory_mib=GUEST_MIB))
+    try:
+        guest.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
+        guest.console.send(command + "\r")
+        guest.console.expect([r"shutdown: \w+"], EXIT_TIMEOUT)
+        assert guest.wait_shutdown(EXIT_TIMEOUT) is reason, f"log: {xen_host.log}"
+    finally:
+        guest.destroy()
+
+
+@pytest.mark.parametrize(("kind", "fatal"), [
+    ("ud", r"\*\*\* FATAL invalid opcode \(vector 6\)"),
+    ("gp", r"\*\*\* FATAL general protection \(vector 13\)"),
+    ("de", r"\*\*\* FATAL divide error \(vector 0\)"),
+    ("panic", r"\*\*\* FATAL panic: requested with the shell's fault command"),
+])
+def test_dom0_other_fatal_paths_crash(lab: Lab, kernel_elf: Path, kind: str, fatal: str) -> None:
+    with lab.boot_dom0_kernel(kernel_elf, "quiet", DOM0_MIB) as run:
+        run.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
+        run.console.send(f"fault {kind}\r")
+        run.console.expect([fatal], EXIT_TIMEOUT)
+        run.console.expect([r"shutdown: crash"], EXIT_TIMEOUT)
+        assert re.search(r"backtrace:\s+0x[0-9a-f]{8} <\w+\+0x[0-9a-f]+>", run.console.before)
+        assert run.wait_exit(EXIT_TIMEOUT) is ExitReason.CRASH, f"log: {run.log}"

@@ -1,0 +1,264 @@
+"""Events, time and threads under real Xen (kernel/xen/evtchn.c, time.c, schedop.c,
+multicall.c, kernel/timer.c, sched.c, kernel/arch/x86_32/upcall.S, switch.S, fpu.c).
+
+Inside: the self-test suites of this part pass as dom0 and as a domU.
+Outside: `sleep 2` takes about 2 s of real time (and the VCPU sleeps meanwhile),
+`date` agrees with the clock a user would compare it with, Xen's debug key 'q'
+reaches the kernel as VIRQ_DEBUG, `threads` / `events` / `timers` describe the
+running kernel. Boots are slow, so each mode boots one kernel and the tests of
+that mode share it (class-scoped fixtures, in file order).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from xenlab import DomZeroRun, ExitReason, Guest, GuestSpec, Host, Lab
+from xenlab.console import Console
+
+PEER_SRC = Path(__file__).with_name("evtchn_peer.c")
+SUITES = ("events", "virq_timer", "time", "timers", "sched", "fpu", "multicall", "poll")
+PROMPT = "xenolith> "
+BOOT_TIMEOUT = 180
+SLEEP_S = 2
+SLEEP_MIN_S, SLEEP_MAX_S = 1.5, 6.0  # TCG is slow: generous above, never ~0
+DATE_TOLERANCE_S = 2
+# As dom0, Xen read the wall clock from the CMOS RTC (whole seconds) at its boot
+# and we compare with the host's clock through QEMU: one second more of slack.
+DOM0_DATE_TOLERANCE_S = 3
+SLEEP_CPU_MAX_S = 1.0  # VCPU time used during `sleep 2`: it blocks, never spins
+XEN_CONSWITCH = "\x01\x01\x01"  # Ctrl-A three times: serial input to Xen and back
+
+
+@dataclass
+class Shell:
+    """The kernel's shell on a console: run a command, get what it printed."""
+
+    console: Console
+
+    def wait_prompt(self, timeout: float = BOOT_TIMEOUT) -> None:
+        self.console.expect([re.escape(PROMPT)], timeout)
+
+    def run(self, command: str, timeout: float = 60) -> str:
+        self.console.send(command + "\r")
+        self.wait_prompt(timeout)
+        out = self.console.before
+        # Drop the echoed command line; keep what the command printed.
+        return out.split("\n", 1)[1] if "\n" in out else ""
+
+
+def suite_results(text: str) -> dict[str, str]:
+    return {m.group(1): m.group(2) + m.group(3)
+            for m in re.finditer(r"selftest (\w+): (PASS|FAIL)([^\r\n]*)", text)}
+
+
+def guest_unix_time(date_output: str) -> float:
+    m = re.search(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d) UTC unix=(\d+)\.(\d{3})", date_output)
+    assert m, f"no date in {date_output!r}"
+    return int(m.group(7)) + int(m.group(8)) / 1000
+
+
+def check_threads(out: str) -> None:
+    rows = {m.group(2): m.group(3) for m in
+            re.finditer(r"^\s*(\d+)\s+(\S+)\s+(free|runnable|running|blocked|dead)\b", out, re.MULTILINE)}
+    assert rows.get("main") == "running", out
+    assert rows.get("idle") in ("runnable", "running"), out
+    assert re.search(r"main .*<- current", out), out
+    assert re.search(r"\d+ switches; #NM \d+, FPU state loads \d+", out), out
+
+
+def check_events(out: str, min_timer_events: int) -> None:
+    timer = re.search(r"^\s*(\d+)\s+virq 0 \(VIRQ_TIMER\) vcpu 0\s+(\d+)\s+yes", out, re.MULTILINE)
+    debug = re.search(r"^\s*(\d+)\s+virq \d+ \(VIRQ_DEBUG\) vcpu 0\s+(\d+)\s+yes", out, re.MULTILINE)
+    assert timer and debug, out
+    assert int(timer.group(2)) >= min_timer_events, out
+    assert re.search(r"\d+ ports; \d+ upcalls, \d+ events", out), out
+
+
+def timed_sleep(shell: Shell) -> float:
+    start = time.monotonic()
+    out = shell.run(f"sleep {SLEEP_S}", timeout=SLEEP_MAX_S * 5)
+    took = time.monotonic() - start
+    assert "usage" not in out, out
+    return took
+
+
+# ---- dom0 mode: our kernel is Xen's dom0, its console is Xen's serial ----
+
+def test_suites_pass_as_dom0(lab: Lab, kernel_elf: Path) -> None:
+    with lab.boot_dom0_kernel(kernel_elf, "selftest=all", 256) as run:
+        run.console.expect([r"selftest summary: \d+ passed, \d+ failed"], timeout=BOOT_TIMEOUT)
+        results = suite_results(run.console.before)
+    missing = [s for s in SUITES if s not in results]
+    failed = {s: r for s, r in results.items() if s in SUITES and not r.startswith("PASS")}
+    assert not missing and not failed, f"missing {missing}, failed {failed}; log {run.log}"
+
+
+@pytest.fixture(scope="class")
+def dom0_shell(lab: Lab, kernel_elf: Path) -> Iterator[tuple[DomZeroRun, Shell]]:
+    with lab.boot_dom0_kernel(kernel_elf, "", 256) as run:
+        shell = Shell(run.console)
+        shell.wait_prompt()
+        yield run, shell
+
+
+class TestDom0Shell:
+    def test_sleep_takes_real_time(self, dom0_shell: tuple[DomZeroRun, Shell]) -> None:
+        _, shell = dom0_shell
+        took = timed_sleep(shell)
+        assert SLEEP_MIN_S <= took <= SLEEP_MAX_S, f"sleep {SLEEP_S} took {took:.2f} s"
+
+    def test_date_matches_host(self, dom0_shell: tuple[DomZeroRun, Shell]) -> None:
+        _, shell = dom0_shell
+        before = time.time()
+        guest = guest_unix_time(shell.run("date"))
+        after = time.time()
+        assert before - DOM0_DATE_TOLERANCE_S <= guest <= after + DOM0_DATE_TOLERANCE_S, \
+            f"guest {guest:.3f}, host {before:.3f}..{after:.3f}"
+
+    def test_debug_key_delivers_virq_debug(self, dom0_shell: tuple[DomZeroRun, Shell]) -> None:
+        run, shell = dom0_shell
+        run.console.send(XEN_CONSWITCH)
+        run.console.expect([r"Serial input to Xen"], timeout=30)
+        run.console.send("q")
+        run.console.expect([r"event: VIRQ_DEBUG received \(n=1, port \d+\)"], timeout=120)
+        run.console.send(XEN_CONSWITCH)
+        run.console.expect([r"Serial input to DOM0"], timeout=30)
+        out = shell.run("events")
+        check_events(out, min_timer_events=1)
+        assert re.search(r"VIRQ_DEBUG\) vcpu 0\s+1\s+yes", out), out
+
+    def test_threads_and_timers(self, dom0_shell: tuple[DomZeroRun, Shell]) -> None:
+        _, shell = dom0_shell
+        check_threads(shell.run("threads"))
+        out = shell.run("timers")
+        assert re.search(r"\d+ armed; VIRQ_TIMER \d+, fired \d+, set_timer_op \d+", out), out
+
+
+def test_failsafe_callback_reports_and_crashes(boot_dom0: Callable[..., DomZeroRun],
+                                               kernel_elf: Path) -> None:
+    run = boot_dom0(kernel_elf)
+    shell = Shell(run.console)
+    shell.wait_prompt()
+    run.console.send("failsafe\r")
+    fatal = (r"\*\*\* FATAL (panic: )?failsafe callback: .*ds=[0-9a-f]{4} es=[0-9a-f]{4} "
+             r"fs=[0-9a-f]{4} gs=[0-9a-f]{4} eip=[0-9a-f]{8}")
+    run.console.expect([fatal], timeout=60)
+    assert run.wait_exit(60) is ExitReason.CRASH
+
+
+# ---- domU mode: xl create on a Linux dom0; its console is `xl console` ----
+
+@pytest.fixture(scope="class")
+def domu(xen_host: Host, kernel_elf: Path) -> Iterator[tuple[Guest, Shell]]:
+    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name="evtime", memory_mib=32))
+    try:
+        shell = Shell(guest.console)
+        shell.wait_prompt()
+        yield guest, shell
+    finally:
+        guest.destroy()
+
+
+def vcpu_seconds(host: Host, name: str) -> float:
+    """CPU time Xen has charged to the guest's VCPU 0 (`xl vcpu-list`)."""
+    out = host.check(f"xl vcpu-list {name}")
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) >= 6 and words[0] == name and words[2] == "0":
+            return float(words[5])
+    raise AssertionError(f"no VCPU 0 for {name} in {out!r}")
+
+
+class TestDomU:
+    @pytest.mark.parametrize("suite", SUITES)
+    def test_suite_passes(self, domu: tuple[Guest, Shell], suite: str) -> None:
+        _, shell = domu
+        out = shell.run(f"selftest {suite}", timeout=120)
+        assert f"selftest {suite}: PASS" in out, out
+
+    def test_sleep_blocks_in_xen(self, xen_host: Host, domu: tuple[Guest, Shell]) -> None:
+        guest, shell = domu
+        cpu0 = vcpu_seconds(xen_host, guest.name)
+        took = timed_sleep(shell)
+        cpu = vcpu_seconds(xen_host, guest.name) - cpu0
+        assert SLEEP_MIN_S <= took <= SLEEP_MAX_S, f"sleep {SLEEP_S} took {took:.2f} s"
+        assert cpu < SLEEP_CPU_MAX_S, f"the VCPU ran {cpu:.2f} s during sleep {SLEEP_S}"
+
+    def test_date_matches_dom0(self, xen_host: Host, domu: tuple[Guest, Shell]) -> None:
+        _, shell = domu
+        # busybox date has whole seconds only: `after` ends a second later.
+        before = int(xen_host.check("date +%s"))
+        guest = guest_unix_time(shell.run("date"))
+        after = int(xen_host.check("date +%s")) + 1
+        assert before - DATE_TOLERANCE_S <= guest <= after + DATE_TOLERANCE_S, \
+            f"guest {guest:.3f}, dom0 {before}..{after}"
+
+    def test_debug_key_delivers_virq_debug(self, xen_host: Host,
+                                           domu: tuple[Guest, Shell]) -> None:
+        guest, shell = domu
+        xen_host.check("xl debug-keys q")
+        guest.console.expect([r"event: VIRQ_DEBUG received \(n=1, port \d+\)"], timeout=120)
+        out = shell.run("events")
+        check_events(out, min_timer_events=1)
+        assert re.search(r"VIRQ_DEBUG\) vcpu 0\s+1\s+yes", out), out
+
+    def test_threads_uptime_timers(self, domu: tuple[Guest, Shell]) -> None:
+        _, shell = domu
+        check_threads(shell.run("threads"))
+        assert re.search(r"up \d+\.\d{3} s", shell.run("uptime"))
+        out = shell.run("timers")
+        assert re.search(r"\d+ armed; VIRQ_TIMER \d+, fired \d+, set_timer_op \d+", out), out
+
+    def test_interdomain_with_dom0(self, xen_host: Host, domu: tuple[Guest, Shell],
+                                   tmp_path: Path) -> None:
+        """dom0 binds to a port we offer, and events go both ways (evtchn_peer.c)."""
+        guest, shell = domu
+        peer = build_peer(tmp_path)
+        shutil.copyfile(peer, xen_host.share / "evtchn_peer")
+        domid = int(xen_host.check(f"xl domid {guest.name}"))
+        out = shell.run("evtchn alloc 0")
+        m = re.search(r"evtchn: port (\d+) unbound, for dom 0", out)
+        assert m, out
+        port = int(m.group(1))
+        xen_host.check("cp /host/evtchn_peer /run/xenlab/ && chmod +x /run/xenlab/evtchn_peer && "
+                       f"(/run/xenlab/evtchn_peer {domid} {port} 60 >/run/xenlab/peer.log 2>&1 &)")
+        guest.console.expect([rf"event: port {port} \(n=1\)"], timeout=60)
+        wait_dom0_file(xen_host, "/run/xenlab/peer.log", "peer: notified")
+        out = shell.run("events")  # Xen's view while the peer holds its end
+        assert re.search(rf"^\s*{port}\s+interdomain, dom 0 port \d+\s+1\s+yes", out,
+                         re.MULTILINE), out
+        assert f"evtchn: send port {port} ok" in shell.run(f"evtchn send {port}")
+        log = wait_dom0_file(xen_host, "/run/xenlab/peer.log", "peer: event on port")
+        assert "peer: ready" in log, log
+        # The peer has exited: Linux closed its end, ours is unbound again.
+        assert re.search(rf"^\s*{port}\s+unbound, for dom 0", shell.run("events"), re.MULTILINE)
+        assert f"evtchn: close port {port} ok" in shell.run(f"evtchn close {port}")
+
+
+def build_peer(tmp_path: Path) -> Path:
+    if not shutil.which("gcc"):
+        pytest.skip("gcc is needed to build evtchn_peer.c")
+    out = tmp_path / "evtchn_peer"
+    res = subprocess.run(["gcc", "-static", "-O2", "-Wall", "-o", str(out), str(PEER_SRC)],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 0, f"building {PEER_SRC} failed: {res.stderr}"
+    return out
+
+
+def wait_dom0_file(host: Host, path: str, text: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        content = host.dom0(f"cat {path}").output
+        if text in content:
+            return content
+        assert time.monotonic() < deadline, f"{text!r} not in {path}: {content!r}"
+        time.sleep(0.5)

@@ -1,0 +1,180 @@
+"""Memory under real Xen: direct map, page allocator and heap, mmu batching, balloon.
+
+Kernel side: kernel/arch/x86_32/{pagetable,directmap,mmu_bench}.c,
+kernel/{page_alloc,heap,mm_init}.c, kernel/xen/{p2m,memory,balloon}.c and
+their self-test suites (mm_pagetable, mm_writable_pt, mm_p2m, mm_alloc,
+mm_balloon). Boots are slow: one domU (32 MiB) and one dom0-mode boot serve
+most tests through the kernel's shell (`xenolith> `); the balloon is judged
+from outside, by the memory column of `xl list`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from xenlab import GuestSpec, Host, Lab
+from xenlab.console import Console
+
+PROMPT = "xenolith> "
+BOOT_TIMEOUT = 240
+COMMAND_TIMEOUT = 180
+SUITES = ("mm_pagetable", "mm_writable_pt", "mm_p2m", "mm_alloc", "mm_balloon")
+GUEST = "xmemtest"
+GUEST_MIB = 32
+PAGES_PER_MIB = 256
+BALLOON_MIB = 16
+BATCH_ADVANTAGE = 20  # batched mmu_update must need this many times fewer hypercalls
+DIRECT_MAP_MAX_MIB = 840  # 0xC0000000 up to the scratch window below Xen (0xF4800000)
+LARGE_BALLOON_MIB = 512  # what the large guests give back (at most)
+
+
+@dataclass
+class Shell:
+    """The kernel's shell on one console; `log` is the file to read when a test fails."""
+
+    console: Console
+    log: Path
+
+    def run(self, command: str, timeout: float = COMMAND_TIMEOUT) -> str:
+        """Send one command line; return what it printed before the next prompt."""
+        self.console.send(command + "\r")
+        self.console.expect([re.escape(PROMPT)], timeout)
+        return self.console.before
+
+    def selftest(self, suite: str) -> tuple[str, str]:
+        out = self.run(f"selftest {suite}")
+        m = re.search(rf"selftest {suite}: (PASS|FAIL)([^\r\n]*)", out)
+        assert m, f"no result line for suite {suite!r} in:\n{out}\nlog: {self.log}"
+        return m.group(1), m.group(2).strip()
+
+
+def number(pattern: str, text: str) -> int:
+    m = re.search(pattern, text)
+    assert m, f"{pattern!r} not found in:\n{text}"
+    return int(m.group(1))
+
+
+def xl_memory_mib(host: Host, name: str) -> int:
+    """The Mem column of `xl list` for one domain."""
+    for line in host.xl_list().splitlines():
+        words = line.split()
+        if words and words[0] == name:
+            return int(words[2])
+    raise AssertionError(f"{name} is not in xl list:\n{host.xl_list()}")
+
+
+@pytest.fixture(scope="module")
+def domu(xen_host: Host, kernel_elf: Path) -> Iterator[Shell]:
+    """Xenolith as a 32 MiB domU of the Linux dom0, at its prompt."""
+    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=GUEST, memory_mib=GUEST_MIB))
+    try:
+        guest.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
+        yield Shell(guest.console, xen_host.log)
+    finally:
+        guest.destroy()
+
+
+@pytest.fixture(scope="module")
+def dom0(lab: Lab, kernel_elf: Path) -> Iterator[Shell]:
+    """Xenolith as dom0 (256 MiB; its console is Xen's serial line), at its prompt."""
+    with lab.boot_dom0_kernel(kernel_elf, "", 256) as run:
+        run.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
+        yield Shell(run.console, run.log)
+
+
+def test_mem_reports_sane_numbers(domu: Shell) -> None:
+    out = domu.run("mem")
+    total = number(r"pseudo-physical (\d+) pages", out)
+    direct = number(r"direct map (\d+) pages", out)
+    managed = number(r"page allocator (\d+) pages", out)
+    free = number(r"free (\d+) pages", out)
+    current = number(r"reservation current (\d+) pages", out)
+    maximum = number(r"maximum (\d+) pages", out)
+    assert total == GUEST_MIB * PAGES_PER_MIB, out
+    assert direct == total, out  # 32 MiB fits the direct map whole
+    assert total // 2 < managed < total and 0 < free <= managed, out
+    assert current == total and maximum >= current, out
+    assert re.search(r"heap \d+ bytes in \d+ blocks, \d+ pages", out), out
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_domu_suite_passes(domu: Shell, suite: str) -> None:
+    result, detail = domu.selftest(suite)
+    assert result == "PASS", f"{suite}: {detail} (log: {domu.log})"
+
+
+def test_balloon_moves_xl_list(domu: Shell, xen_host: Host) -> None:
+    assert xl_memory_mib(xen_host, GUEST) == GUEST_MIB
+    out = domu.run(f"balloon {BALLOON_MIB}")
+    assert f"after {BALLOON_MIB * PAGES_PER_MIB} pages ({BALLOON_MIB} MiB)" in out, out
+    assert xl_memory_mib(xen_host, GUEST) == BALLOON_MIB
+    assert number(r"ballooned out (\d+) pages", domu.run("mem")) == \
+        (GUEST_MIB - BALLOON_MIB) * PAGES_PER_MIB
+    out = domu.run(f"balloon {GUEST_MIB}")
+    assert f"after {GUEST_MIB * PAGES_PER_MIB} pages ({GUEST_MIB} MiB)" in out, out
+    assert xl_memory_mib(xen_host, GUEST) == GUEST_MIB
+    # The pages came back usable: the allocator and heap suites still pass.
+    assert domu.selftest("mm_alloc")[0] == "PASS"
+    assert domu.selftest("mm_p2m")[0] == "PASS"
+
+
+def test_bench_mmu_batches(domu: Shell) -> None:
+    out = domu.run("bench mmu", timeout=600)
+    line = r"bench mmu: {} \([^)]*\): 4096 maps \+ 4096 unmaps, (\d+) hypercalls, (\d+ us|time n/a)"
+    single = re.search(line.format("single"), out)
+    batched = re.search(line.format("batched"), out)
+    assert single and batched, out
+    assert int(single.group(1)) >= 2 * 4096, out
+    assert int(batched.group(1)) * BATCH_ADVANTAGE < int(single.group(1)), out
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_dom0_suite_passes(dom0: Shell, suite: str) -> None:
+    result, detail = dom0.selftest(suite)
+    assert result == "PASS", f"{suite}: {detail} (log: {dom0.log})"
+
+
+def test_dom0_balloon_and_back(dom0: Shell) -> None:
+    mib = number(r"reservation current (\d+) pages", dom0.run("mem")) // PAGES_PER_MIB
+    out = dom0.run(f"balloon {mib - BALLOON_MIB}")
+    assert f"after {(mib - BALLOON_MIB) * PAGES_PER_MIB} pages" in out, out
+    out = dom0.run(f"balloon {mib}")
+    assert f"after {mib * PAGES_PER_MIB} pages" in out, out
+
+
+@pytest.mark.parametrize("mib", [1024, 3000])
+def test_large_guest_maps_what_fits_and_balloons(lab: Lab, kernel_elf: Path, mib: int) -> None:
+    """More memory than fits below Xen: the guest maps what fits, says so, and works.
+
+    The pages above the direct map are given back first (nothing uses them), so
+    ballooning by less than that leaves the page allocator untouched.
+    """
+    mapped = re.compile(r"mm: (\d+) pages \((\d+) MiB\) of pseudo-physical memory; "
+                        r"direct map (\d+) pages \((\d+) MiB\)")
+    unmapped = re.compile(rf"mm: \d+ pages \({mib - DIRECT_MAP_MAX_MIB} MiB\) above "
+                          rf"{DIRECT_MAP_MAX_MIB} MiB are not mapped")
+    with lab.boot_dom0_kernel(kernel_elf, "", mib) as run:
+        idx = run.console.expect([mapped.pattern, r"\*\*\* FATAL"], timeout=BOOT_TIMEOUT)
+        assert idx == 0, f"fatal error during boot; log: {run.log}"
+        m = run.console.child.match
+        assert int(m.group(2)) == mib and int(m.group(4)) == min(mib, DIRECT_MAP_MAX_MIB), m.group(0)
+        run.console.expect([unmapped.pattern], timeout=30)
+        run.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
+        shell = Shell(run.console, run.log)
+        assert shell.selftest("mm_p2m")[0] == "PASS"
+        mem = shell.run("mem")
+        pages, free = number(r"reservation current (\d+) pages", mem), number(r"free (\d+) pages", mem)
+        give = min(mib - DIRECT_MAP_MAX_MIB, LARGE_BALLOON_MIB) * PAGES_PER_MIB
+        out = shell.run(f"balloon {(pages - give) // PAGES_PER_MIB}")
+        assert f"after {pages - give} pages" in out, out
+        mem = shell.run("mem")
+        assert number(r"ballooned out (\d+) pages", mem) == give, mem
+        assert number(r"free (\d+) pages", mem) == free, mem  # none came from the allocator
+        out = shell.run(f"balloon {pages // PAGES_PER_MIB}")
+        assert f"after {pages} pages" in out, out
+        assert shell.selftest("mm_p2m")[0] == "PASS"

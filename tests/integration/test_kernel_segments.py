@@ -1,0 +1,134 @@
+"""Segments, debug registers and privileged I/O under real Xen.
+
+Kernel side: kernel/arch/x86_32/gdt.c (own GDT, set_gdt, update_descriptor),
+kernel/arch/x86_32/debugreg.c (set_debugreg/get_debugreg watchpoints, #DB) and
+kernel/xen/physdev.c (PHYSDEVOP_set_iopl, the CMOS RTC). Boots are slow, so one
+dom0-mode boot and one domU serve all the tests of this module; each test
+talks to the kernel's shell (`xenolith> `) and waits for the next prompt.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from xenlab import GuestSpec, Host, Lab
+from xenlab.console import Console
+
+PROMPT = "xenolith> "
+BOOT_TIMEOUT = 240
+COMMAND_TIMEOUT = 120
+SUITES = ("gdt", "debugreg", "privileged")
+MAX_RTC_SKEW_MS = 2000
+WATCH_HIT = re.compile(r"debugreg: watchpoint hit at eip 0x[0-9a-f]+ \((watched_write)\+0x[0-9a-f]+\)")
+
+
+@dataclass
+class Shell:
+    """The kernel's shell on one console; `log` is the file to read when a test fails."""
+
+    console: Console
+    log: Path
+
+    def run(self, command: str, timeout: float = COMMAND_TIMEOUT) -> str:
+        """Send one command line; return what was printed before the next prompt."""
+        self.console.send(command + "\r")
+        self.console.expect([re.escape(PROMPT)], timeout)
+        return self.console.before
+
+    def selftest(self, suite: str) -> tuple[str, str]:
+        """Run one suite from the shell: (PASS|FAIL, detail)."""
+        out = self.run(f"selftest {suite}")
+        m = re.search(rf"selftest {suite}: (PASS|FAIL)([^\r\n]*)", out)
+        assert m, f"no result line for suite {suite!r} in:\n{out}\nlog: {self.log}"
+        return m.group(1), m.group(2).strip()
+
+
+@pytest.fixture(scope="module")
+def dom0_shell(lab: Lab, kernel_elf: Path) -> Iterator[Shell]:
+    """Xenolith as dom0 (its console is Xen's serial line), at its prompt."""
+    with lab.boot_dom0_kernel(kernel_elf, "", 256) as run:
+        run.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
+        yield Shell(run.console, run.log)
+
+
+@pytest.fixture(scope="module")
+def domu_shell(xen_host: Host, kernel_elf: Path) -> Iterator[Shell]:
+    """Xenolith as a domU of the Linux dom0, its console through `xl console`."""
+    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name="xsegs", memory_mib=32))
+    try:
+        guest.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
+        yield Shell(guest.console, xen_host.log)
+    finally:
+        guest.destroy()
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_dom0_suite_passes(dom0_shell: Shell, suite: str) -> None:
+    result, detail = dom0_shell.selftest(suite)
+    assert result == "PASS", f"{suite}: {detail} (log: {dom0_shell.log})"
+
+
+def test_dom0_privileged_suite_reads_the_rtc(dom0_shell: Shell) -> None:
+    result, detail = dom0_shell.selftest("privileged")
+    assert result == "PASS" and detail.startswith("dom0: RTC "), detail
+
+
+def test_dom0_rtc_matches_wall_clock(dom0_shell: Shell) -> None:
+    out = dom0_shell.run("rtc")
+    assert re.search(r"rtc: CMOS RTC +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", out), out
+    assert re.search(r"rtc: wall clock \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC", out), out
+    skew = re.search(r"rtc: RTC - wall clock = (-?\d+) ms", out)
+    assert skew, out
+    assert abs(int(skew.group(1))) <= MAX_RTC_SKEW_MS, out
+
+
+def test_dom0_gdt_command_lists_our_entries(dom0_shell: Shell) -> None:
+    out = dom0_shell.run("gdt")
+    assert re.search(r"gdt: mfn 0x[0-9a-f]+ mapped read-only, 5 of 7168 slots", out), out
+    assert re.search(r"1  0x0009  00cfbb000000ffff .* code .* kernel code", out), out
+    assert re.search(r"3  0x0019  [0-9a-f]{16} .* data .* per-CPU", out), out
+    assert re.search(r"segment registers: cs 0x0009 ds 0x0011 es 0x0011 fs 0x0019", out), out
+    assert "Xen's FLAT_KERNEL_CS 0xe019" in out, out
+
+
+def test_dom0_watch_demo_reports_each_write(dom0_shell: Shell) -> None:
+    out = dom0_shell.run("watch")
+    assert len(WATCH_HIT.findall(out)) == 2, out
+    assert "watch: 2 hits for 2 writes and 1 read" in out, out
+
+
+def test_dom0_gdt_off_keeps_xens_flat_selectors(lab: Lab, kernel_elf: Path) -> None:
+    with lab.boot_dom0_kernel(kernel_elf, "gdt=off", 256) as run:
+        run.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
+        out = Shell(run.console, run.log).run("gdt")
+    assert "gdt: not installed (gdt=off)" in out, out
+    assert "segment registers: cs 0xe019" in out, out
+
+
+def test_domu_rtc_is_refused_and_shell_survives(domu_shell: Shell) -> None:
+    out = domu_shell.run("rtc")
+    assert re.search(r"rtc: [^\r\n]*refused by Xen \([^\r\n]*\): not dom0", out), out
+    after = domu_shell.run("gdt")  # the shell still answers
+    assert "segment registers:" in after, after
+
+
+def test_domu_privileged_suite_passes_on_refusal(domu_shell: Shell) -> None:
+    result, detail = domu_shell.selftest("privileged")
+    assert result == "PASS", detail
+    assert detail.startswith("domU: refusal expected and seen:"), detail
+
+
+@pytest.mark.parametrize("suite", ("gdt", "debugreg"))
+def test_domu_suite_passes(domu_shell: Shell, suite: str) -> None:
+    result, detail = domu_shell.selftest(suite)
+    assert result == "PASS", f"{suite}: {detail} (log: {domu_shell.log})"
+
+
+def test_domu_watch_demo_reports_each_write(domu_shell: Shell) -> None:
+    out = domu_shell.run("watch")
+    assert len(WATCH_HIT.findall(out)) == 2, out
