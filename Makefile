@@ -52,6 +52,7 @@ test: bootstrap lint kernel lab
 
 bench: bootstrap kernel lab
 	$(PY) -m xenlab bench $(BUILD)/kernel.elf
+	PYTHONPATH=. $(PY) tests/bench/kernel_bench.py $(BUILD)/kernel.elf
 
 clean:
 	rm -rf $(BUILD)

@@ -50,11 +50,13 @@ KERNEL_ARCH_FLAGS := -m32 -march=i686
 KERNEL_NOFPU_FLAGS := -mno-sse -mno-sse2 -mno-mmx -mno-80387
 KERNEL_FPU_FLAGS := -msse -msse2 -mfpmath=sse
 KERNEL_CPPFLAGS := -Ikernel/include -I$(GEN_INCLUDE) -I$(KINC) -MMD -MP
+# -O2 by default; `make KERNEL_OPT=-Os kernel` for the smallest kernel (see make bench).
+KERNEL_OPT ?= -O2
 KERNEL_CFLAGS := $(KERNEL_ARCH_FLAGS) -std=c11 -ffreestanding -fno-pic -fno-pie \
                  -fno-stack-protector -fno-common -fno-strict-aliasing \
                  -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
                  -fno-delete-null-pointer-checks -fno-tree-loop-distribute-patterns \
-                 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
+                 $(KERNEL_OPT) -g -Wall -Wextra -Werror -Wno-unused-parameter
 KERNEL_ASFLAGS := $(KERNEL_ARCH_FLAGS) -D__ASSEMBLY__ -g -Wa,--noexecstack
 KERNEL_LDFLAGS := -m elf_i386 -nostdlib -static -T $(KLDS) --no-warn-rwx-segments
 KERNEL_LIBGCC := $(shell $(KCC) -m32 -print-libgcc-file-name)
