@@ -35,8 +35,14 @@ void thread_join(struct thread *t);   /* wait until t has exited, free it */
 /* The VCPU level (kernel/xen/schedop.c); failures are printed. */
 void xen_sched_yield(void);          /* SCHEDOP_yield */
 void xen_sched_block(void);          /* SCHEDOP_block: unmasks events */
-/* SCHEDOP_poll: until a port in the list is pending or system time passes
- * timeout_ns (absolute; 0 = none). Call with events masked. */
+/* One SCHEDOP_poll: until a port in the list is pending or system time
+ * passes timeout_ns (absolute; 0 = none). Call with events masked. Returns
+ * early, too, when an event arrives on another port (see schedop.c). */
 int xen_sched_poll(evtchn_port_t *ports, unsigned nr_ports, uint64_t timeout_ns);
+/* Block the VCPU until one of `ports` is pending (1) or system time reaches
+ * deadline_ns (0), or Xen's error; other events are handled meanwhile. The
+ * ports should be masked (evtchn_mask), or the upcall takes their events
+ * before we see them; the caller clears their pending bits. */
+int xen_poll_ports(evtchn_port_t *ports, unsigned nr_ports, uint64_t deadline_ns);
 
 #endif

@@ -9,12 +9,18 @@
  *                  pending upcall is delivered before the next instruction;
  *   SCHEDOP_poll   sleep until one of a list of ports is pending or an
  *                  absolute system time passes. Xen does not look at the
- *                  mask for the listed ports, so a masked port still ends the
- *                  poll; call it with events masked, or an unrelated pending
- *                  event makes it return at once.
+ *                  mask of the listed ports, so a masked port still ends the
+ *                  poll. It must be called with events masked, or any pending
+ *                  upcall makes it return at once; and even masked, an event
+ *                  on some other (unmasked) port wakes it early: the VCPU is
+ *                  simply unblocked when evtchn_upcall_pending goes 0 -> 1.
+ *                  So xen_poll_ports() loops: poll, let the handlers of
+ *                  other events run, check the ports and the clock, repeat.
  */
 #include "kernel.h"
+#include "events.h"
 #include "sched.h"
+#include "time.h"
 
 void xen_sched_yield(void)
 {
@@ -38,4 +44,20 @@ int xen_sched_poll(evtchn_port_t *ports, unsigned nr_ports, uint64_t timeout_ns)
     if (rc)
         printk("sched: SCHEDOP_poll of %u ports failed: %ld\n", nr_ports, rc);
     return (int)rc;
+}
+
+int xen_poll_ports(evtchn_port_t *ports, unsigned nr_ports, uint64_t deadline_ns)
+{
+    for (;;) {
+        for (unsigned i = 0; i < nr_ports; i++)
+            if (evtchn_is_pending(ports[i]))
+                return 1;
+        if (deadline_ns && monotonic_ns() >= deadline_ns)
+            return 0;
+        unsigned long flags = irq_save();
+        int rc = xen_sched_poll(ports, nr_ports, deadline_ns);
+        irq_restore(flags); /* runs handlers of events on other ports */
+        if (rc)
+            return rc;
+    }
 }

@@ -2,13 +2,15 @@
  * schedop_selftest.c — self-test of SCHEDOP_poll and SCHEDOP_yield
  * (schedop.c, interface manual "Scheduling").
  *
- * poll, three ways, on a masked loopback port and on VIRQ_TIMER's port:
+ * poll (xen_poll_ports: SCHEDOP_poll in a loop, because other events end a
+ * single poll early), three ways, on a masked loopback port and on
+ * VIRQ_TIMER's port:
  *   1. nothing pending: returns when the timeout passes, not before;
  *   2. already pending (we sent on the peer first): returns at once;
- *   3. VIRQ_TIMER's port, masked, with Xen's timer set 20 ms ahead and a
- *      2 s timeout: Xen marks the port pending while we are blocked, and
- *      the poll ends early. Unmasking then delivers the held VIRQ_TIMER to
- *      the timer code, which re-arms Xen for whatever is queued.
+ *   3. VIRQ_TIMER's port, masked, with a timer due in 20 ms and a 2 s
+ *      timeout: Xen marks the port pending while we are blocked, and the
+ *      poll ends early. Unmasking then delivers the held VIRQ_TIMER to the
+ *      timer code, which runs the timer and re-arms Xen for the next.
  * Ports are masked so that the upcall does not consume the pending bit,
  * and events are masked around the call as schedop.c asks.
  */
@@ -22,12 +24,11 @@
 #define POLL_EARLY_MS 20
 #define POLL_LONG_MS 2000
 
-static int64_t poll_ms(evtchn_port_t port, uint64_t timeout_ns, int *rc)
+/* Poll one port for up to timeout_ms; returns the milliseconds it took. */
+static int64_t poll_ms(evtchn_port_t port, unsigned timeout_ms, int *rc)
 {
     uint64_t t0 = monotonic_ns();
-    unsigned long flags = irq_save();
-    *rc = xen_sched_poll(&port, 1, timeout_ns);
-    irq_restore(flags);
+    *rc = xen_poll_ports(&port, 1, t0 + timeout_ms * NSEC_PER_MSEC);
     return (int64_t)udiv64_32(monotonic_ns() - t0, NSEC_PER_MSEC, NULL);
 }
 
@@ -37,30 +38,36 @@ static void poll_loopback(struct selftest_result *r, evtchn_port_t a, evtchn_por
     evtchn_mask(a);
     evtchn_clear_pending(a);
 
-    int64_t ms = poll_ms(a, monotonic_ns() + POLL_TIMEOUT_MS * NSEC_PER_MSEC, &rc);
+    int64_t ms = poll_ms(a, POLL_TIMEOUT_MS, &rc);
     ST_EXPECT(r, rc == 0, "poll with timeout: %d", rc);
     ST_EXPECT(r, !evtchn_is_pending(a), "port %u pending with nobody sending", (unsigned)a);
-    ST_EXPECT(r, ms >= POLL_TIMEOUT_MS - 1, "poll returned after %lld ms, timeout %u ms",
+    ST_EXPECT(r, ms >= POLL_TIMEOUT_MS, "poll returned after %lld ms, timeout %u ms",
               (long long)ms, POLL_TIMEOUT_MS);
 
     evtchn_send(b);
-    ms = poll_ms(a, monotonic_ns() + POLL_LONG_MS * NSEC_PER_MSEC, &rc);
-    ST_EXPECT(r, rc == 0 && evtchn_is_pending(a), "poll on a pending port: rc %d", rc);
+    ms = poll_ms(a, POLL_LONG_MS, &rc);
+    ST_EXPECT(r, rc == 1 && evtchn_is_pending(a), "poll on a pending port: rc %d", rc);
     ST_EXPECT(r, ms < POLL_LONG_MS / 2, "poll on a pending port took %lld ms", (long long)ms);
     evtchn_clear_pending(a);
+}
+
+static void poll_timer_fn(struct timer *t)
+{
+    (void)t;
 }
 
 static void poll_timer_port(struct selftest_result *r)
 {
     evtchn_port_t tp = timer_virq_port();
+    struct timer t = {.fn = poll_timer_fn};
     int rc;
     evtchn_mask(tp);
-    long hrc = HYPERVISOR_set_timer_op(monotonic_ns() + POLL_EARLY_MS * NSEC_PER_MSEC);
-    int64_t ms = poll_ms(tp, monotonic_ns() + POLL_LONG_MS * NSEC_PER_MSEC, &rc);
+    timer_arm(&t, monotonic_ns() + POLL_EARLY_MS * NSEC_PER_MSEC); /* Xen's timer: +20 ms */
+    int64_t ms = poll_ms(tp, POLL_LONG_MS, &rc);
     bool pending = evtchn_is_pending(tp);
-    evtchn_unmask(tp); /* delivers the held VIRQ_TIMER; the timer code re-arms */
-    ST_EXPECT(r, hrc == 0, "set_timer_op: %ld", hrc);
-    ST_EXPECT(r, rc == 0 && pending, "poll on VIRQ_TIMER's port %u: rc %d, pending %d",
+    evtchn_unmask(tp); /* delivers the held VIRQ_TIMER: the timer code runs t */
+    timer_cancel(&t);
+    ST_EXPECT(r, rc == 1 && pending, "poll on VIRQ_TIMER's port %u: rc %d, pending %d",
               (unsigned)tp, rc, pending);
     ST_EXPECT(r, ms >= POLL_EARLY_MS - 1 && ms < POLL_LONG_MS / 2,
               "poll ended after %lld ms; the timer was due at %u ms, the timeout at %u ms",

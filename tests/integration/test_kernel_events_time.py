@@ -193,6 +193,15 @@ class TestDomU:
         assert SLEEP_MIN_S <= took <= SLEEP_MAX_S, f"sleep {SLEEP_S} took {took:.2f} s"
         assert cpu < SLEEP_CPU_MAX_S, f"the VCPU ran {cpu:.2f} s during sleep {SLEEP_S}"
 
+    def test_idle_shell_blocks_in_xen(self, xen_host: Host, domu: tuple[Guest, Shell]) -> None:
+        """At the prompt the kernel waits in wait_for_event: its VCPU is blocked, not polling."""
+        guest, shell = domu
+        shell.run("uptime")
+        cpu0 = vcpu_seconds(xen_host, guest.name)
+        time.sleep(SLEEP_S)
+        cpu = vcpu_seconds(xen_host, guest.name) - cpu0
+        assert cpu < SLEEP_CPU_MAX_S, f"the idle VCPU ran {cpu:.2f} s in {SLEEP_S} s"
+
     def test_date_matches_dom0(self, xen_host: Host, domu: tuple[Guest, Shell]) -> None:
         _, shell = domu
         # busybox date has whole seconds only: `after` ends a second later.

@@ -93,7 +93,7 @@ __attribute__((force_align_arg_pointer)) bool fpu_math_check(char *why, size_t l
             return false;
         }
     }
-    snprintf(why, len, "SSE sums under 2 rounding modes match runs alone (%#x, %#x)",
+    snprintf(why, len, "SSE sums in 2 rounding modes match solo runs (%#x, %#x)",
              (unsigned)bits(both[0].sum), (unsigned)bits(both[1].sum));
     return true;
 }
