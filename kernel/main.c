@@ -8,8 +8,8 @@
  * marker tests wait for), a start_info summary, the command-line report,
  * the initcalls in level order (INITCALL, kernel.h; the linker keeps
  * .initcall1 .. .initcall7 in that order), then either the self-tests asked
- * for with selftest=NAME|all (and a shutdown: poweroff when all passed,
- * crash otherwise) or the shell.
+ * for with selftest=NAME[,NAME...]|all (and a shutdown: poweroff when all
+ * passed, crash otherwise) or the shell.
  */
 #include "kernel.h"
 #include "console.h"
@@ -67,8 +67,6 @@ _Noreturn void kernel_main(void)
     const char *which = cmdline_get("selftest");
     if (which) {
         int failed = selftest_run(*which ? which : "all");
-        if (failed < 0)
-            printk("selftest: no suite named '%s'\n", which);
         kernel_shutdown(failed == 0 ? SHUTDOWN_poweroff : SHUTDOWN_crash);
     }
     uint64_t boot_us = (monotonic_ns() - banner_ns) / NSEC_PER_USEC;

@@ -1,10 +1,12 @@
 /*
  * selftest.c — the self-test framework (selftest.h). Suites registered with
- * SELFTEST(name) are collected by the linker in .selftests; `selftest=NAME|all`
- * on the command line (main.c) and `selftest NAME|all` on the shell run
- * them. Each suite prints exactly one line "selftest NAME: PASS|FAIL
- * <detail>", and a run ends with "selftest summary: N passed, M failed":
- * the markers tests match, like XTF's "Test result:" line.
+ * SELFTEST(name) are collected by the linker in .selftests;
+ * `selftest=NAME[,NAME...]|all` on the command line (main.c) and
+ * `selftest NAME[,NAME...]|all` on the shell run them. Each suite prints
+ * exactly one line "selftest NAME: PASS|FAIL <detail>" (an unknown name:
+ * "selftest: no suite named 'NAME'", counted as a failure), and a run ends
+ * with "selftest summary: N passed, M failed": the markers tests match,
+ * like XTF's "Test result:" line.
  */
 #include "kernel.h"
 #include "selftest.h"
@@ -12,7 +14,7 @@
 
 extern const struct selftest __start_selftests[], __stop_selftests[];
 
-CMDLINE_PARAM(selftest, "selftest", "run self-tests (NAME or all), then shut down");
+CMDLINE_PARAM(selftest, "selftest", "run self-tests (NAME[,NAME...] or all), then shut down");
 
 void selftest_fail(struct selftest_result *r, const char *fmt, ...)
 {
@@ -44,21 +46,40 @@ static bool run_one(const struct selftest *t)
     return !r.failed;
 }
 
-int selftest_run(const char *name)
+/* Runs the suites named name[0..len) ("all": every suite), adding to the
+ * counts; an unknown name is reported and counted as a failure. */
+static void run_named(const char *name, size_t len, unsigned *passed, unsigned *failed)
 {
-    unsigned passed = 0, failed = 0;
-    bool all = !strcmp(name, "all");
+    bool all = len == 3 && !strncmp(name, "all", 3);
+    bool found = false;
 
     for (const struct selftest *t = __start_selftests; t < __stop_selftests; t++) {
-        if (!all && strcmp(t->name, name))
+        if (!all && (strlen(t->name) != len || strncmp(t->name, name, len)))
             continue;
+        found = true;
         if (run_one(t))
-            passed++;
+            (*passed)++;
         else
-            failed++;
+            (*failed)++;
     }
-    if (!all && passed + failed == 0)
-        return -1;
+    if (!found && !all) {
+        printk("selftest: no suite named '%.*s'\n", (int)len, name);
+        (*failed)++;
+    }
+}
+
+int selftest_run(const char *names)
+{
+    unsigned passed = 0, failed = 0;
+
+    for (const char *p = names;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        run_named(p, len, &passed, &failed);
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
     printk("selftest summary: %u passed, %u failed\n", passed, failed);
     return (int)failed;
 }
@@ -66,22 +87,17 @@ int selftest_run(const char *name)
 static int cmd_selftest(int argc, char **argv)
 {
     if (argc > 2) {
-        printk("usage: selftest [NAME|all]\n");
+        printk("usage: selftest [NAME[,NAME...]|all]\n");
         return 1;
     }
     if (argc == 1) {
         printk("suites:");
         for (const struct selftest *t = __start_selftests; t < __stop_selftests; t++)
             printk(" %s", t->name);
-        printk("\n(selftest NAME|all runs them)\n");
+        printk("\n(selftest NAME[,NAME...]|all runs them)\n");
         return 0;
     }
-    int failed = selftest_run(argv[1]);
-    if (failed < 0) {
-        printk("selftest: no suite named '%s'\n", argv[1]);
-        return 1;
-    }
-    return failed ? 1 : 0;
+    return selftest_run(argv[1]) ? 1 : 0;
 }
-SHELL_COMMAND(selftest, "selftest", "selftest [NAME|all]",
+SHELL_COMMAND(selftest, "selftest", "selftest [NAME[,NAME...]|all]",
               "run self-test suites (no argument: list them)", cmd_selftest);

@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 
 from xenlab.errors import GuestError, LabError
-from xenlab.exits import ExitReason
+from xenlab.exits import DOM0_EXIT_PATTERNS, ExitReason
 from xenlab.host import GuestSpec, Host
+from xenlab.interact import interact
 from xenlab.kernelcheck import check_pv_kernel
 from xenlab.lab import Lab, LabConfig
 from xenlab.machine import kill_run_dir
@@ -83,6 +84,8 @@ def cmd_boot(args: argparse.Namespace) -> int:
     if args.mode == "dom0":
         with lab.boot_dom0_kernel(args.kernel, args.cmdline, max(args.memory, 64)) as run:
             print(f"xenlab: serial log {run.log}", file=sys.stderr)
+            if sys.stdin.isatty():
+                return _finish(interact(run.console, lambda: None, DOM0_EXIT_PATTERNS))
             run.console.child.logfile_read = sys.stdout
             return _finish(run.wait_exit(args.timeout))
     host = lab.up(memory_mib=1024 + 256 + args.memory)
@@ -90,8 +93,7 @@ def cmd_boot(args: argparse.Namespace) -> int:
         guest = host.create(_spec(args))
         print(f"xenlab: serial log {host.log}", file=sys.stderr)
         if sys.stdin.isatty():
-            host.console.child.interact(escape_character="\x1d")
-            reason = guest.reason() or ExitReason.TIMEOUT
+            reason = interact(host.console, guest.reason)
             guest.destroy()
             return _finish(reason)
         state = {"n": 0}
@@ -150,7 +152,8 @@ def cmd_create(args: argparse.Namespace) -> int:
 def cmd_console(args: argparse.Namespace) -> int:
     host, _ = _attached()
     host.console.send(f"xl console {args.name}\r")
-    host.console.child.interact(escape_character="\x1d")
+    interact(host.console, lambda: None)
+    host.console.send("\r")
     return 0
 
 

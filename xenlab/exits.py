@@ -13,6 +13,7 @@ class ExitReason(enum.Enum):
     REBOOT = 3
     TIMEOUT = 4
     LAB_FAILURE = 5
+    DETACHED = 7  # the user left the console with Ctrl-]
 
     @property
     def code(self) -> int:

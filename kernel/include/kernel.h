@@ -48,6 +48,9 @@ extern char __bss_start[], __bss_end[], _end[];
 /* kernel/xen/version.c, hypercall.c. */
 unsigned xen_version_number(void);         /* XENVER_version: major << 16 | minor */
 const char *xen_hypercall_name(unsigned nr); /* "mmu_update", or "?" */
+/* kernel/xen/errno.c: a hypercall result as Xen's errno name ("-EINVAL");
+ * 0 is "0", a number without a name is printed as the number. */
+const char *xen_errname(long rc);
 
 /* Console output (kernel/printk.c). Safe before everything else; one call to
  * printk writes its whole text in one console write, so markers never split. */

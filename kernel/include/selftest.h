@@ -1,8 +1,10 @@
 /*
  * selftest.h — the in-kernel self-test framework. Each part of the interface
- * registers a suite with SELFTEST(name); `selftest NAME|all` on the shell
- * and `selftest=NAME|all` on the command line run them. Each suite prints
- * exactly one line `selftest NAME: PASS|FAIL <detail>`; a run ends with
+ * registers a suite with SELFTEST(name); `selftest NAME[,NAME...]|all` on
+ * the shell and `selftest=NAME[,NAME...]|all` on the command line run them
+ * (e.g. `selftest=mm_p2m,gdt`). Each suite prints exactly one line
+ * `selftest NAME: PASS|FAIL <detail>`; an unknown name prints
+ * `selftest: no suite named 'NAME'` and counts as a failure; a run ends with
  * `selftest summary: N passed, M failed`. Owner: kernel/selftest.c (core).
  *
  *   SELFTEST(time) {
@@ -46,8 +48,9 @@ void selftest_note(struct selftest_result *r, const char *fmt, ...) __attribute_
     } while (0)
 #define ST_PASS(r, ...) selftest_note((r), __VA_ARGS__)
 
-/* Runs one suite by name, or every suite for "all"; returns failures
- * (-1 if no suite has that name). Prints the lines described above. */
-int selftest_run(const char *name);
+/* Runs the suites in a comma-separated list of names ("all": every suite);
+ * returns the number of failures, unknown names included. Prints the lines
+ * described above. */
+int selftest_run(const char *names);
 
 #endif

@@ -19,7 +19,7 @@ static long reservation(unsigned cmd, const char *name)
     long rc = HYPERVISOR_memory_op(cmd, &dom);
 
     if (rc < 0)
-        printk("memory_op %s: error %ld\n", name, rc);
+        printk("memory_op %s: error %s\n", name, xen_errname(rc));
     return rc;
 }
 

@@ -30,7 +30,7 @@ int p2m_init(void)
     p2m = (xen_pfn_t *)start_info->mfn_list;
     p2m_entries = start_info->nr_pages;
     if (max_page <= 0) {
-        printk("memory_op XENMEM_maximum_ram_page: error %ld\n", max_page);
+        printk("memory_op XENMEM_maximum_ram_page: error %s\n", xen_errname(max_page));
         return max_page < 0 ? (int)max_page : -XEN_EINVAL;
     }
     /* max_page is one past the highest machine frame of RAM. */

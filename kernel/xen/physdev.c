@@ -99,23 +99,6 @@ struct rtc_reading {
     uint64_t wall_ns;  /* Xen's wall clock when the RTC was read */
 };
 
-/* Xen's answer as its errno name (the ones physdev_op gives). */
-static const char *xen_errname(long rc)
-{
-    switch (-rc) {
-    case 0: return "0";
-    case XEN_EPERM: return "-EPERM";
-    case XEN_EFAULT: return "-EFAULT";
-    case XEN_EINVAL: return "-EINVAL";
-    case XEN_ENOSYS: return "-ENOSYS";
-    default: {
-        static char other[24];
-        snprintf(other, sizeof(other), "%ld", rc);
-        return other;
-    }
-    }
-}
-
 static long set_iopl(unsigned level)
 {
     struct physdev_set_iopl op = {.iopl = level};

@@ -30,7 +30,7 @@ _Noreturn void kernel_shutdown(unsigned reason)
     long rc = HYPERVISOR_sched_op(SCHEDOP_shutdown, &sd);
     /* Only reached if Xen refused. Crash instead; if even that returns,
      * stay here without burning the CPU. */
-    printk("*** FATAL sched_op(SCHEDOP_shutdown, %s) failed: %ld\n", reason_name(reason), rc);
+    printk("*** FATAL sched_op(SCHEDOP_shutdown, %s) failed: %s\n", reason_name(reason), xen_errname(rc));
     console_flush();
     sd.reason = SHUTDOWN_crash;
     for (;;) {

@@ -52,7 +52,7 @@ static int cmd_info(int argc, char **argv)
     if (frc == 0)
         printk("xen: features submap 0 = 0x%08x\n", fi.submap);
     else
-        printk("xen: get_features failed: %ld\n", frc);
+        printk("xen: get_features failed: %s\n", xen_errname(frc));
     printk("start_info: magic %.32s flags 0x%x\n", si->magic, (unsigned)si->flags);
     printk("start_info: nr_pages %lu (%lu MiB) shared_info ma 0x%lx\n", (unsigned long)si->nr_pages,
            (unsigned long)si->nr_pages >> (20 - PAGE_SHIFT), (unsigned long)si->shared_info);

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from kshell import PROMPT
 
 from xenlab import ExitReason, GuestSpec, Host, Lab
 
-PROMPT = "xenolith> "
 BANNER = r"Xenolith \S+ booting as {mode}"
 BOOT_TIMEOUT = 120
 SELFTEST_TIMEOUT = 300

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from kshell import PROMPT, Shell, dom0_shell, domu_shell
 
-from xenlab import GuestSpec, Host, Lab
-from xenlab.console import Console
+from xenlab import Host, Lab
 
-PROMPT = "xenolith> "
 BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 180
 SUITES = ("mm_pagetable", "mm_writable_pt", "mm_p2m", "mm_alloc", "mm_balloon")
@@ -31,26 +29,6 @@ BALLOON_MIB = 16
 BATCH_ADVANTAGE = 20  # batched mmu_update must need this many times fewer hypercalls
 DIRECT_MAP_MAX_MIB = 840  # 0xC0000000 up to the scratch window below Xen (0xF4800000)
 LARGE_BALLOON_MIB = 512  # what the large guests give back (at most)
-
-
-@dataclass
-class Shell:
-    """The kernel's shell on one console; `log` is the file to read when a test fails."""
-
-    console: Console
-    log: Path
-
-    def run(self, command: str, timeout: float = COMMAND_TIMEOUT) -> str:
-        """Send one command line; return what it printed before the next prompt."""
-        self.console.send(command + "\r")
-        self.console.expect([re.escape(PROMPT)], timeout)
-        return self.console.before
-
-    def selftest(self, suite: str) -> tuple[str, str]:
-        out = self.run(f"selftest {suite}")
-        m = re.search(rf"selftest {suite}: (PASS|FAIL)([^\r\n]*)", out)
-        assert m, f"no result line for suite {suite!r} in:\n{out}\nlog: {self.log}"
-        return m.group(1), m.group(2).strip()
 
 
 def number(pattern: str, text: str) -> int:
@@ -71,20 +49,15 @@ def xl_memory_mib(host: Host, name: str) -> int:
 @pytest.fixture(scope="module")
 def domu(xen_host: Host, kernel_elf: Path) -> Iterator[Shell]:
     """Xenolith as a 32 MiB domU of the Linux dom0, at its prompt."""
-    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=GUEST, memory_mib=GUEST_MIB))
-    try:
-        guest.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
-        yield Shell(guest.console, xen_host.log)
-    finally:
-        guest.destroy()
+    with domu_shell(xen_host, kernel_elf, GUEST, GUEST_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
+        yield sh
 
 
 @pytest.fixture(scope="module")
 def dom0(lab: Lab, kernel_elf: Path) -> Iterator[Shell]:
     """Xenolith as dom0 (256 MiB; its console is Xen's serial line), at its prompt."""
-    with lab.boot_dom0_kernel(kernel_elf, "", 256) as run:
-        run.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
-        yield Shell(run.console, run.log)
+    with dom0_shell(lab, kernel_elf, "", 256, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
+        yield sh
 
 
 def test_mem_reports_sane_numbers(domu: Shell) -> None:
@@ -165,7 +138,7 @@ def test_large_guest_maps_what_fits_and_balloons(lab: Lab, kernel_elf: Path, mib
         assert int(m.group(2)) == mib and int(m.group(4)) == min(mib, DIRECT_MAP_MAX_MIB), m.group(0)
         run.console.expect([unmapped.pattern], timeout=30)
         run.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
-        shell = Shell(run.console, run.log)
+        shell = Shell(run.console, run.log, COMMAND_TIMEOUT)
         assert shell.selftest("mm_p2m")[0] == "PASS"
         mem = shell.run("mem")
         pages, free = number(r"reservation current (\d+) pages", mem), number(r"free (\d+) pages", mem)

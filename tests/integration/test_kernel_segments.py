@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+import kshell
 import pytest
+from kshell import Shell
 
-from xenlab import GuestSpec, Host, Lab
-from xenlab.console import Console
+from xenlab import Host, Lab
 
-PROMPT = "xenolith> "
 BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 120
 SUITES = ("gdt", "debugreg", "privileged")
@@ -27,44 +26,18 @@ MAX_RTC_SKEW_MS = 2000
 WATCH_HIT = re.compile(r"debugreg: watchpoint hit at eip 0x[0-9a-f]+ \((watched_write)\+0x[0-9a-f]+\)")
 
 
-@dataclass
-class Shell:
-    """The kernel's shell on one console; `log` is the file to read when a test fails."""
-
-    console: Console
-    log: Path
-
-    def run(self, command: str, timeout: float = COMMAND_TIMEOUT) -> str:
-        """Send one command line; return what was printed before the next prompt."""
-        self.console.send(command + "\r")
-        self.console.expect([re.escape(PROMPT)], timeout)
-        return self.console.before
-
-    def selftest(self, suite: str) -> tuple[str, str]:
-        """Run one suite from the shell: (PASS|FAIL, detail)."""
-        out = self.run(f"selftest {suite}")
-        m = re.search(rf"selftest {suite}: (PASS|FAIL)([^\r\n]*)", out)
-        assert m, f"no result line for suite {suite!r} in:\n{out}\nlog: {self.log}"
-        return m.group(1), m.group(2).strip()
-
-
 @pytest.fixture(scope="module")
 def dom0_shell(lab: Lab, kernel_elf: Path) -> Iterator[Shell]:
     """Xenolith as dom0 (its console is Xen's serial line), at its prompt."""
-    with lab.boot_dom0_kernel(kernel_elf, "", 256) as run:
-        run.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
-        yield Shell(run.console, run.log)
+    with kshell.dom0_shell(lab, kernel_elf, "", 256, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
+        yield sh
 
 
 @pytest.fixture(scope="module")
 def domu_shell(xen_host: Host, kernel_elf: Path) -> Iterator[Shell]:
     """Xenolith as a domU of the Linux dom0, its console through `xl console`."""
-    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name="xsegs", memory_mib=32))
-    try:
-        guest.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
-        yield Shell(guest.console, xen_host.log)
-    finally:
-        guest.destroy()
+    with kshell.domu_shell(xen_host, kernel_elf, "xsegs", 32, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
+        yield sh
 
 
 @pytest.mark.parametrize("suite", SUITES)
@@ -103,9 +76,8 @@ def test_dom0_watch_demo_reports_each_write(dom0_shell: Shell) -> None:
 
 
 def test_dom0_gdt_off_keeps_xens_flat_selectors(lab: Lab, kernel_elf: Path) -> None:
-    with lab.boot_dom0_kernel(kernel_elf, "gdt=off", 256) as run:
-        run.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
-        out = Shell(run.console, run.log).run("gdt")
+    with kshell.dom0_shell(lab, kernel_elf, "gdt=off", 256, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
+        out = sh.run("gdt")
     assert "gdt: not installed (gdt=off)" in out, out
     assert "segment registers: cs 0xe019" in out, out
 

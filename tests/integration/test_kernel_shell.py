@@ -12,15 +12,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from kshell import Shell, dom0_shell, domu_shell
 
-from xenlab import GuestSpec, Host, Lab
-from xenlab.console import Console
+from xenlab import Host, Lab
 
-PROMPT = "xenolith> "
 BOOT_TIMEOUT = 120
 COMMAND_TIMEOUT = 60
 GUEST_MIB = 32
@@ -29,34 +27,13 @@ MAX_LINE = 255
 CORE_COMMANDS = ("help", "info", "hypercalls", "selftest", "shutdown", "fault", "echo")
 
 
-@dataclass
-class Shell:
-    """The kernel's shell on one console; `log` is the file to read when a test fails."""
-
-    console: Console
-    log: Path
-
-    def run(self, line: str, timeout: float = COMMAND_TIMEOUT) -> str:
-        """Send one line; return what came back before the next prompt (echo included)."""
-        self.console.send(line + "\r")
-        self.console.expect([re.escape(PROMPT)], timeout)
-        return self.console.before
-
-    def alive(self) -> None:
-        out = self.run("echo alive")
-        assert re.search(r"^alive\r*$", out, re.MULTILINE), f"shell did not answer: {out!r}; log {self.log}"
-
-
 @pytest.fixture(scope="module")
 def shell(xen_host: Host, kernel_elf: Path) -> Iterator[Shell]:
-    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=f"xks-{os.getpid()}",
-                                      memory_mib=GUEST_MIB))
-    try:
-        guest.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
-        yield Shell(guest.console, xen_host.log)
-        assert guest.reason() is None, "the shell tests must not stop the guest"
-    finally:
-        guest.destroy()
+    with domu_shell(xen_host, kernel_elf, f"xks-{os.getpid()}", GUEST_MIB, BOOT_TIMEOUT,
+                    COMMAND_TIMEOUT) as sh:
+        yield sh
+        assert sh.guest is not None and sh.guest.reason() is None, \
+            "the shell tests must not stop the guest"
 
 
 def test_help_lists_core_commands(shell: Shell) -> None:
@@ -132,10 +109,18 @@ def test_selftest_command_runs_one_suite(shell: Shell) -> None:
     assert "selftest: no suite named 'no_such_suite'" in out, out
 
 
+def test_selftest_command_takes_a_list(shell: Shell) -> None:
+    out = shell.run("selftest cmdline,console")
+    assert re.search(r"selftest cmdline: PASS", out) and re.search(r"selftest console: PASS", out), out
+    assert "selftest summary: 2 passed, 0 failed" in out, out
+    out = shell.run("selftest cmdline,nosuch")
+    assert "selftest cmdline: PASS" in out, out
+    assert "selftest: no suite named 'nosuch'" in out, out
+    assert "selftest summary: 1 passed, 1 failed" in out, out
+
+
 def test_dom0_shell_reads_serial_input(lab: Lab, kernel_elf: Path) -> None:
-    with lab.boot_dom0_kernel(kernel_elf, "", DOM0_MIB) as run:
-        run.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
-        sh = Shell(run.console, run.log)
+    with dom0_shell(lab, kernel_elf, "", DOM0_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
         assert "unknown command 'nope' (try help)" in sh.run("nope")
         out = sh.run("info")
         assert "running as dom0" in out, out

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pexpect
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -16,10 +18,12 @@ def _xenlab(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
                           capture_output=True, timeout=timeout, check=False)
 
 
-def _qemus_under(path: Path) -> list[str]:
+def _lab_qemus() -> set[str]:
+    """QEMUs of this tree's lab (pid + command line). Tests compare before/after, since
+    the session's shared host (`xen_host`) may be running too."""
     out = subprocess.run(["pgrep", "-af", "qemu-system"], capture_output=True, text=True,
                          check=False).stdout
-    return [line for line in out.splitlines() if str(path) in line]
+    return {line for line in out.splitlines() if str(ROOT / "build" / "lab") in line}
 
 
 def test_not_elf_is_refused(tmp_path: Path) -> None:
@@ -46,19 +50,42 @@ def test_dom0_mode_crash_is_reported(grub_pv: Path) -> None:
 
 def test_timeout_leaves_no_qemu(grub_pv: Path) -> None:
     # GRUB waits at its prompt forever: the boot must time out.
+    before = _lab_qemus()
     res = _xenlab("boot", str(grub_pv), "--memory", "16", "--timeout", "8", timeout=300)
     assert res.returncode == 4, res.stderr
     assert "timeout" in res.stderr.splitlines()[-1]
-    assert _qemus_under(ROOT / "build" / "lab") == []
+    assert _lab_qemus() - before == set()
 
 
 def test_ctrl_c_leaves_no_qemu(grub_pv: Path) -> None:
+    before = _lab_qemus()
     proc = subprocess.Popen([sys.executable, "-m", "xenlab", "boot", str(grub_pv), "--memory",
                              "16", "--timeout", "120"], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(6)
-    assert _qemus_under(ROOT / "build" / "lab"), "QEMU should be running by now"
+    assert _lab_qemus() - before, "QEMU should be running by now"
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=30)
     time.sleep(0.5)
-    assert _qemus_under(ROOT / "build" / "lab") == []
+    assert _lab_qemus() - before == set()
+
+
+def test_interactive_boot_and_ctrl_bracket(kernel_elf: Path) -> None:
+    """What `make run` does: a terminal attached to the guest's console; Ctrl-] leaves
+    (exit status 7), the guest is destroyed and its QEMU is gone."""
+    before = _lab_qemus()
+    child = pexpect.spawn(sys.executable, ["-m", "xenlab", "boot", str(kernel_elf), "--mode",
+                                           "domu", "--memory", "32", "--vif"],
+                          cwd=str(ROOT), encoding="utf-8", timeout=180)
+    try:
+        child.expect_exact("xenolith> ")
+        child.send("echo typed at a terminal\r")
+        child.expect(r"\ntyped at a terminal\r*\n")
+        child.expect_exact("xenolith> ")
+        child.send("\x1d")
+        child.expect(r"xenlab: guest ended: detached \(exit status 7\)")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 7
+    assert _lab_qemus() - before == set()

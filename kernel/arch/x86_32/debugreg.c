@@ -56,22 +56,6 @@ static volatile unsigned watch_hits;
 static volatile unsigned long watch_last_eip, watch_last_dr6;
 static unsigned long watch_addr[DR_ADDR_COUNT]; /* 0 = slot free */
 
-/* Xen's answer as its errno name (the ones these hypercalls give). */
-static const char *xen_errname(long rc)
-{
-    switch (-rc) {
-    case XEN_EPERM: return "-EPERM";
-    case XEN_EINVAL: return "-EINVAL";
-    case XEN_ENODEV: return "-ENODEV";
-    case XEN_ENOSYS: return "-ENOSYS";
-    default: {
-        static char other[24];
-        snprintf(other, sizeof(other), "%ld", rc);
-        return other;
-    }
-    }
-}
-
 /* "name+0xoff" for a code address, in buf. */
 static const char *symbolize(unsigned long addr, char *buf, size_t size)
 {

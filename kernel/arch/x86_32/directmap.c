@@ -192,8 +192,8 @@ static int commit_chunk(struct l1_chunk *c, unsigned long limit)
     }
     rc = HYPERVISOR_mmuext_op(pin, c->n, &done, DOMID_SELF);
     if (rc < 0 || done != c->n) {
-        printk("mmuext_op MMUEXT_PIN_L1_TABLE: error %ld, %u of %u pinned (pfn %#lx)\n",
-               rc, done, c->n, c->pfn[done < c->n ? done : 0]);
+        printk("mmuext_op MMUEXT_PIN_L1_TABLE: error %s, %u of %u pinned (pfn %#lx)\n",
+               xen_errname(rc), done, c->n, c->pfn[done < c->n ? done : 0]);
         return rc < 0 ? (int)rc : -XEN_EIO;
     }
     for (unsigned i = 0; i < c->n; i++)

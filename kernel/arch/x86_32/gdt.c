@@ -48,23 +48,6 @@
 _Static_assert(GDT_ENTRIES <= GDT_SLOTS, "our entries fit in one page");
 _Static_assert(GDT_ENTRIES < FIRST_RESERVED_GDT_ENTRY, "set_gdt wants entries below Xen's");
 
-const char *gdt_errname(long rc)
-{
-    switch (-rc) {
-    case XEN_EPERM: return "-EPERM";
-    case XEN_EFAULT: return "-EFAULT";
-    case XEN_EINVAL: return "-EINVAL";
-    case XEN_ENOSYS: return "-ENOSYS";
-    case XEN_ENOMEM: return "-ENOMEM";
-    case XEN_EBUSY: return "-EBUSY";
-    default: {
-        static char other[24];
-        snprintf(other, sizeof(other), "%ld", rc);
-        return other;
-    }
-    }
-}
-
 static uint64_t gdt_table[GDT_SLOTS] __attribute__((aligned(PAGE_SIZE)));
 static xen_pfn_t gdt_mfn;          /* the table's machine frame */
 static bool installed;             /* set_gdt done, segment registers ours */
@@ -112,7 +95,7 @@ int gdt_update(unsigned idx, uint64_t desc)
     long rc = HYPERVISOR_update_descriptor(ma, desc);
     if (rc < 0)
         printk("gdt: Xen refused descriptor %#018llx for entry %u: %s\n",
-               (unsigned long long)desc, idx, gdt_errname(rc));
+               (unsigned long long)desc, idx, xen_errname(rc));
     return (int)rc;
 }
 
@@ -156,7 +139,7 @@ static void gdt_page_writable(void)
 {
     int rc = map_page((unsigned long)gdt_table, gdt_mfn, PTE_KERNEL_RW);
     if (rc < 0)
-        printk("gdt: update_va_mapping (back to read-write) failed: %s\n", gdt_errname(rc));
+        printk("gdt: update_va_mapping (back to read-write) failed: %s\n", xen_errname(rc));
 }
 
 static int gdt_init(void)
@@ -181,7 +164,7 @@ static int gdt_init(void)
     rc = map_page((unsigned long)gdt_table, gdt_mfn, PTE_KERNEL_RO);
     if (rc < 0) {
         install_note = "update_va_mapping (read-only) failed";
-        printk("gdt: update_va_mapping of the GDT page read-only failed: %s\n", gdt_errname(rc));
+        printk("gdt: update_va_mapping of the GDT page read-only failed: %s\n", xen_errname(rc));
         return rc;
     }
 
@@ -191,7 +174,7 @@ static int gdt_init(void)
     if (rc < 0) {
         install_note = "set_gdt refused";
         printk("gdt: set_gdt(mfn %#lx, %u entries) refused: %s\n", (unsigned long)gdt_mfn,
-               (unsigned)GDT_ENTRIES, gdt_errname(rc));
+               (unsigned)GDT_ENTRIES, xen_errname(rc));
         gdt_page_writable();
         return rc;
     }

@@ -210,7 +210,5 @@ bool gdt_installed(void);
 xen_pfn_t gdt_frame(void);
 const char *gdt_state(void);
 uint64_t gdt_slot_machine_address(unsigned idx);
-/* Xen's error as its errno name ("-EINVAL"), for messages. */
-const char *gdt_errname(long rc);
 
 #endif

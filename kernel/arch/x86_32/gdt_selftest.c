@@ -98,7 +98,7 @@ static bool st_update_works(struct selftest_result *r)
     (void)gdt_update(GDT_ENTRY_SCRATCH, 0);
     if (rc1 != 0 || rc2 != 0) {
         selftest_fail(r, "update_descriptor of the scratch slot failed: %s",
-                      gdt_errname(rc1 ? rc1 : rc2));
+                      xen_errname(rc1 ? rc1 : rc2));
         return false;
     }
     if (a != scratch_words[1] || b != scratch_words[2] || limit != 2 * sizeof(uint32_t) - 1) {
@@ -156,7 +156,7 @@ static bool st_refusals(struct selftest_result *r, unsigned *count)
         selftest_fail(r, "update_descriptor at a misaligned address succeeded");
         return false;
     }
-    printk("gdt: Xen refused update_descriptor at a misaligned address: %s\n", gdt_errname(rc));
+    printk("gdt: Xen refused update_descriptor at a misaligned address: %s\n", xen_errname(rc));
     ++*count;
 
     /* set_gdt: too many entries (Xen's own start at FIRST_RESERVED_GDT_ENTRY),
@@ -169,7 +169,7 @@ static bool st_refusals(struct selftest_result *r, unsigned *count)
         return false;
     }
     printk("gdt: Xen refused set_gdt with %u entries: %s\n", FIRST_RESERVED_GDT_ENTRY + 1,
-           gdt_errname(rc));
+           xen_errname(rc));
     ++*count;
     frames[0] = pfn_to_mfn(virt_to_pfn(scratch_words));
     rc = HYPERVISOR_set_gdt(frames, GDT_ENTRIES);
@@ -179,7 +179,7 @@ static bool st_refusals(struct selftest_result *r, unsigned *count)
         selftest_fail(r, "set_gdt accepted a frame mapped writable");
         return false;
     }
-    printk("gdt: Xen refused set_gdt on a frame mapped writable: %s\n", gdt_errname(rc));
+    printk("gdt: Xen refused set_gdt on a frame mapped writable: %s\n", xen_errname(rc));
     ++*count;
     return true;
 }

@@ -35,8 +35,8 @@ static int mmu_send(void)
     if (rc < 0 || done != count) {
         /* Xen stops at the first entry it refuses: `done` says which. */
         const struct mmu_update *bad = &mmu_queue[done < count ? done : 0];
-        printk("mmu_update: error %ld, %u of %u done; refused ptr %#llx val %#llx\n",
-               rc, done, count, (unsigned long long)bad->ptr, (unsigned long long)bad->val);
+        printk("mmu_update: error %s, %u of %u done; refused ptr %#llx val %#llx\n",
+               xen_errname(rc), done, count, (unsigned long long)bad->ptr, (unsigned long long)bad->val);
         return rc < 0 ? (int)rc : -XEN_EIO;
     }
     return 0;
@@ -69,8 +69,8 @@ int map_page(unsigned long va, xen_pfn_t mfn, uint64_t pte_flags)
     long rc = HYPERVISOR_update_va_mapping(va, pte_make(mfn, pte_flags),
                                            UVMF_INVLPG | UVMF_LOCAL);
     if (rc < 0)
-        printk("update_va_mapping(%#lx -> mfn %#lx): error %ld\n", va,
-               (unsigned long)mfn, rc);
+        printk("update_va_mapping(%#lx -> mfn %#lx): error %s\n", va,
+               (unsigned long)mfn, xen_errname(rc));
     return (int)rc;
 }
 
@@ -78,7 +78,7 @@ int unmap_page(unsigned long va)
 {
     long rc = HYPERVISOR_update_va_mapping(va, 0, UVMF_INVLPG | UVMF_LOCAL);
     if (rc < 0)
-        printk("update_va_mapping(%#lx -> none): error %ld\n", va, rc);
+        printk("update_va_mapping(%#lx -> none): error %s\n", va, xen_errname(rc));
     return (int)rc;
 }
 
@@ -88,7 +88,7 @@ static int mmuext_one(struct mmuext_op *op, const char *what)
     long rc = HYPERVISOR_mmuext_op(op, 1, &done, DOMID_SELF);
 
     if (rc < 0 || done != 1) {
-        printk("mmuext_op %s: error %ld\n", what, rc);
+        printk("mmuext_op %s: error %s\n", what, xen_errname(rc));
         return rc < 0 ? (int)rc : -XEN_EIO;
     }
     return 0;

@@ -96,7 +96,7 @@ static void pin_l1(struct selftest_result *r, xen_pfn_t data_mfn)
     ST_EXPECT(r, map_page(l1va, l1mfn, PTE_KERNEL_RO) == 0, "making the L1 read-only failed");
     ST_EXPECT(r, mmuext_pin(MMUEXT_PIN_L1_TABLE, l1mfn) == 0, "MMUEXT_PIN_L1_TABLE failed");
     rc = raw_mmuext(MMUEXT_PIN_L1_TABLE, l1mfn);
-    ST_EXPECT(r, rc == -XEN_EINVAL, "pinning twice gave %ld, wanted -EINVAL", rc);
+    ST_EXPECT(r, rc == -XEN_EINVAL, "pinning twice gave %s, wanted -EINVAL", xen_errname(rc));
     /* Refused updates: a writable mapping of a page table ... */
     rc = raw_update(pt_entry_ma(mm_scratch_va(0)) | MMU_NORMAL_PT_UPDATE,
                     pte_make(l1mfn, PTE_KERNEL_RW), &done);
@@ -124,7 +124,7 @@ static void pin_l1(struct selftest_result *r, xen_pfn_t data_mfn)
     ST_EXPECT(r, mmu_flush() == 0, "clearing the pinned L1's entry failed");
     ST_EXPECT(r, mmuext_unpin(l1mfn) == 0, "MMUEXT_UNPIN_TABLE failed");
     rc = raw_mmuext(MMUEXT_UNPIN_TABLE, l1mfn);
-    ST_EXPECT(r, rc == -XEN_EINVAL, "unpinning twice gave %ld, wanted -EINVAL", rc);
+    ST_EXPECT(r, rc == -XEN_EINVAL, "unpinning twice gave %s, wanted -EINVAL", xen_errname(rc));
     ST_EXPECT(r, map_page(l1va, l1mfn, PTE_KERNEL_RW) == 0, "making the page writable failed");
     page_free(l1, 0);
 }
@@ -165,7 +165,7 @@ static void l3_pinned(struct selftest_result *r, long *rc_out)
     *rc_out = rc;
     if (rc == 0)
         raw_mmuext(MMUEXT_UNPIN_TABLE, l3mfn); /* it was not pinned: undo */
-    ST_EXPECT(r, rc == -XEN_EINVAL, "pinning the running L3 gave %ld, wanted -EINVAL", rc);
+    ST_EXPECT(r, rc == -XEN_EINVAL, "pinning the running L3 gave %s, wanted -EINVAL", xen_errname(rc));
 }
 
 SELFTEST(mm_pagetable)
@@ -211,7 +211,7 @@ SELFTEST(mm_writable_pt)
     rc = HYPERVISOR_vm_assist(VMASST_CMD_enable, VMASST_TYPE_writable_pagetables);
     if (rc) {
         page_free(page, 0);
-        ST_EXPECT(r, false, "vm_assist(enable, writable_pagetables): error %ld", rc);
+        ST_EXPECT(r, false, "vm_assist(enable, writable_pagetables): error %s", xen_errname(rc));
     }
     calls = xen_hypercall_count[__HYPERVISOR_mmu_update] +
             xen_hypercall_count[__HYPERVISOR_update_va_mapping];
@@ -234,7 +234,7 @@ SELFTEST(mm_writable_pt)
     ST_EXPECT(r, pt_lookup(va) == 0, "direct PTE clear left %#llx",
               (unsigned long long)pt_lookup(va));
     ST_EXPECT(r, calls == 0, "%lu page-table hypercalls during direct writes", calls);
-    ST_EXPECT(r, rc == 0, "vm_assist(disable, writable_pagetables): error %ld", rc);
+    ST_EXPECT(r, rc == 0, "vm_assist(disable, writable_pagetables): error %s", xen_errname(rc));
     ST_PASS(r, "4 stores into a pinned L1 emulated by Xen, mapping seen and removed, 0 "
                "page-table hypercalls");
 }

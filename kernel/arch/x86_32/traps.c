@@ -96,7 +96,7 @@ static int traps_init(void)
     /* trap_table[n] stays zero: address 0 ends the table. */
     long rc = HYPERVISOR_set_trap_table(trap_table);
     if (rc) {
-        printk("traps: set_trap_table failed: %ld\n", rc);
+        printk("traps: set_trap_table failed: %s\n", xen_errname(rc));
         return (int)rc;
     }
     return 0;
