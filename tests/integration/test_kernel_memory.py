@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from kshell import PROMPT, Shell, dom0_shell, domu_shell
 
-from xenlab import Host, Lab
+from xenlab import GuestSpec, Host, Lab
 
 BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 180
@@ -151,3 +151,25 @@ def test_large_guest_maps_what_fits_and_balloons(lab: Lab, kernel_elf: Path, mib
         out = shell.run(f"balloon {pages // PAGES_PER_MIB}")
         assert f"after {pages} pages" in out, out
         assert shell.selftest("mm_p2m")[0] == "PASS"
+
+
+def test_large_domu_on_its_own_host(lab: Lab, kernel_elf: Path) -> None:
+    """A domU of several GiB: the lab gives QEMU room for dom0 plus the guest, `xl list`
+    shows the guest's size, and the guest maps what fits below Xen and says so."""
+    mib = 3000
+    host = lab.up(memory_mib=1024 + mib)
+    try:
+        guest = host.create(GuestSpec(kernel=kernel_elf, name="xmem-large", memory_mib=mib))
+        try:
+            mapped = (rf"mm: \d+ pages \({mib} MiB\) of pseudo-physical memory; "
+                      rf"direct map \d+ pages \({DIRECT_MAP_MAX_MIB} MiB\)")
+            guest.console.expect([mapped], BOOT_TIMEOUT)
+            guest.console.expect([rf"above {DIRECT_MAP_MAX_MIB} MiB are not mapped"], 30)
+            guest.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
+            row = next(line.split() for line in host.xl_list().splitlines()
+                       if line.startswith("xmem-large "))
+            assert int(row[2]) >= mib - 1, row  # Mem column, MiB
+        finally:
+            guest.destroy()
+    finally:
+        host.close()
