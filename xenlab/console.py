@@ -1,8 +1,15 @@
-"""Serial console over QEMU's socket chardev, with pexpect: match markers, not lines."""
+"""Serial console over QEMU's socket chardev, with pexpect: match markers, not lines.
+
+QEMU's serial blocks (and so Xen, dom0 and the guest behind it) when nobody
+reads its socket. A pump thread therefore reads the socket all the time into
+an unbounded buffer, and pexpect reads that buffer through a socket pair:
+a test that looks away (a long agent command, a sleep) never stalls a guest.
+"""
 
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 
 import pexpect
@@ -17,8 +24,58 @@ class Console:
     def __init__(self, sock: socket.socket, log: Path) -> None:
         self.sock = sock
         self.log = log
-        self.child = fdpexpect.fdspawn(sock.fileno(), encoding="utf-8", codec_errors="replace",
-                                       timeout=30)
+        self._pump, self._near = socket.socketpair()
+        self._pending = bytearray()
+        self._ready = threading.Condition()
+        self._closed = False
+        for target in (self._from_qemu, self._to_pexpect, self._to_qemu):
+            threading.Thread(target=target, daemon=True).start()
+        self.child = fdpexpect.fdspawn(self._near.fileno(), encoding="utf-8",
+                                       codec_errors="replace", timeout=30)
+
+    def _from_qemu(self) -> None:
+        """QEMU -> buffer; never blocks on the reader side."""
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                data = b""
+            with self._ready:
+                if not data:
+                    self._closed = True
+                else:
+                    self._pending += data
+                self._ready.notify()
+            if not data:
+                return
+
+    def _to_pexpect(self) -> None:
+        """Buffer -> pexpect's end of the socket pair (may block: only this thread waits)."""
+        while True:
+            with self._ready:
+                while not self._pending and not self._closed:
+                    self._ready.wait()
+                chunk, closed = bytes(self._pending), self._closed
+                self._pending.clear()
+            try:
+                if chunk:
+                    self._pump.sendall(chunk)
+                if closed:
+                    self._pump.shutdown(socket.SHUT_WR)
+                    return
+            except OSError:
+                return
+
+    def _to_qemu(self) -> None:
+        """What pexpect sends -> QEMU's serial input."""
+        while True:
+            try:
+                data = self._pump.recv(4096)
+                if not data:
+                    return
+                self.sock.sendall(data)
+            except OSError:
+                return
 
     def expect(self, patterns: str | list[str], timeout: float = 30) -> int:
         """Wait for one of `patterns` (regexes); LabError naming the log on timeout or EOF."""
@@ -42,7 +99,12 @@ class Console:
         return str(self.child.before)
 
     def close(self) -> None:
-        self.sock.close()
+        for sock in (self.sock, self._pump, self._near):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
 
 
 def _escape(text: str) -> str:
