@@ -4,6 +4,8 @@
 #                QEMU (one vif on xenbr0, one disk) and attach to its console
 #   make test    the whole suite: unit tests, then boots under real Xen
 #   make kernel  build/kernel.elf (checked by codegen.elfcheck)
+#   make tiny    build/tiny/kernel.elf: the small configuration (-Os, no self-tests,
+#                no benchmarks, no symbol table; see mk/kernel.mk)
 #   make lab     build the lab's parts: Xen with CONFIG_PV32=y, the dom0 image
 #   make bench   benchmarks (speed and memory targets)
 #   make check   ruff, generated headers, unit tests (no boots)
@@ -48,12 +50,12 @@ lint: bootstrap
 check: lint gen
 	$(PY) -m pytest -q tests/unit
 
-test: bootstrap lint kernel lab
+test: bootstrap lint kernel tiny lab
 	XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest tests
 
-bench: bootstrap kernel lab
+bench: bootstrap kernel tiny lab
 	$(PY) -m xenlab bench $(BUILD)/kernel.elf
-	PYTHONPATH=. $(PY) tests/bench/kernel_bench.py $(BUILD)/kernel.elf
+	PYTHONPATH=. $(PY) tests/bench/kernel_bench.py $(BUILD)/kernel.elf $(BUILD)/tiny/kernel.elf
 
 clean:
 	rm -rf $(BUILD)

@@ -7,29 +7,16 @@
  * (value ""); when a key appears twice the last one wins. Each part declares
  * the keys it understands with CMDLINE_PARAM (kernel.h), so the table is
  * built by the linker (.cmdline_params); a key no part declared is reported
- * at boot, by name, and otherwise ignored.
+ * at boot, by name, and otherwise ignored. The self-test is
+ * cmdline_selftest.c.
  */
 #include "kernel.h"
-#include "selftest.h"
+#include "cmdline_parse.h"
 #include "shell.h"
-
-#define CMDLINE_MAX_WORDS 64
 
 extern const struct cmdline_param __start_cmdline_params[], __stop_cmdline_params[];
 
-struct word {
-    const char *key;
-    const char *value; /* "" for a bare word */
-};
-
-struct parsed {
-    char buf[MAX_GUEST_CMDLINE];
-    struct word words[CMDLINE_MAX_WORDS];
-    unsigned n;
-    const char *dropped; /* first word beyond CMDLINE_MAX_WORDS, or NULL */
-};
-
-static struct parsed boot;
+static struct cmdline_words boot;
 static bool boot_parsed;
 
 static bool is_space(char c)
@@ -38,7 +25,7 @@ static bool is_space(char c)
 }
 
 /* Split `text` into p (the words point into p->buf). */
-static void parse_into(struct parsed *p, const char *text)
+void cmdline_parse(struct cmdline_words *p, const char *text)
 {
     strlcpy(p->buf, text ? text : "", sizeof(p->buf));
     p->n = 0;
@@ -68,7 +55,7 @@ static void parse_into(struct parsed *p, const char *text)
     }
 }
 
-static const char *lookup(const struct parsed *p, const char *key)
+const char *cmdline_lookup(const struct cmdline_words *p, const char *key)
 {
     const char *value = NULL;
     for (unsigned i = 0; i < p->n; i++)
@@ -77,10 +64,10 @@ static const char *lookup(const struct parsed *p, const char *key)
     return value;
 }
 
-static const struct parsed *boot_words(void)
+const struct cmdline_words *cmdline_boot_words(void)
 {
     if (!boot_parsed) {
-        parse_into(&boot, kernel_cmdline);
+        cmdline_parse(&boot, kernel_cmdline);
         boot_parsed = true;
     }
     return &boot;
@@ -96,17 +83,17 @@ bool cmdline_known(const char *key)
 
 const char *cmdline_get(const char *key)
 {
-    return lookup(boot_words(), key);
+    return cmdline_lookup(cmdline_boot_words(), key);
 }
 
 unsigned cmdline_word_count(void)
 {
-    return boot_words()->n;
+    return cmdline_boot_words()->n;
 }
 
 void cmdline_init(void)
 {
-    const struct parsed *p = boot_words();
+    const struct cmdline_words *p = cmdline_boot_words();
     printk("cmdline: '%s'\n", kernel_cmdline);
     for (unsigned i = 0; i < p->n; i++) {
         if (!*p->words[i].key)
@@ -121,7 +108,7 @@ void cmdline_init(void)
 
 static int cmd_cmdline(int argc, char **argv)
 {
-    const struct parsed *p = boot_words();
+    const struct cmdline_words *p = cmdline_boot_words();
     printk("cmdline: '%s'\n", kernel_cmdline);
     for (unsigned i = 0; i < p->n; i++)
         printk("  %s%s%s%s\n", p->words[i].key, *p->words[i].value ? "=" : "",
@@ -133,28 +120,3 @@ static int cmd_cmdline(int argc, char **argv)
 }
 SHELL_COMMAND(cmdline, "cmdline", "cmdline", "the command line and the keys parts understand",
               cmd_cmdline);
-
-/* The parser on a fixed text, then the boot command line's own words. */
-SELFTEST(cmdline)
-{
-    static struct parsed t;
-    parse_into(&t, "  a=1 b\tc= =d a=2 k=v=w  ");
-    ST_EXPECT(r, t.n == 6, "sample: %u words, expected 6", t.n);
-    ST_EXPECT(r, lookup(&t, "a") && !strcmp(lookup(&t, "a"), "2"), "a: last one should win");
-    ST_EXPECT(r, lookup(&t, "b") && !*lookup(&t, "b"), "bare word b should give \"\"");
-    ST_EXPECT(r, lookup(&t, "c") && !*lookup(&t, "c"), "c= should give \"\"");
-    ST_EXPECT(r, lookup(&t, "k") && !strcmp(lookup(&t, "k"), "v=w"), "k: value after first =");
-    ST_EXPECT(r, lookup(&t, "") && !strcmp(lookup(&t, ""), "d"), "=d: empty key");
-    ST_EXPECT(r, lookup(&t, "missing") == NULL, "missing key found");
-
-    parse_into(&t, "");
-    ST_EXPECT(r, t.n == 0, "empty line: %u words", t.n);
-
-    const struct parsed *b = boot_words();
-    unsigned unknown = 0;
-    for (unsigned i = 0; i < b->n; i++)
-        if (!cmdline_known(b->words[i].key))
-            unknown++;
-    ST_EXPECT(r, cmdline_known("selftest"), "key 'selftest' not declared");
-    ST_PASS(r, "parser ok; boot line has %u words, %u unknown", b->n, unknown);
-}

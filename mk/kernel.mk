@@ -2,7 +2,8 @@
 #
 # Every kernel/**/*.c, kernel/**/*.S and drivers/**/*.c is compiled (so a new
 # file only has to exist), objects go under $(BUILD)/obj/ with dependency
-# files (-MMD), and the image is linked twice:
+# files (-MMD), and the image is linked twice (once in the tiny
+# configuration, below):
 #   1. $(BUILD)/kernel.nosyms.elf with an empty symbol table;
 #   2. `nm` of pass 1 -> $(BUILD)/ksyms-final.S (sorted text symbols, for
 #      backtraces), linked as the last section (.ksyms, after .bss), so no
@@ -19,15 +20,48 @@
 #
 # Compiler flags: no SSE/MMX/x87 code anywhere, because the FPU belongs to
 # threads (lazy switching with #NM). A file that needs the FPU is named
-# *_fpu.c (e.g. kernel/arch/x86_32/selftest_fpu.c) and gets $(KERNEL_FPU_FLAGS)
+# *_fpu.c (e.g. kernel/arch/x86_32/fpu_selftest_fpu.c) and gets $(KERNEL_FPU_FLAGS)
 # instead. kernel/arch/x86_32/asm-offsets.c is not linked: it is compiled to
 # assembly to give the .S files ABI numbers and struct offsets
 # ($(BUILD)/include/asm-offsets.h).
 
-KERNEL_ELF := $(BUILD)/kernel.elf
-KERNEL_NOSYMS := $(BUILD)/kernel.nosyms.elf
-KOBJ := $(BUILD)/obj
-KINC := $(BUILD)/include
+# Configurations (KERNEL_CONFIG):
+#   default  $(BUILD)/kernel.elf: -O2, every self-test suite, the benchmark
+#            commands, the symbol table for backtraces.
+#   tiny     $(BUILD)/tiny/kernel.elf (`make tiny`): the "stripped kernel"
+#            the size target of `make bench` measures. -Os; no self-test
+#            suites (files *_selftest.c, *_selftest_fpu.c: `selftest=...`
+#            then says "this kernel was built without self-tests" and fails);
+#            no benchmark commands (*_bench.c); no symbol table (one link
+#            pass; backtraces and fatal dumps print addresses only, look
+#            them up with `addr2line -fe build/tiny/kernel.elf ADDR`);
+#            -ffunction-sections -fdata-sections with --gc-sections, so
+#            code nothing calls is dropped (the linker script KEEPs the
+#            registration tables, the Xen notes and the hypercall page).
+#            No drivers (drivers/**), as the size target says; everything
+#            else in kernel/ is in.
+KERNEL_CONFIG ?= default
+ifeq ($(KERNEL_CONFIG),tiny)
+KERNEL_OUT := $(BUILD)/tiny
+KERNEL_OPT := -Os
+KERNEL_CONFIG_EXCLUDE := %_selftest.c %_selftest_fpu.c %_bench.c drivers/%
+KERNEL_SECTION_FLAGS := -ffunction-sections -fdata-sections
+KERNEL_GC_FLAGS := --gc-sections
+KERNEL_KSYMS := 0
+else ifeq ($(KERNEL_CONFIG),default)
+KERNEL_OUT := $(BUILD)
+KERNEL_CONFIG_EXCLUDE :=
+KERNEL_SECTION_FLAGS :=
+KERNEL_GC_FLAGS :=
+KERNEL_KSYMS := 1
+else
+$(error KERNEL_CONFIG=$(KERNEL_CONFIG): known configurations are default and tiny)
+endif
+
+KERNEL_ELF := $(KERNEL_OUT)/kernel.elf
+KERNEL_NOSYMS := $(KERNEL_OUT)/kernel.nosyms.elf
+KOBJ := $(KERNEL_OUT)/obj
+KINC := $(KERNEL_OUT)/include
 KLDS := kernel/arch/x86_32/kernel.ld
 ASM_OFFSETS_SRC := kernel/arch/x86_32/asm-offsets.c
 ASM_OFFSETS_H := $(KINC)/asm-offsets.h
@@ -39,9 +73,9 @@ KNM := nm
 # KERNEL_EXCLUDE: files to leave out of this build (e.g. someone else's file
 # that does not compile this minute): make KERNEL_EXCLUDE=kernel/foo.c kernel
 KERNEL_EXCLUDE ?=
-KERNEL_C_SRCS := $(filter-out $(ASM_OFFSETS_SRC) $(KERNEL_EXCLUDE),\
+KERNEL_C_SRCS := $(filter-out $(ASM_OFFSETS_SRC) $(KERNEL_EXCLUDE) $(KERNEL_CONFIG_EXCLUDE),\
                    $(sort $(shell find kernel drivers -name '*.c' 2>/dev/null)))
-KERNEL_S_SRCS := $(filter-out $(KERNEL_EXCLUDE),\
+KERNEL_S_SRCS := $(filter-out $(KERNEL_EXCLUDE) $(KERNEL_CONFIG_EXCLUDE),\
                    $(sort $(shell find kernel drivers -name '*.S' 2>/dev/null)))
 KERNEL_OBJS := $(patsubst %.c,$(KOBJ)/%.o,$(KERNEL_C_SRCS)) \
                $(patsubst %.S,$(KOBJ)/%.o,$(KERNEL_S_SRCS))
@@ -50,15 +84,16 @@ KERNEL_ARCH_FLAGS := -m32 -march=i686
 KERNEL_NOFPU_FLAGS := -mno-sse -mno-sse2 -mno-mmx -mno-80387
 KERNEL_FPU_FLAGS := -msse -msse2 -mfpmath=sse
 KERNEL_CPPFLAGS := -Ikernel/include -I$(GEN_INCLUDE) -I$(KINC) -MMD -MP
-# -O2 by default; `make KERNEL_OPT=-Os kernel` for the smallest kernel (see make bench).
+# -O2 by default; `make tiny` for the smallest kernel (see above and make bench).
 KERNEL_OPT ?= -O2
 KERNEL_CFLAGS := $(KERNEL_ARCH_FLAGS) -std=c11 -ffreestanding -fno-pic -fno-pie \
                  -fno-stack-protector -fno-common -fno-strict-aliasing \
                  -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
                  -fno-delete-null-pointer-checks -fno-tree-loop-distribute-patterns \
-                 $(KERNEL_OPT) -g -Wall -Wextra -Werror -Wno-unused-parameter
+                 $(KERNEL_OPT) $(KERNEL_SECTION_FLAGS) -g -Wall -Wextra -Werror \
+                 -Wno-unused-parameter
 KERNEL_ASFLAGS := $(KERNEL_ARCH_FLAGS) -D__ASSEMBLY__ -g -Wa,--noexecstack
-KERNEL_LDFLAGS := -m elf_i386 -nostdlib -static -T $(KLDS) --no-warn-rwx-segments
+KERNEL_LDFLAGS := -m elf_i386 -nostdlib -static -T $(KLDS) --no-warn-rwx-segments $(KERNEL_GC_FLAGS)
 KERNEL_LIBGCC := $(shell $(KCC) -m32 -print-libgcc-file-name)
 
 # Quiet unless V=1.
@@ -68,8 +103,13 @@ else
 Q := @
 endif
 
-.PHONY: kernel
+.PHONY: kernel tiny
 kernel: gen $(KERNEL_ELF)
+
+# The tiny configuration, in its own folder (a second make, so that every
+# variable above takes its tiny value).
+tiny: gen
+	$(Q)$(MAKE) --no-print-directory KERNEL_CONFIG=tiny kernel
 
 # Objects wait for the generated ABI ($(GEN_STAMP), from mk/codegen.mk); once
 # built, changes to generated headers are tracked through the .d files.
@@ -102,26 +142,34 @@ define ksyms_from
 	$(KNM) -n $(1) | awk -f kernel/arch/x86_32/ksyms.awk > $(2).tmp && mv $(2).tmp $(2)
 endef
 
-$(BUILD)/ksyms-empty.S: kernel/arch/x86_32/ksyms.awk
-	@mkdir -p $(BUILD)
+$(KERNEL_OUT)/ksyms-empty.S: kernel/arch/x86_32/ksyms.awk
+	@mkdir -p $(KERNEL_OUT)
 	$(Q)awk -f kernel/arch/x86_32/ksyms.awk < /dev/null > $@
 
-$(BUILD)/ksyms-%.o: $(BUILD)/ksyms-%.S
+$(KERNEL_OUT)/ksyms-%.o: $(KERNEL_OUT)/ksyms-%.S
 	$(Q)$(KCC) $(KERNEL_ASFLAGS) -c $< -o $@
 
-$(KERNEL_NOSYMS): $(KERNEL_OBJS) $(BUILD)/ksyms-empty.o $(KLDS)
+ifeq ($(KERNEL_KSYMS),1)
+$(KERNEL_NOSYMS): $(KERNEL_OBJS) $(KERNEL_OUT)/ksyms-empty.o $(KLDS)
 	@echo "  LD      $@"
-	$(Q)$(KLD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms-empty.o $(KERNEL_LIBGCC)
+	$(Q)$(KLD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(KERNEL_OUT)/ksyms-empty.o $(KERNEL_LIBGCC)
 
-$(BUILD)/ksyms-final.S: $(KERNEL_NOSYMS) kernel/arch/x86_32/ksyms.awk
+$(KERNEL_OUT)/ksyms-final.S: $(KERNEL_NOSYMS) kernel/arch/x86_32/ksyms.awk
 	$(Q)$(call ksyms_from,$<,$@)
 
-$(KERNEL_ELF): $(KERNEL_NOSYMS) $(BUILD)/ksyms-final.o
+$(KERNEL_ELF): $(KERNEL_NOSYMS) $(KERNEL_OUT)/ksyms-final.o
 	@echo "  LD      $@"
-	$(Q)$(KLD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms-final.o $(KERNEL_LIBGCC)
-	$(Q)$(KNM) -n $@ | awk -f kernel/arch/x86_32/ksyms.awk | cmp -s - $(BUILD)/ksyms-final.S || \
+	$(Q)$(KLD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(KERNEL_OUT)/ksyms-final.o $(KERNEL_LIBGCC)
+	$(Q)$(KNM) -n $@ | awk -f kernel/arch/x86_32/ksyms.awk | cmp -s - $(KERNEL_OUT)/ksyms-final.S || \
 	  { echo "kernel: symbol addresses moved between link passes (see mk/kernel.mk)" >&2; \
 	    rm -f $@; exit 1; }
 	$(Q)if [ -f codegen/elfcheck.py ]; then $(ELFCHECK) $@; fi
+else
+# No symbol table: one pass, with the empty table (symbol_lookup finds nothing).
+$(KERNEL_ELF): $(KERNEL_OBJS) $(KERNEL_OUT)/ksyms-empty.o $(KLDS)
+	@echo "  LD      $@"
+	$(Q)$(KLD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(KERNEL_OUT)/ksyms-empty.o $(KERNEL_LIBGCC)
+	$(Q)if [ -f codegen/elfcheck.py ]; then $(ELFCHECK) $@; fi
+endif
 
 -include $(KERNEL_OBJS:.o=.d)

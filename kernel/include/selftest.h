@@ -5,7 +5,9 @@
  * (e.g. `selftest=mm_p2m,gdt`). Each suite prints exactly one line
  * `selftest NAME: PASS|FAIL <detail>`; an unknown name prints
  * `selftest: no suite named 'NAME'` and counts as a failure; a run ends with
- * `selftest summary: N passed, M failed`. Owner: kernel/selftest.c (core).
+ * `selftest summary: N passed, M failed`. Suites go in files named
+ * *_selftest.c, which `make tiny` leaves out (kernel-internals.md). Owner:
+ * kernel/selftest.c (core).
  *
  *   SELFTEST(time) {
  *       uint64_t a = monotonic_ns(), b = monotonic_ns();

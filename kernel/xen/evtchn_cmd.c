@@ -68,33 +68,3 @@ static int cmd_evtchn(int argc, char **argv)
 }
 SHELL_COMMAND(evtchn, "evtchn", "evtchn alloc <dom> | bind <dom> <port> | send <port> | close <port>",
               "event channels by hand: offer a port to a domain, bind, notify, close", cmd_evtchn);
-
-/*
- * `failsafe`: enter the failsafe callback (upcall.S) with the frame Xen
- * would build (DS ES FS GS EIP CS EFLAGS, here our own current values), to
- * see the report it prints. Xen calls it for real only when it cannot load
- * a segment register or iret back into us, which a healthy kernel never
- * causes. Fatal: the domain crashes, as it would then.
- */
-static int cmd_failsafe(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    printk("failsafe: entering the failsafe callback as Xen would\n");
-    __asm__ __volatile__("pushfl\n\t"
-                         "pushl %%cs\n\t"
-                         "pushl $1f\n\t"
-                         "pushl %%gs\n\t"
-                         "pushl %%fs\n\t"
-                         "pushl %%es\n\t"
-                         "pushl %%ds\n\t"
-                         "jmp failsafe_callback\n"
-                         "1:\tud2"
-                         :
-                         :
-                         : "memory");
-    __builtin_unreachable();
-}
-SHELL_COMMAND(failsafe, "failsafe", "failsafe",
-              "enter the failsafe callback with a made-up frame (fatal: the domain crashes)",
-              cmd_failsafe);

@@ -30,10 +30,10 @@
  * set its wall clock from the same RTC when it booted (the lab shows them
  * a steady ~0.4 s apart).
  *
- * Shell command `rtc`, self-test `privileged`.
+ * Shell command `rtc`; the self-test `privileged` is physdev_selftest.c.
  */
 #include "kernel.h"
-#include "selftest.h"
+#include "physdev.h"
 #include "shell.h"
 #include "time.h"
 
@@ -55,8 +55,6 @@
 #define RTC_STATUS_D 0x0D
 #define RTC_CENTURY 0x32 /* where PC firmware (and QEMU) keep it */
 #define RTC_A_UIP 0x80   /* update in progress */
-#define RTC_B_24H 0x02   /* hours 0-23 (else 1-12 with RTC_HOUR_PM) */
-#define RTC_B_BINARY 0x04 /* binary (else BCD) */
 #define RTC_D_VRT 0x80   /* valid RAM and time: the only bit a real D has */
 #define RTC_HOUR_PM 0x80
 #define FLOATING_BUS 0xFF /* what a port nobody answers reads as */
@@ -64,7 +62,6 @@
 #define RTC_STABLE_TRIES 5
 #define RTC_UIP_WAIT_NS (50 * NSEC_PER_MSEC) /* UIP lasts ~2 ms */
 #define RTC_TICK_WAIT_NS (1100 * NSEC_PER_MSEC) /* a second, and some */
-#define RTC_MAX_SKEW_S 2                     /* self-test tolerance */
 
 #define MINS_PER_HOUR 60u
 #define HOURS_PER_DAY 24u
@@ -76,28 +73,6 @@
 #define CENTURY_MIN 19u
 #define CENTURY_MAX 21u
 #define HOURS_PER_HALF_DAY 12u
-
-struct rtc_date {
-    unsigned year, month, day, hour, min, sec;
-};
-
-enum rtc_outcome {
-    RTC_OK,
-    RTC_IOPL_REFUSED,  /* set_iopl failed: xen_rc says why */
-    RTC_PORTS_REFUSED, /* IOPL granted, but the ports read as nobody's */
-    RTC_BUSY,          /* UIP never cleared / reads never agreed */
-    RTC_NONSENSE,      /* values out of range */
-};
-
-struct rtc_reading {
-    enum rtc_outcome outcome;
-    long xen_rc;       /* set_iopl's answer */
-    uint8_t status_b, status_d;
-    bool aligned;      /* read just after the seconds register ticked */
-    struct rtc_date date;
-    uint64_t unix_sec;
-    uint64_t wall_ns;  /* Xen's wall clock when the RTC was read */
-};
 
 static long set_iopl(unsigned level)
 {
@@ -274,7 +249,7 @@ static void rtc_read_ports(struct rtc_reading *out)
     }
 }
 
-static void rtc_read(struct rtc_reading *out)
+void rtc_read(struct rtc_reading *out)
 {
     memset(out, 0, sizeof(*out));
     out->xen_rc = set_iopl(IOPL_KERNEL);
@@ -288,8 +263,7 @@ static void rtc_read(struct rtc_reading *out)
         printk("rtc: physdev_op(PHYSDEVOP_set_iopl, 0) failed: %s\n", xen_errname(rc));
 }
 
-/* One line saying why the RTC could not be read, without the "rtc: ". */
-static void rtc_why(const struct rtc_reading *t, char *buf, size_t size)
+void rtc_why(const struct rtc_reading *t, char *buf, size_t size)
 {
     const char *who = xen_is_dom0() ? "" : ": not dom0";
 
@@ -316,8 +290,7 @@ static void rtc_why(const struct rtc_reading *t, char *buf, size_t size)
     }
 }
 
-/* RTC minus wall clock, in milliseconds, at the moment of the reading. */
-static int64_t rtc_skew_ms(const struct rtc_reading *t)
+int64_t rtc_skew_ms(const struct rtc_reading *t)
 {
     return (int64_t)(t->unix_sec * MSEC_PER_SEC) - (int64_t)(t->wall_ns / NSEC_PER_MSEC);
 }
@@ -351,28 +324,3 @@ static int cmd_rtc(int argc, char **argv)
 }
 SHELL_COMMAND(rtc, "rtc", "rtc", "read the CMOS clock (needs I/O ports: dom0) and compare",
               cmd_rtc);
-
-SELFTEST(privileged)
-{
-    struct rtc_reading t;
-    char why[128];
-
-    rtc_read(&t);
-    rtc_why(&t, why, sizeof(why));
-
-    if (!xen_is_dom0()) {
-        /* A domU must not reach the hardware clock: the refusal is the pass. */
-        ST_EXPECT(r, t.outcome == RTC_PORTS_REFUSED || t.outcome == RTC_IOPL_REFUSED,
-                  "domU read the CMOS RTC (%s): Xen should not allow that", why);
-        ST_PASS(r, "domU: refusal expected and seen: %s", why);
-        return;
-    }
-    ST_EXPECT(r, t.outcome == RTC_OK, "dom0: %s", why);
-    int64_t skew = rtc_skew_ms(&t);
-    int64_t limit = (int64_t)RTC_MAX_SKEW_S * MSEC_PER_SEC;
-    ST_EXPECT(r, skew <= limit && skew >= -limit, "dom0: RTC - wall clock = %lld ms (limit %u s)",
-              (long long)skew, RTC_MAX_SKEW_S);
-    ST_PASS(r, "dom0: RTC %u-%02u-%02u %02u:%02u:%02u, RTC - wall clock = %lld ms (%s)",
-            t.date.year, t.date.month, t.date.day, t.date.hour, t.date.min, t.date.sec,
-            (long long)skew, (t.status_b & RTC_B_BINARY) ? "binary" : "BCD");
-}

@@ -10,6 +10,9 @@
   QEMU is stopped when the test ends.
 - `kernel_elf`: build/kernel.elf (or $XENOLITH_KERNEL); missing -> skip, or
   fail when XENOLITH_REQUIRE_KERNEL=1.
+- `tiny_kernel_elf`: build/tiny/kernel.elf (`make tiny`: no self-tests, no
+  benchmarks, no symbol table; or $XENOLITH_TINY_KERNEL); missing -> skip, or
+  fail when XENOLITH_REQUIRE_KERNEL=1.
 - `grub_pv`: Debian's grub-i386-xen.bin (a 32-bit PV guest that is not ours).
 Every test gets a pytest-timeout backstop; the logs say where to look.
 """
@@ -57,15 +60,25 @@ def boot_dom0(lab: Lab) -> Iterator[Callable[..., DomZeroRun]]:
         yield boot
 
 
-@pytest.fixture(scope="session")
-def kernel_elf() -> Path:
-    path = Path(os.environ.get("XENOLITH_KERNEL", ROOT / "build" / "kernel.elf"))
+def built_kernel(variable: str, default: Path, target: str) -> Path:
+    """The kernel named by $variable (or default); missing -> skip, or fail when required."""
+    path = Path(os.environ.get(variable, default))
     if not path.exists():
-        msg = f"{path} is missing: run `make kernel`"
+        msg = f"{path} is missing: run `make {target}`"
         if os.environ.get("XENOLITH_REQUIRE_KERNEL") == "1":
             pytest.fail(msg)
         pytest.skip(msg)
     return path
+
+
+@pytest.fixture(scope="session")
+def kernel_elf() -> Path:
+    return built_kernel("XENOLITH_KERNEL", ROOT / "build" / "kernel.elf", "kernel")
+
+
+@pytest.fixture(scope="session")
+def tiny_kernel_elf() -> Path:
+    return built_kernel("XENOLITH_TINY_KERNEL", ROOT / "build" / "tiny" / "kernel.elf", "tiny")
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,21 @@ def test_domu_banner_unknown_key_and_prompt(xen_host: Host, kernel_elf: Path) ->
         guest.destroy()
 
 
+def test_dom0_tiny_kernel_reaches_shell(lab: Lab, tiny_kernel_elf: Path) -> None:
+    """`make tiny` (mk/kernel.mk): boots, answers `info`, and says it has no self-tests."""
+    with lab.boot_dom0_kernel(tiny_kernel_elf, "", DOM0_MIB) as run:
+        run.console.expect([BANNER.format(mode="dom0")], BOOT_TIMEOUT)
+        run.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
+        run.console.send("info\r")
+        run.console.expect([r"xen: version 4\.\d+"], 30)
+        run.console.expect([r"image: 0x[0-9a-f]+-0x[0-9a-f]+ \(\d+ KiB\)"], 30)
+        run.console.expect([re.escape(PROMPT)], 30)
+        run.console.send("selftest all\r")
+        run.console.expect([r"selftest: this kernel was built without self-tests"], 30)
+        run.console.expect([r"selftest summary: 0 passed, 1 failed"], 30)
+        run.console.expect([re.escape(PROMPT)], 30)
+
+
 def check_selftest_output(text: str, log: Path) -> None:
     results = re.findall(r"selftest (\w+): (PASS|FAIL)([^\r\n]*)", text)
     failed = [f"{name}:{detail}" for name, verdict, detail in results if verdict == "FAIL"]

@@ -157,6 +157,30 @@ def test_failsafe_callback_reports_and_crashes(boot_dom0: Callable[..., DomZeroR
 
 # ---- domU mode: xl create on a Linux dom0; its console is `xl console` ----
 
+FAILSAFE_SEL = 0x21  # gdt.h: SCRATCH_SEL, GDT slot 4, RPL 1
+
+
+def test_failsafe_callback_for_real_crashes_domu(xen_host: Host, kernel_elf: Path) -> None:
+    """`failsafe real` (kernel/arch/x86_32/failsafe.c): %gs holds a selector whose descriptor
+    is then made not present; `xl pause` makes Xen save our state, so after `xl unpause` the
+    next run is a full context switch, Xen's load_segments() cannot reload %gs and enters
+    the failsafe callback (Xen 4.17 xen/arch/x86/domain.c)."""
+    name = "failsafe-real"
+    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=name, memory_mib=32))
+    try:
+        shell = Shell(guest.console)
+        shell.wait_prompt()
+        guest.console.send("failsafe real 120\r")
+        guest.console.expect([rf"failsafe: armed: %gs = {FAILSAFE_SEL:#x}"], timeout=60)
+        xen_host.check(f"xl pause {name} && sleep 1 && xl unpause {name}")
+        fatal = (r"\*\*\* FATAL (panic: )?failsafe callback: .*ds=[0-9a-f]{4} es=[0-9a-f]{4} "
+                 rf"fs=[0-9a-f]{{4}} gs={FAILSAFE_SEL:04x} eip=[0-9a-f]{{8}}")
+        guest.console.expect([fatal], timeout=120)
+        assert guest.wait_shutdown(60) is ExitReason.CRASH, f"log: {xen_host.log}"
+    finally:
+        guest.destroy()
+
+
 @pytest.fixture(scope="class")
 def domu(xen_host: Host, kernel_elf: Path) -> Iterator[tuple[Guest, Shell]]:
     guest = xen_host.create(GuestSpec(kernel=kernel_elf, name="evtime", memory_mib=32))

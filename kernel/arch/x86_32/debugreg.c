@@ -27,37 +27,19 @@
  *
  * Here: a #DB handler that reports "debugreg: watchpoint hit at eip ...
  * (symbol)" and resumes, the `watch` shell command (a demo, or a write
- * watchpoint on any address), and the `debugreg` self-test.
+ * watchpoint on any address); the `debugreg` self-test is debugreg_selftest.c.
  */
-#include "kernel.h"
-#include "selftest.h"
+#include "debugreg.h"
+
 #include "shell.h"
 #include "traps.h"
 
-/* Debug registers (Intel SDM Vol. 3B, 17.2 "Debug Registers"). */
-#define DR_ADDR_FIRST 0 /* DR0..DR3 hold linear addresses */
-#define DR_ADDR_COUNT 4
-#define DR_STATUS 6     /* DR6 */
-#define DR_CONTROL 7    /* DR7 */
-#define DR_BAD_NUMBER 8 /* no such register */
-
-#define DR6_B_MASK 0xFu             /* B0..B3: which breakpoint fired */
-#define DR7_L(n) (1u << ((n) * 2))  /* local enable of breakpoint n */
-#define DR7_GD (1u << 13)           /* general detect: trap on any mov %dr */
-#define DR7_RW_SHIFT(n) (16 + (n) * 4)
-#define DR7_LEN_SHIFT(n) (18 + (n) * 4)
-#define DR7_RW_WRITE 1u /* R/W field: break on data writes */
-#define DR7_RW_IO 2u    /* break on I/O (needs CR4.DE) */
-#define DR7_LEN_4 3u    /* LEN field: 4 bytes (address 4-aligned) */
-#define WATCH_ALIGN 4u
-
 /* What the handler saw, for the self-test and the shell. */
-static volatile unsigned watch_hits;
-static volatile unsigned long watch_last_eip, watch_last_dr6;
-static unsigned long watch_addr[DR_ADDR_COUNT]; /* 0 = slot free */
+volatile unsigned watch_hits;
+volatile unsigned long watch_last_eip, watch_last_dr6;
+unsigned long watch_addr[DR_ADDR_COUNT]; /* 0 = slot free */
 
-/* "name+0xoff" for a code address, in buf. */
-static const char *symbolize(unsigned long addr, char *buf, size_t size)
+const char *debugreg_symbolize(unsigned long addr, char *buf, size_t size)
 {
     unsigned long off = 0;
     const char *name = symbol_lookup(addr, &off);
@@ -67,11 +49,10 @@ static const char *symbolize(unsigned long addr, char *buf, size_t size)
     snprintf(buf, size, "%s+%#lx", name, off);
     return buf;
 }
-#define SYM_BUF 64
 
 /* get_debugreg returns the value itself; Xen's errors are -4095..-1. */
 #define XEN_ERR_MAX 4095ul
-static bool dr_read(int reg, unsigned long *val)
+bool dr_read(int reg, unsigned long *val)
 {
     unsigned long v = (unsigned long)HYPERVISOR_get_debugreg(reg);
     if (v >= -XEN_ERR_MAX)
@@ -99,8 +80,7 @@ static unsigned long dr7_value(void)
     return v;
 }
 
-/* Arm breakpoint slot n on writes to the 4 bytes at addr (0 disarms). */
-static long watch_set(unsigned n, unsigned long addr)
+long watch_set(unsigned n, unsigned long addr)
 {
     long rc;
 
@@ -129,7 +109,8 @@ static bool debugreg_trap(struct trap_frame *f)
         if (!(dr6 & (1u << n)))
             continue;
         printk("debugreg: watchpoint hit at eip %#lx (%s) DR%u write of %#lx, dr6 %#lx\n",
-               (unsigned long)f->eip, symbolize(f->eip, sym, sizeof(sym)), n, watch_addr[n], dr6);
+               (unsigned long)f->eip, debugreg_symbolize(f->eip, sym, sizeof(sym)), n,
+               watch_addr[n], dr6);
     }
     watch_last_eip = f->eip;
     watch_last_dr6 = dr6;
@@ -148,11 +129,9 @@ INITCALL(INIT_ARCH, debugreg_init);
 /* ---- the watched variable and its writers (separate functions, so the
  * reported symbol says which one wrote) ---- */
 
-static volatile uint32_t watched;
+volatile uint32_t watched;
 
-/* Write `v` and give the address of the next instruction: the eip a data
- * breakpoint reports (it traps after the write). */
-static __attribute__((noinline)) unsigned long watched_write(uint32_t v)
+__attribute__((noinline)) unsigned long watched_write(uint32_t v)
 {
     unsigned long after;
     __asm__ __volatile__("movl %[v], %[t]\n"
@@ -164,7 +143,7 @@ static __attribute__((noinline)) unsigned long watched_write(uint32_t v)
     return after;
 }
 
-static __attribute__((noinline)) uint32_t watched_read(void)
+__attribute__((noinline)) uint32_t watched_read(void)
 {
     return watched;
 }
@@ -218,72 +197,3 @@ static int cmd_watch(int argc, char **argv)
 }
 SHELL_COMMAND(watch, "watch", "watch [demo|off|ADDRESS]",
               "hardware write watchpoint: the demo, or on a 4-byte aligned address", cmd_watch);
-
-/* ---- self-test ---- */
-
-/* Requests Xen must refuse; none of them changes a register. */
-static bool st_refusals(struct selftest_result *r, unsigned *count)
-{
-    const struct {
-        const char *what;
-        int reg;
-        unsigned long value;
-    } bad[] = {
-        {"DR7 with GD (general detect)", DR_CONTROL, DR7_GD},
-        {"DR7 with an I/O breakpoint", DR_CONTROL, DR7_L(0) | (DR7_RW_IO << DR7_RW_SHIFT(0))},
-        {"debug register 8", DR_BAD_NUMBER, 0},
-    };
-
-    for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
-        long rc = HYPERVISOR_set_debugreg(bad[i].reg, bad[i].value);
-        if (rc >= 0) {
-            selftest_fail(r, "Xen accepted %s", bad[i].what);
-            return false;
-        }
-        printk("debugreg: Xen refused %s: %s\n", bad[i].what, xen_errname(rc));
-        ++*count;
-    }
-    return true;
-}
-
-SELFTEST(debugreg)
-{
-    unsigned long got = 0, hole_ok;
-    unsigned refused = 0;
-    char sym[SYM_BUF];
-
-    ST_EXPECT(r, watch_addr[0] == 0, "DR0 is busy");
-    ST_EXPECT(r, watch_set(0, (unsigned long)&watched) == 0, "arming DR0 failed");
-    ST_EXPECT(r, dr_read(0, &got) && got == (unsigned long)&watched,
-              "DR0 reads back %#lx, want %p", got, (void *)&watched);
-
-    unsigned h0 = watch_hits;
-    uint32_t v = watched_read();
-    unsigned after_read = watch_hits - h0;
-    unsigned long want_eip = watched_write(v + 1);
-    unsigned after_write = watch_hits - h0;
-    unsigned long eip = watch_last_eip, dr6 = watch_last_dr6;
-    (void)watch_set(0, 0);
-    watched_write(v + 2); /* disarmed: must not fire */
-    unsigned after_off = watch_hits - h0;
-
-    ST_EXPECT(r, after_read == 0, "a read fired the write watchpoint");
-    ST_EXPECT(r, after_write == 1, "one write gave %u hits", after_write);
-    ST_EXPECT(r, dr6 & 1u, "DR6 %#lx does not name DR0", dr6);
-    ST_EXPECT(r, eip == want_eip, "hit reported at eip %#lx, want %#lx", eip, want_eip);
-    ST_EXPECT(r, after_off == 1, "the watchpoint fired after it was disarmed");
-
-    if (!st_refusals(r, &refused))
-        return;
-
-    /* Informational: a write watchpoint in Xen's hole. 64-bit Xen accepts
-     * it for a 32-bit guest (it never runs at those addresses of ours),
-     * 32-bit Xen refused it. Nothing writes there, so it never fires. */
-    hole_ok = watch_set(0, HYPERVISOR_VIRT_START) == 0;
-    ST_EXPECT(r, watch_set(0, 0) == 0, "disarming DR0 failed");
-
-    ST_PASS(r, "write hit once at %s (dr6 %#lx), read and disarmed silent; %u bad values refused; "
-               "watch %#lx (Xen's hole) %s",
-            symbolize(eip, sym, sizeof(sym)), dr6, refused, (unsigned long)HYPERVISOR_VIRT_START,
-            hole_ok ? "accepted" : "refused");
-}

@@ -8,7 +8,7 @@
  * once and keep it only in registers, so if a switch did not save the
  * registers of one thread and restore the other's on its next #NM, the
  * other thread's values would show through (and the x87 stack would hold
- * both numbers). Then selftest_fpu.c runs compiler-generated SSE code in
+ * both numbers). Then fpu_selftest_fpu.c runs compiler-generated SSE code in
  * two threads with different rounding modes and compares with runs alone.
  *
  * This file is built without FPU code generation (mk/kernel.mk), so the
@@ -36,7 +36,7 @@ struct fpu_worker {
     char error[96];
 };
 
-/* In selftest_fpu.c (built with FPU code generation). */
+/* In fpu_selftest_fpu.c (built with FPU code generation). */
 bool fpu_math_check(char *why, size_t len);
 
 static void fpu_reg_worker(void *arg)

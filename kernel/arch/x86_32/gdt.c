@@ -224,7 +224,7 @@ static const char *slot_use(unsigned idx)
     case GDT_ENTRY_KERNEL_CS: return "kernel code";
     case GDT_ENTRY_KERNEL_DS: return "kernel data, stack";
     case GDT_ENTRY_PERCPU: return "per-CPU (%fs)";
-    case GDT_ENTRY_SCRATCH: return "scratch (self-test)";
+    case GDT_ENTRY_SCRATCH: return "scratch (self-test, failsafe)";
     default: return "";
     }
 }

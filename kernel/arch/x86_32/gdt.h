@@ -24,7 +24,7 @@
 #define GDT_ENTRY_KERNEL_CS 1 /* flat 4 GiB code, ring 1 */
 #define GDT_ENTRY_KERNEL_DS 2 /* flat 4 GiB data, ring 1 (also SS) */
 #define GDT_ENTRY_PERCPU 3    /* %fs: this CPU's struct percpu, limited to it */
-#define GDT_ENTRY_SCRATCH 4   /* changed at run time by the self-test */
+#define GDT_ENTRY_SCRATCH 4   /* changed at run time: self-test, `failsafe real` */
 #define GDT_ENTRIES 5         /* what we pass to set_gdt */
 
 /* Selectors (SDM 3.4.2): index << 3 | TI (0 = GDT) | RPL. A PV guest

@@ -79,8 +79,11 @@ upcall_return_masked:
 
 /*
  * Xen enters here when it cannot return to us: a segment register (DS, ES,
- * FS, GS) it has to reload holds a bad selector, or its iret faulted. The
- * frame has DS ES FS GS below the usual EIP CS EFLAGS. Nothing can be
+ * FS, GS) it reloads after a full context switch holds a selector whose
+ * descriptor no longer loads (Xen 4.17 domain.c load_segments(); Xen has
+ * loaded the null selector instead; see failsafe.c, `failsafe real`). The
+ * frame has the selectors Xen tried, DS ES FS GS, below the usual EIP CS
+ * EFLAGS. Nothing can be
  * resumed: make DS/ES usable again (SS is our flat kernel data segment;
  * Xen switched to our stack with it) and let C print the frame and crash.
  */

@@ -1,7 +1,7 @@
 /*
- * selftest_core.c — self-tests of the core part (selftest.h): start of day,
+ * core_selftest.c — self-tests of the core part (selftest.h): start of day,
  * the trap table, the console, hypercall accounting. (The command-line
- * suite lives in cmdline.c, next to the parser it tests.)
+ * suite is cmdline_selftest.c.)
  */
 #include "kernel.h"
 #include "console.h"

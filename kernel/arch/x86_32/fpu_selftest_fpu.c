@@ -1,5 +1,5 @@
 /*
- * selftest_fpu.c — the compiler-generated half of the lazy FPU self-test
+ * fpu_selftest_fpu.c — the compiler-generated half of the lazy FPU self-test
  * (fpu.c). Built with FPU code generation (mk/kernel.mk: files *_fpu.c get
  * -msse -msse2 -mfpmath=sse), so float arithmetic here is SSE code and
  * double results come back in x87 st(0) (the i386 calling convention).

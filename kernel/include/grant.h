@@ -1,0 +1,53 @@
+/*
+ * grant.h — grant tables, version 1 (interface manual: "Grant tables"; Xen
+ * 4.17 public/grant_table.h). Owner: kernel/xen/grant_table.c (XenStore &
+ * grants).
+ *
+ * To let another domain (a backend) use one of our pages, we write an entry
+ * in our grant table: "domain D may map/access frame F (read-only?)"; its
+ * index, the grant reference, is what we pass to the backend (usually via
+ * XenStore: ring-ref, or inside ring requests). Ending the access gives the
+ * entry back; it fails while the peer still has the page mapped.
+ *
+ *   int ref = gnttab_grant_page(backend_id, ring_page, false);
+ *   if (ref < 0) ...error...
+ *   xs_printf(XS_TX_NONE, "device/vif/0/tx-ring-ref", "%d", ref);
+ *   ...
+ *   if (gnttab_end_access(ref) == -XEN_EBUSY) ...backend still maps it: try later...
+ *
+ * Any context (event handlers included) may grant and end access once the
+ * table is set up (INIT_DEVICES, or the first call, which must come from a
+ * thread). Errors are negative Xen errno values. The first
+ * GNTTAB_NR_RESERVED_ENTRIES references belong to the toolstack (console,
+ * xenstore) and are never handed out.
+ */
+#ifndef XENOLITH_GRANT_H
+#define XENOLITH_GRANT_H
+
+#include "kernel.h"
+
+#define GNTTAB_WANT_FRAMES 4 /* table frames we ask for (512 entries each) */
+
+bool gnttab_available(void); /* the table is set up (sets it up if needed) */
+
+/* Grant `domid` access to machine frame `mfn`. Returns the reference
+ * (>= GNTTAB_NR_RESERVED_ENTRIES), or -XEN_ENOSPC when none is free. */
+int gnttab_grant_access(domid_t domid, xen_pfn_t mfn, bool readonly);
+/* The same for the page holding kernel address `page` (direct map). */
+int gnttab_grant_page(domid_t domid, const void *page, bool readonly);
+/* Withdraw the grant and free the reference: 0; -XEN_EBUSY (nothing
+ * changed) while the peer maps it (GTF_reading/GTF_writing); -XEN_EINVAL
+ * for a reference that is not one we handed out. */
+int gnttab_end_access(grant_ref_t ref);
+
+/* The entry as it is now (for tests and the `grants` command). */
+struct grant_entry_v1 gnttab_entry(grant_ref_t ref);
+
+struct gnttab_info {
+    unsigned frames, max_frames; /* in use / Xen's limit for us */
+    unsigned entries;            /* frames * entries per frame */
+    unsigned in_use, free;       /* references handed out / available */
+};
+void gnttab_get_info(struct gnttab_info *info);
+
+#endif
