@@ -1,0 +1,139 @@
+/*
+ * arp.c — ARP for IPv4 over Ethernet (RFC 826). Input follows the RFC's
+ * "packet reception" algorithm: check hardware/protocol type and lengths;
+ * if the sender is in the cache, refresh it ("merge"); if we are the
+ * target, add the sender if it was not there, and answer a request with a
+ * reply. Requests for other hosts are dropped (quietly: on a bridge they
+ * are ordinary traffic). The cache is small and replaces its oldest entry.
+ */
+#include "kernel.h"
+#include "net_priv.h"
+#include "time.h"
+
+#define ARP_RETRY_MS 200
+
+static struct arp_entry cache[ARP_CACHE_SIZE];
+static const uint8_t broadcast[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+static struct arp_entry *find(uint32_t ip)
+{
+    for (unsigned i = 0; i < ARP_CACHE_SIZE; i++)
+        if (cache[i].valid && cache[i].ip == ip)
+            return &cache[i];
+    return NULL;
+}
+
+static void update(struct arp_entry *e, uint32_t ip, const uint8_t mac[ETH_ALEN])
+{
+    e->ip = ip;
+    memcpy(e->mac, mac, ETH_ALEN);
+    e->updated_ns = monotonic_ns();
+    e->valid = true;
+}
+
+static void insert(uint32_t ip, const uint8_t mac[ETH_ALEN])
+{
+    struct arp_entry *victim = &cache[0];
+    for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
+        if (!cache[i].valid) {
+            victim = &cache[i];
+            break;
+        }
+        if (cache[i].updated_ns < victim->updated_ns)
+            victim = &cache[i];
+    }
+    update(victim, ip, mac);
+}
+
+bool arp_lookup(uint32_t ip, uint8_t mac[ETH_ALEN])
+{
+    struct arp_entry *e = find(ip);
+    if (e && mac)
+        memcpy(mac, e->mac, ETH_ALEN);
+    return e != NULL;
+}
+
+unsigned arp_cache_copy(struct arp_entry *out, unsigned max)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < ARP_CACHE_SIZE && n < max; i++)
+        if (cache[i].valid)
+            out[n++] = cache[i];
+    return n;
+}
+
+static int arp_send(uint16_t op, const uint8_t eth_dst[ETH_ALEN], const uint8_t tha[ETH_ALEN],
+                    uint32_t tpa)
+{
+    const struct net_link *l = net_link();
+    uint32_t me;
+    if (!l || !net_address(&me, NULL))
+        return -XEN_ENODEV;
+    struct arp_pkt a = {
+        .htype = net16(ARP_HRD_ETHER), .ptype = net16(ETH_P_IP),
+        .hlen = ETH_ALEN, .plen = 4, .op = net16(op),
+    };
+    memcpy(a.sha, l->mac, ETH_ALEN);
+    ip_put(a.spa, me);
+    memcpy(a.tha, tha, ETH_ALEN);
+    ip_put(a.tpa, tpa);
+    return eth_output(eth_dst, ETH_P_ARP, &a, sizeof(a));
+}
+
+int arp_request(uint32_t ip)
+{
+    static const uint8_t unknown[ETH_ALEN];
+    int rc = arp_send(ARP_OP_REQUEST, broadcast, unknown, ip);
+    if (!rc)
+        net_stats.arp_requests_sent++;
+    return rc;
+}
+
+void arp_input(const uint8_t *p, size_t len)
+{
+    net_stats.rx_arp++;
+    if (len < ARP_LEN) {
+        net_drop(NET_DROP_ARP_SHORT, "%u bytes, ARP needs %u", (unsigned)len, ARP_LEN);
+        return;
+    }
+    struct arp_pkt a;
+    memcpy(&a, p, sizeof(a));
+    uint16_t op = net16(a.op);
+    if (net16(a.htype) != ARP_HRD_ETHER || net16(a.ptype) != ETH_P_IP || a.hlen != ETH_ALEN ||
+        a.plen != 4 || (op != ARP_OP_REQUEST && op != ARP_OP_REPLY)) {
+        net_drop(NET_DROP_ARP_FORMAT, "htype %u ptype %#x hlen %u plen %u op %u",
+                 net16(a.htype), net16(a.ptype), a.hlen, a.plen, op);
+        return;
+    }
+    uint32_t spa = ip_get(a.spa), tpa = ip_get(a.tpa);
+    if (!net_address(NULL, NULL)) {
+        net_drop(NET_DROP_NO_ADDRESS, "arp");
+        return;
+    }
+    bool sender_ok = spa != 0 && !(a.sha[0] & 1); /* not a probe, not multicast */
+    struct arp_entry *e = sender_ok ? find(spa) : NULL;
+    if (e)
+        update(e, spa, a.sha); /* merge */
+    if (!net_is_local(tpa, false)) {
+        net_drop(NET_DROP_ARP_OTHER_HOST, "for another host");
+        return;
+    }
+    if (sender_ok && !e)
+        insert(spa, a.sha);
+    if (op == ARP_OP_REQUEST && arp_send(ARP_OP_REPLY, a.sha, a.sha, spa) == 0)
+        net_stats.arp_replies_sent++;
+}
+
+bool arp_resolve(uint32_t ip, unsigned long timeout_ms)
+{
+    uint64_t deadline = monotonic_ns() + timeout_ms * NSEC_PER_MSEC;
+    while (!arp_lookup(ip, NULL)) {
+        if (monotonic_ns() >= deadline)
+            return false;
+        if (arp_request(ip))
+            return false;
+        for (unsigned waited = 0; waited < ARP_RETRY_MS && !arp_lookup(ip, NULL); waited += 10)
+            sleep_ms(10);
+    }
+    return true;
+}

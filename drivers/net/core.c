@@ -1,0 +1,196 @@
+/*
+ * core.c — the bottom of the tiny IPv4 stack: the attached link, Ethernet II
+ * framing in and out (IEEE 802.3 / RFC 894: destination, source, type; a
+ * frame shorter than 60 octets is padded), drop accounting with a
+ * rate-limited message, and the Internet checksum (RFC 1071).
+ */
+#include "kernel.h"
+#include "net_priv.h"
+#include "time.h"
+
+struct net_stats net_stats;
+static const struct net_link *link;
+static unsigned long drops[NET_DROP_NR];
+
+static const struct {
+    const char *name;
+    bool quiet;
+} drop_info[NET_DROP_NR] = {
+    [NET_DROP_ETH_SHORT] = {"eth-short", false},
+    [NET_DROP_ETH_TOO_LONG] = {"eth-too-long", false},
+    [NET_DROP_ETH_NOT_US] = {"eth-not-us", true},
+    [NET_DROP_ETH_TYPE] = {"eth-type", true},
+    [NET_DROP_ARP_SHORT] = {"arp-short", false},
+    [NET_DROP_ARP_FORMAT] = {"arp-format", false},
+    [NET_DROP_ARP_OTHER_HOST] = {"arp-other-host", true},
+    [NET_DROP_IP_SHORT] = {"ip-short", false},
+    [NET_DROP_IP_VERSION] = {"ip-version", false},
+    [NET_DROP_IP_IHL] = {"ip-ihl", false},
+    [NET_DROP_IP_LENGTH] = {"ip-length", false},
+    [NET_DROP_IP_CSUM] = {"ip-checksum", false},
+    [NET_DROP_IP_FRAGMENT] = {"ip-fragment", false},
+    [NET_DROP_IP_NOT_US] = {"ip-not-us", true},
+    [NET_DROP_IP_PROTO] = {"ip-protocol", true},
+    [NET_DROP_NO_ADDRESS] = {"no-address", true},
+    [NET_DROP_ICMP_SHORT] = {"icmp-short", false},
+    [NET_DROP_ICMP_CSUM] = {"icmp-checksum", false},
+    [NET_DROP_ICMP_TYPE] = {"icmp-type", true},
+    [NET_DROP_UDP_SHORT] = {"udp-short", false},
+    [NET_DROP_UDP_LENGTH] = {"udp-length", false},
+    [NET_DROP_UDP_CSUM] = {"udp-checksum", false},
+    [NET_DROP_UDP_PORT] = {"udp-port", true},
+    [NET_DROP_TX_NO_ROUTE] = {"tx-no-route", false},
+    [NET_DROP_TX_ARP_UNRESOLVED] = {"tx-arp-unresolved", false},
+    [NET_DROP_TX_LINK] = {"tx-link", false},
+};
+
+const char *net_drop_name(enum net_drop d)
+{
+    return (unsigned)d < NET_DROP_NR ? drop_info[d].name : "?";
+}
+
+bool net_drop_quiet(enum net_drop d)
+{
+    return (unsigned)d < NET_DROP_NR && drop_info[d].quiet;
+}
+
+unsigned long net_drop_count(enum net_drop d)
+{
+    return (unsigned)d < NET_DROP_NR ? drops[d] : 0;
+}
+
+void net_get_stats(struct net_stats *s)
+{
+    *s = net_stats;
+}
+
+/* At most NET_MSG_BURST messages per second; the rest are counted and
+ * reported once the next window opens. */
+static bool message_allowed(void)
+{
+    static uint64_t window;
+    static unsigned printed;
+    static unsigned long suppressed;
+    uint64_t now = monotonic_ns();
+    if (now - window >= NSEC_PER_SEC) {
+        if (suppressed)
+            printk("net: %lu more drop messages suppressed\n", suppressed);
+        window = now;
+        printed = 0;
+        suppressed = 0;
+    }
+    if (printed < NET_MSG_BURST) {
+        printed++;
+        return true;
+    }
+    suppressed++;
+    return false;
+}
+
+void net_drop(enum net_drop reason, const char *fmt, ...)
+{
+    if ((unsigned)reason >= NET_DROP_NR)
+        return;
+    drops[reason]++;
+    net_stats.drops++;
+    if (drop_info[reason].quiet || !message_allowed())
+        return;
+    char what[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    printk("net: drop %s: %s\n", drop_info[reason].name, what);
+}
+
+void net_attach(const struct net_link *l)
+{
+    link = l;
+}
+
+const struct net_link *net_link(void)
+{
+    return link;
+}
+
+static const uint8_t eth_broadcast[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+void net_input(const void *frame, size_t len)
+{
+    const uint8_t *p = frame;
+    net_stats.rx_frames++;
+    if (len < ETH_HLEN) {
+        net_drop(NET_DROP_ETH_SHORT, "%u bytes, header needs %u", (unsigned)len, ETH_HLEN);
+        return;
+    }
+    if (len > ETH_FRAME_LEN) {
+        net_drop(NET_DROP_ETH_TOO_LONG, "%u bytes, MTU frame is %u", (unsigned)len, ETH_FRAME_LEN);
+        return;
+    }
+    struct eth_hdr eh;
+    memcpy(&eh, p, sizeof(eh));
+    bool for_us = link && !memcmp(eh.dst, link->mac, ETH_ALEN);
+    if (!for_us && memcmp(eh.dst, eth_broadcast, ETH_ALEN)) {
+        net_drop(NET_DROP_ETH_NOT_US, "not our MAC");
+        return;
+    }
+    switch (net16(eh.type)) {
+    case ETH_P_ARP:
+        arp_input(p + ETH_HLEN, len - ETH_HLEN);
+        break;
+    case ETH_P_IP:
+        ipv4_input(p + ETH_HLEN, len - ETH_HLEN);
+        break;
+    default:
+        net_drop(NET_DROP_ETH_TYPE, "type %#x", net16(eh.type));
+    }
+}
+
+int eth_output(const uint8_t dst[ETH_ALEN], uint16_t type, const void *payload, size_t len)
+{
+    static uint8_t frame[ETH_FRAME_LEN];
+    if (!link) {
+        net_drop(NET_DROP_TX_LINK, "no link attached");
+        return -XEN_ENODEV;
+    }
+    if (len > ETH_DATA_LEN) {
+        net_drop(NET_DROP_TX_LINK, "payload of %u bytes exceeds the MTU", (unsigned)len);
+        return -XEN_E2BIG;
+    }
+    struct eth_hdr eh;
+    memcpy(eh.dst, dst, ETH_ALEN);
+    memcpy(eh.src, link->mac, ETH_ALEN);
+    eh.type = net16(type);
+    memcpy(frame, &eh, ETH_HLEN);
+    memcpy(frame + ETH_HLEN, payload, len);
+    size_t total = ETH_HLEN + len;
+    if (total < ETH_ZLEN) {
+        memset(frame + total, 0, ETH_ZLEN - total);
+        total = ETH_ZLEN;
+    }
+    int rc = link->xmit(frame, total);
+    if (rc) {
+        net_drop(NET_DROP_TX_LINK, "%s refused a %u-byte frame: %s", link->name, (unsigned)total,
+                 xen_errname(rc));
+        return rc;
+    }
+    net_stats.tx_frames++;
+    return 0;
+}
+
+uint32_t inet_sum(const void *data, size_t len, uint32_t sum)
+{
+    const uint8_t *p = data;
+    for (; len >= 2; p += 2, len -= 2)
+        sum += (uint32_t)p[0] << 8 | p[1];
+    if (len)
+        sum += (uint32_t)p[0] << 8;
+    return sum;
+}
+
+uint16_t inet_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}

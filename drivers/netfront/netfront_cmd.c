@@ -1,0 +1,60 @@
+/*
+ * netfront_cmd.c — the `net` shell command: the vif (netfront's state, MAC,
+ * rings, event channel), our IPv4 address, and the counters of the driver
+ * and of the stack, drops by reason (only the reasons that counted any).
+ */
+#include "kernel.h"
+#include "net.h"
+#include "netfront.h"
+#include "shell.h"
+
+static int cmd_net(int argc, char **argv)
+{
+    struct netfront_info in;
+    struct netfront_stats ns;
+    struct net_stats st;
+    char macb[18], ipb[16];
+    uint32_t ip;
+    unsigned prefix;
+
+    netfront_get_info(&in);
+    netfront_get_stats(&ns);
+    net_get_stats(&st);
+    if (in.state == NETFRONT_CONNECTED)
+        printk("net: vif %s: %s, backend %s (dom %u)\n", in.node, in.state_name, in.backend,
+               (unsigned)in.backend_id);
+    else
+        printk("net: vif %s: %s%s%s\n", in.node[0] ? in.node : "-", in.state_name,
+               in.why[0] ? ": " : "", in.why);
+    if (net_address(&ip, &prefix))
+        printk("  mac %s  ip %s/%u\n", net_mac_str(in.mac, macb), net_ip_str(ip, ipb), prefix);
+    else
+        printk("  mac %s  ip none (boot with ip=A.B.C.D/N)\n", net_mac_str(in.mac, macb));
+    if (in.state == NETFRONT_CONNECTED)
+        printk("  rings: tx ref %d (%u slots, %u in flight), rx ref %d (%u slots, %u posted), "
+               "event channel %u (%lu events)\n",
+               in.tx_ring_ref, in.tx_ring_size, in.tx_in_flight, in.rx_ring_ref, in.rx_ring_size,
+               in.rx_posted, (unsigned)in.evtchn, ns.events);
+    printk("  link: rx %lu packets %lu bytes, tx %lu packets %lu bytes (%lu completed)\n",
+           ns.rx_packets, ns.rx_bytes, ns.tx_packets, ns.tx_bytes, ns.tx_completed);
+    printk("  stack: rx %lu frames (arp %lu, ipv4 %lu, icmp %lu, udp %lu), tx %lu frames\n",
+           st.rx_frames, st.rx_arp, st.rx_ipv4, st.rx_icmp, st.rx_udp, st.tx_frames);
+    printk("  answered: %lu echo requests, %lu udp echoes, %lu arp requests; "
+           "sent %lu arp requests, saw %lu echo replies\n",
+           st.echo_requests_answered, st.udp_echoed, st.arp_replies_sent,
+           st.arp_requests_sent, st.echo_replies_seen);
+    unsigned long nf_total = 0;
+    for (unsigned d = 0; d < NF_DROP_NR; d++)
+        nf_total += ns.drops[d];
+    printk("  drops: %lu netfront, %lu stack\n", nf_total, st.drops);
+    for (unsigned d = 0; d < NF_DROP_NR; d++)
+        if (ns.drops[d])
+            printk("    netfront %-18s %lu\n", netfront_drop_name(d), ns.drops[d]);
+    for (unsigned d = 0; d < NET_DROP_NR; d++)
+        if (net_drop_count(d))
+            printk("    net %-18s %lu%s\n", net_drop_name(d), net_drop_count(d),
+                   net_drop_quiet(d) ? " (not for us)" : "");
+    return 0;
+}
+SHELL_COMMAND(net, "net", "net", "network: vif state, MAC, IPv4 address, counters, drops by reason",
+              cmd_net);

@@ -1,0 +1,108 @@
+/*
+ * tx.c — netfront's transmit ring (Xen 4.17 public/io/netif.h "Guest
+ * transmit", io/ring.h). One frame = one request {gref, offset 0, flags 0,
+ * id, size}: the frame is copied into a granted page (at most a page, so
+ * never NETTXF_more_data; checksums are complete, so no NETTXF_csum_blank).
+ * The backend answers {id, status}; the buffer `id` is free again after
+ * its response. Responses are checked: the id must be a buffer in flight
+ * (else counted and ignored), NETIF_RSP_NULL slots (answers to extra-info
+ * requests, which we never send) are skipped, an error status is counted.
+ */
+#include "kernel.h"
+#include "mm.h"
+#include "netfront_priv.h"
+
+int nf_tx_setup(void)
+{
+    for (unsigned i = 0; i < NF_TX_BUFS; i++) {
+        int rc = nf_buf_alloc(&nf.txb[i], true);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+void nf_tx_release(void)
+{
+    for (unsigned i = 0; i < NF_TX_BUFS; i++)
+        nf_buf_free(&nf.txb[i]);
+}
+
+unsigned nf_tx_in_flight(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < NF_TX_BUFS; i++)
+        n += nf.txb[i].busy;
+    return n;
+}
+
+void nf_tx_reclaim(void)
+{
+    int more;
+    if (!nf.tx.sring)
+        return;
+    do {
+        RING_IDX rp = READ_ONCE(nf.tx.sring->rsp_prod);
+        xen_rmb();
+        RING_IDX outstanding = nf.tx.req_prod_pvt - nf.tx.rsp_cons;
+        if ((RING_IDX)(rp - nf.tx.rsp_cons) > outstanding) {
+            nf_drop(NF_DROP_TX_OVERRUN, "rsp_prod %u but only %u requests after %u", rp,
+                    outstanding, nf.tx.rsp_cons);
+            rp = nf.tx.req_prod_pvt;
+        }
+        for (RING_IDX i = nf.tx.rsp_cons; i != rp; i++) {
+            struct netif_tx_response rsp;
+            memcpy(&rsp, RING_GET_RESPONSE(&nf.tx, i), sizeof(rsp));
+            if (rsp.status == NETIF_RSP_NULL)
+                continue;
+            if (rsp.id >= NF_TX_BUFS || !nf.txb[rsp.id].busy) {
+                nf_drop(NF_DROP_TX_BAD_ID, "slot %u: id %u is not in flight", i, rsp.id);
+                continue;
+            }
+            nf.txb[rsp.id].busy = false;
+            if (rsp.status != NETIF_RSP_OKAY)
+                nf_drop(NF_DROP_TX_ERROR, "id %u: status %d", rsp.id, rsp.status);
+            else
+                nf.stats.tx_completed++;
+        }
+        nf.tx.rsp_cons = rp;
+        RING_FINAL_CHECK_FOR_RESPONSES(&nf.tx, more);
+    } while (more);
+}
+
+int netfront_xmit(const void *frame, size_t len)
+{
+    if (nf.state != NETFRONT_CONNECTED) {
+        nf_drop(NF_DROP_TX_NOT_READY, "%u-byte frame", (unsigned)len);
+        return -XEN_ENOTCONN;
+    }
+    if (len < ETH_HLEN || len > PAGE_SIZE) {
+        nf_drop(NF_DROP_TX_BAD_SIZE, "%u bytes", (unsigned)len);
+        return -XEN_EINVAL;
+    }
+    nf_tx_reclaim();
+    unsigned id = 0;
+    while (id < NF_TX_BUFS && nf.txb[id].busy)
+        id++;
+    if (id == NF_TX_BUFS || RING_FULL(&nf.tx)) {
+        nf_drop(NF_DROP_TX_RING_FULL, "%u frames in flight", nf_tx_in_flight());
+        return -XEN_ENOBUFS;
+    }
+    struct nf_buf *b = &nf.txb[id];
+    memcpy(b->page, frame, len);
+    struct netif_tx_request *req = RING_GET_REQUEST(&nf.tx, nf.tx.req_prod_pvt);
+    req->gref = (grant_ref_t)b->ref;
+    req->offset = 0;
+    req->flags = 0;
+    req->id = (uint16_t)id;
+    req->size = (uint16_t)len;
+    b->busy = true;
+    nf.tx.req_prod_pvt++;
+    int notify;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&nf.tx, notify);
+    if (notify)
+        (void)frontend_notify(&nf.fe);
+    nf.stats.tx_packets++;
+    nf.stats.tx_bytes += len;
+    return 0;
+}

@@ -1,0 +1,315 @@
+/*
+ * xenbus.c — netfront's negotiation with netback (interface manual: "Device
+ * drivers"; Xen 4.17 public/io/netif.h for the keys, io/xenbus.h for the
+ * states), on top of the generic frontend steps (kernel/xen/frontend.c).
+ *
+ *   1. device/vif/<first id>: backend path and domain; our "mac".
+ *   2. Wait for the backend's InitWait; it must offer feature-rx-copy.
+ *   3. A tx ring page and an rx ring page (granted), one event channel for
+ *      both, rx buffers granted and posted (rx.c), tx buffers (tx.c).
+ *   4. In one transaction: tx-ring-ref, rx-ring-ref, event-channel,
+ *      request-rx-copy=1, feature-rx-notify=1 (we notify after posting rx
+ *      requests, so the backend may queue frames for us),
+ *      feature-no-csum-offload=1 (frames come with full checksums), and our
+ *      state Connected (Linux netback connects when it sees Connected).
+ *   5. Wait for the backend's Connected; attach to the IPv4 stack and start
+ *      the receive thread.
+ * On any failure everything is undone (frontend_close, grants ended, pages
+ * freed) and `net` says why.
+ */
+#include "kernel.h"
+#include "events.h"
+#include "grant.h"
+#include "mm.h"
+#include "net.h"
+#include "netfront_priv.h"
+#include "sched.h"
+#include "time.h"
+#include "xenstore.h"
+
+#define NF_CONNECT_TIMEOUT_MS 30000UL /* the hotplug script runs meanwhile */
+#define NF_MSG_BURST 5
+
+struct netfront nf = {.state = NETFRONT_CONNECTING, .fe = {.driver = "netfront"},
+                       .tx_ring_page = {NULL, -1}, .rx_ring_page = {NULL, -1}};
+
+static const char *const drop_names[NF_DROP_NR] = {
+    [NF_DROP_RX_OVERRUN] = "rx-overrun",       [NF_DROP_RX_BAD_ID] = "rx-bad-id",
+    [NF_DROP_RX_ERROR] = "rx-error-status",    [NF_DROP_RX_EMPTY] = "rx-empty",
+    [NF_DROP_RX_BAD_LENGTH] = "rx-bad-length", [NF_DROP_RX_MORE_DATA] = "rx-more-data",
+    [NF_DROP_RX_EXTRA] = "rx-extra-info",      [NF_DROP_TX_RING_FULL] = "tx-ring-full",
+    [NF_DROP_TX_BAD_SIZE] = "tx-bad-size",     [NF_DROP_TX_NOT_READY] = "tx-not-connected",
+    [NF_DROP_TX_OVERRUN] = "tx-overrun",       [NF_DROP_TX_BAD_ID] = "tx-bad-id",
+    [NF_DROP_TX_ERROR] = "tx-error-status",
+};
+
+const char *netfront_drop_name(enum netfront_drop d)
+{
+    return (unsigned)d < NF_DROP_NR ? drop_names[d] : "?";
+}
+
+void nf_drop(enum netfront_drop reason, const char *fmt, ...)
+{
+    static uint64_t window;
+    static unsigned printed;
+    static unsigned long suppressed;
+    if ((unsigned)reason >= NF_DROP_NR)
+        return;
+    nf.stats.drops[reason]++;
+    uint64_t now = monotonic_ns();
+    if (now - window >= NSEC_PER_SEC) {
+        if (suppressed)
+            printk("netfront: %lu more drop messages suppressed\n", suppressed);
+        window = now;
+        printed = 0;
+        suppressed = 0;
+    }
+    if (printed >= NF_MSG_BURST) {
+        suppressed++;
+        return;
+    }
+    printed++;
+    char what[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    printk("netfront: drop %s: %s\n", drop_names[reason], what);
+}
+
+int nf_buf_alloc(struct nf_buf *b, bool readonly)
+{
+    b->busy = false;
+    b->ref = -1;
+    b->page = page_alloc(0);
+    if (!b->page)
+        return -XEN_ENOMEM;
+    memset(b->page, 0, PAGE_SIZE);
+    int ref = gnttab_grant_page(nf.fe.backend_id, b->page, readonly);
+    if (ref < 0) {
+        page_free(b->page, 0);
+        b->page = NULL;
+        return ref;
+    }
+    b->ref = ref;
+    return 0;
+}
+
+void nf_buf_free(struct nf_buf *b)
+{
+    if (!b->page)
+        return; /* never allocated (or already leaked on purpose) */
+    if (b->ref >= 0) {
+        int rc = gnttab_end_access((grant_ref_t)b->ref);
+        b->ref = -1;
+        if (rc) { /* the backend still maps it: never reuse the page */
+            printk("netfront: buffer grant not ended (%s): page leaked on purpose\n",
+                   xen_errname(rc));
+            b->page = NULL;
+        }
+    }
+    if (b->page)
+        page_free(b->page, 0);
+    b->page = NULL;
+    b->busy = false;
+}
+
+bool netfront_parse_mac(const char *s, uint8_t mac[ETH_ALEN])
+{
+    for (unsigned i = 0; i < ETH_ALEN; i++) {
+        unsigned v = 0;
+        for (unsigned d = 0; d < 2; d++, s++) {
+            char c = *s;
+            unsigned x = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                         : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                         : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                                : 16u;
+            if (x > 15)
+                return false;
+            v = v << 4 | x;
+        }
+        mac[i] = (uint8_t)v;
+        if (*s != (i + 1 < ETH_ALEN ? ':' : '\0'))
+            return false;
+        s++;
+    }
+    return true;
+}
+
+static void nf_event(evtchn_port_t port, void *data)
+{
+    (void)port;
+    (void)data;
+    nf.stats.events++;
+    if (nf.thread)
+        thread_wake(nf.thread); /* all ring work is done by the thread */
+}
+
+static void nf_thread(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        nf_tx_reclaim();
+        nf_rx_poll();
+        thread_block();
+    }
+}
+
+static const struct net_link nf_link = {"netfront", {0}, netfront_xmit};
+static struct net_link link_with_mac;
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(nf.why, sizeof(nf.why), fmt, ap);
+    va_end(ap);
+    nf.state = NETFRONT_FAILED;
+    printk("netfront: %s: not connected: %s\n", nf.fe.node[0] ? nf.fe.node : "vif", nf.why);
+    return -XEN_EIO;
+}
+
+static void teardown(bool published)
+{
+    if (published)
+        (void)frontend_close(&nf.fe);
+    else if (nf.fe.has_evtchn) {
+        (void)evtchn_close(nf.fe.evtchn);
+        nf.fe.has_evtchn = false;
+    }
+    nf_rx_release();
+    nf_tx_release();
+    (void)frontend_ring_free(&nf.fe, &nf.tx_ring_page);
+    (void)frontend_ring_free(&nf.fe, &nf.rx_ring_page);
+}
+
+static int read_mac(void)
+{
+    char path[XENBUS_PATH_MAX + 8], val[32];
+    snprintf(path, sizeof(path), "%s/mac", nf.fe.node);
+    int rc = xs_read(XS_TX_NONE, path, val, sizeof(val));
+    if (rc < 0)
+        return fail("cannot read %s: %s", path, xen_errname(rc));
+    if (!netfront_parse_mac(val, nf.mac))
+        return fail("%s = '%s' is not a MAC address", path, val);
+    return 0;
+}
+
+static int connect(void)
+{
+    XenbusState st;
+    int rc;
+    if (frontend_wait_backend(&nf.fe, XENBUS_STATE_BIT(XenbusStateInitWait), FRONTEND_TIMEOUT_MS,
+                              &st))
+        return fail("backend never reached InitWait (state %s)", xenbus_state_name(st));
+    if (!frontend_backend_feature(&nf.fe, "feature-rx-copy", false))
+        return fail("backend does not offer feature-rx-copy");
+    if ((rc = frontend_ring_alloc(&nf.fe, &nf.tx_ring_page)) ||
+        (rc = frontend_ring_alloc(&nf.fe, &nf.rx_ring_page)))
+        return fail("ring pages: %s", xen_errname(rc));
+    struct netif_tx_sring *txs = nf.tx_ring_page.page;
+    struct netif_rx_sring *rxs = nf.rx_ring_page.page;
+    SHARED_RING_INIT(txs);
+    FRONT_RING_INIT(&nf.tx, txs, PAGE_SIZE);
+    SHARED_RING_INIT(rxs);
+    FRONT_RING_INIT(&nf.rx, rxs, PAGE_SIZE);
+    if ((rc = frontend_evtchn_alloc(&nf.fe, nf_event, NULL)))
+        return fail("event channel: %s", xen_errname(rc));
+    if ((rc = nf_tx_setup()) || (rc = nf_rx_setup()))
+        return fail("buffers: %s", xen_errname(rc));
+    const struct frontend_key keys[] = {
+        {"tx-ring-ref", NULL, (unsigned long)nf.tx_ring_page.ref},
+        {"rx-ring-ref", NULL, (unsigned long)nf.rx_ring_page.ref},
+        {"event-channel", NULL, nf.fe.evtchn},
+        {"request-rx-copy", "1", 0},
+        {"feature-rx-notify", "1", 0},
+        {"feature-no-csum-offload", "1", 0},
+    };
+    if ((rc = frontend_publish(&nf.fe, keys, ARRAY_SIZE(keys), XenbusStateConnected)))
+        return fail("publishing the rings: %s", xen_errname(rc));
+    if (frontend_wait_backend(&nf.fe, XENBUS_STATE_BIT(XenbusStateConnected),
+                              NF_CONNECT_TIMEOUT_MS, &st)) {
+        fail("backend did not connect (state %s)", xenbus_state_name(st));
+        return 1; /* published: the caller closes */
+    }
+    return 0;
+}
+
+static int netfront_init(void)
+{
+    char ids[64];
+    char macb[18];
+    if (xen_is_dom0()) {
+        nf.state = NETFRONT_DOM0;
+        strlcpy(nf.why, "no XenStore in dom0 mode", sizeof(nf.why));
+        return 0;
+    }
+    int n = frontend_list("vif", ids, sizeof(ids));
+    if (n <= 0) {
+        nf.state = NETFRONT_NO_VIF;
+        snprintf(nf.why, sizeof(nf.why), "device/vif %s",
+                 n == 0 ? "is empty" : xen_errname(n));
+        printk("netfront: no vif (%s)\n", nf.why);
+        return 0;
+    }
+    if (n > 1)
+        printk("netfront: %d vifs; only the first, %s, is used\n", n, ids);
+    int rc = frontend_init(&nf.fe, "vif", ids);
+    if (rc)
+        return fail("%s", xen_errname(rc));
+    if ((rc = read_mac()))
+        return rc;
+    rc = connect();
+    if (rc) {
+        teardown(rc > 0);
+        return -XEN_EIO;
+    }
+    link_with_mac = nf_link;
+    memcpy(link_with_mac.mac, nf.mac, ETH_ALEN);
+    nf.state = NETFRONT_CONNECTED;
+    net_attach(&link_with_mac);
+    nf.thread = thread_create("netfront", nf_thread, NULL);
+    if (!nf.thread)
+        return fail("no receive thread");
+    printk("netfront: %s connected: mac %s, backend %s (dom %u), event channel %u\n",
+           nf.fe.node, net_mac_str(nf.mac, macb), nf.fe.backend, (unsigned)nf.fe.backend_id,
+           (unsigned)nf.fe.evtchn);
+    return 0;
+}
+INITCALL(INIT_LATE, netfront_init);
+
+static const char *const state_names[] = {
+    [NETFRONT_DOM0] = "dom0 mode", [NETFRONT_NO_VIF] = "no vif",
+    [NETFRONT_CONNECTING] = "connecting", [NETFRONT_CONNECTED] = "connected",
+    [NETFRONT_FAILED] = "failed",
+};
+
+bool netfront_connected(void)
+{
+    return nf.state == NETFRONT_CONNECTED;
+}
+
+void netfront_get_info(struct netfront_info *i)
+{
+    memset(i, 0, sizeof(*i));
+    i->state = nf.state;
+    i->state_name = state_names[nf.state];
+    strlcpy(i->why, nf.why, sizeof(i->why));
+    strlcpy(i->node, nf.fe.node, sizeof(i->node));
+    strlcpy(i->backend, nf.fe.backend, sizeof(i->backend));
+    i->backend_id = nf.fe.backend_id;
+    memcpy(i->mac, nf.mac, ETH_ALEN);
+    i->evtchn = nf.fe.evtchn;
+    i->tx_ring_ref = nf.tx_ring_page.page ? nf.tx_ring_page.ref : -1;
+    i->rx_ring_ref = nf.rx_ring_page.page ? nf.rx_ring_page.ref : -1;
+    i->rx_posted = nf_rx_posted();
+    i->tx_in_flight = nf_tx_in_flight();
+    i->rx_ring_size = nf.rx.sring ? RING_SIZE(&nf.rx) : 0;
+    i->tx_ring_size = nf.tx.sring ? RING_SIZE(&nf.tx) : 0;
+}
+
+void netfront_get_stats(struct netfront_stats *s)
+{
+    *s = nf.stats;
+}

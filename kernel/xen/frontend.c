@@ -1,0 +1,296 @@
+/*
+ * frontend.c — the generic half of a split-driver frontend (interface
+ * manual: "Device drivers"; Xen 4.17 public/io/xenbus.h, public/io/ring.h).
+ * See kernel/include/frontend.h for the sequence a driver follows.
+ *
+ * What is the same for every device kind: where the device lives in
+ * XenStore (device/<type>/<id>, with "backend" and "backend-id"), one page
+ * per shared ring granted to the backend, one unbound event channel whose
+ * remote end the backend binds, the keys that announce both written in one
+ * transaction together with our XenbusState (so the backend never sees half
+ * of them), the wait for the backend's state, and the orderly close. What
+ * differs — the ring type, the key names, what the backend publishes — is
+ * the driver's.
+ */
+#include "kernel.h"
+#include "events.h"
+#include "frontend.h"
+#include "grant.h"
+#include "mm.h"
+#include "xenbus.h"
+#include "xenstore.h"
+
+#define FRONTEND_CLOSE_TIMEOUT_MS 2000UL
+#define FRONTEND_VALUE_MAX 32 /* any number or flag a backend publishes */
+
+static const char *drv(const struct xenbus_frontend *fe)
+{
+    return fe->driver ? fe->driver : "frontend";
+}
+
+static int join(char *buf, size_t size, const char *a, const char *b)
+{
+    int n = snprintf(buf, size, "%s/%s", a, b);
+    return n < 0 || (size_t)n >= size ? -XEN_ENAMETOOLONG : 0;
+}
+
+int frontend_list(const char *type, char *buf, size_t size)
+{
+    char dir[XENBUS_PATH_MAX];
+    if (!xs_available())
+        return -XEN_ENODEV;
+    if (join(dir, sizeof(dir), "device", type))
+        return -XEN_ENAMETOOLONG;
+    int n = xs_directory(XS_TX_NONE, dir, buf, size);
+    return n == -XEN_ENOENT ? 0 : n; /* no such directory: no devices */
+}
+
+int frontend_init(struct xenbus_frontend *fe, const char *type, const char *id)
+{
+    const char *d = fe->driver;
+    memset(fe, 0, sizeof(*fe));
+    fe->driver = d;
+    char dir[XENBUS_PATH_MAX];
+    int rc = join(dir, sizeof(dir), "device", type);
+    if (!rc)
+        rc = join(fe->node, sizeof(fe->node), dir, id);
+    if (rc)
+        return rc;
+    rc = xenbus_read_peer(fe->node, "backend", fe->backend, sizeof(fe->backend), &fe->backend_id);
+    if (rc < 0) {
+        printk("%s: %s: cannot read backend/backend-id: %s\n", drv(fe), fe->node,
+               xen_errname(rc));
+        return rc;
+    }
+    if (fe->backend[0] != '/') {
+        printk("%s: %s: backend path '%s' is not absolute\n", drv(fe), fe->node, fe->backend);
+        return -XEN_EINVAL;
+    }
+    return 0;
+}
+
+int frontend_ring_alloc(struct xenbus_frontend *fe, struct frontend_ring *ring)
+{
+    ring->ref = -1;
+    ring->page = page_alloc(0);
+    if (!ring->page) {
+        printk("%s: %s: no memory for a ring page\n", drv(fe), fe->node);
+        return -XEN_ENOMEM;
+    }
+    memset(ring->page, 0, PAGE_SIZE);
+    int ref = gnttab_grant_page(fe->backend_id, ring->page, false);
+    if (ref < 0) {
+        printk("%s: %s: cannot grant the ring page: %s\n", drv(fe), fe->node, xen_errname(ref));
+        page_free(ring->page, 0);
+        ring->page = NULL;
+        return ref;
+    }
+    ring->ref = ref;
+    return 0;
+}
+
+int frontend_ring_free(struct xenbus_frontend *fe, struct frontend_ring *ring)
+{
+    int rc = 0;
+    if (ring->ref >= 0) {
+        rc = gnttab_end_access((grant_ref_t)ring->ref);
+        if (rc) {
+            printk("%s: %s: ring grant %d not ended (%s): page leaked on purpose\n", drv(fe),
+                   fe->node, ring->ref, xen_errname(rc));
+            ring->ref = -1;
+            ring->page = NULL;
+            return rc;
+        }
+        ring->ref = -1;
+    }
+    if (ring->page)
+        page_free(ring->page, 0);
+    ring->page = NULL;
+    return rc;
+}
+
+int frontend_evtchn_alloc(struct xenbus_frontend *fe, evtchn_handler_t handler, void *data)
+{
+    evtchn_port_t port;
+    int rc = evtchn_alloc_unbound(fe->backend_id, &port);
+    if (rc) {
+        printk("%s: %s: no event channel: %s\n", drv(fe), fe->node, xen_errname(rc));
+        return rc;
+    }
+    fe->evtchn = port;
+    fe->has_evtchn = true;
+    rc = evtchn_set_handler(port, handler, data);
+    if (rc)
+        printk("%s: %s: cannot bind port %u: %s\n", drv(fe), fe->node, (unsigned)port,
+               xen_errname(rc));
+    return rc;
+}
+
+int frontend_notify(struct xenbus_frontend *fe)
+{
+    return fe->has_evtchn ? evtchn_send(fe->evtchn) : -XEN_EINVAL;
+}
+
+struct publish_args {
+    struct xenbus_frontend *fe;
+    const struct frontend_key *keys;
+    unsigned n;
+    XenbusState state;
+};
+
+static int publish_tx(xs_tx_t tx, void *arg)
+{
+    struct publish_args *a = arg;
+    char path[XENBUS_PATH_MAX];
+    int rc;
+    for (unsigned i = 0; i < a->n; i++) {
+        const struct frontend_key *k = &a->keys[i];
+        if ((rc = join(path, sizeof(path), a->fe->node, k->key)))
+            return rc;
+        rc = k->str ? xs_write(tx, path, k->str) : xs_printf(tx, path, "%lu", k->num);
+        if (rc)
+            return rc;
+    }
+    if ((rc = join(path, sizeof(path), a->fe->node, "state")))
+        return rc;
+    return xs_printf(tx, path, "%u", (unsigned)a->state);
+}
+
+int frontend_publish(struct xenbus_frontend *fe, const struct frontend_key *keys, unsigned n,
+                     XenbusState state)
+{
+    struct publish_args a = {fe, keys, n, state};
+    int rc = xs_transaction(publish_tx, &a);
+    if (rc)
+        printk("%s: %s: publishing %u keys + state %s failed: %s\n", drv(fe), fe->node, n,
+               xenbus_state_name(state), xen_errname(rc));
+    return rc;
+}
+
+int frontend_switch(struct xenbus_frontend *fe, XenbusState state)
+{
+    int rc = xenbus_switch_state(fe->node, state);
+    if (rc)
+        printk("%s: %s: cannot switch to %s: %s\n", drv(fe), fe->node, xenbus_state_name(state),
+               xen_errname(rc));
+    return rc;
+}
+
+int frontend_wait_backend(struct xenbus_frontend *fe, uint32_t mask, unsigned long timeout_ms,
+                          XenbusState *reached)
+{
+    XenbusState st = XenbusStateUnknown;
+    int rc = xenbus_wait_state(fe->backend, mask, timeout_ms, &st);
+    if (rc)
+        printk("%s: %s: backend %s: %s (state %s after %lu ms)\n", drv(fe), fe->node,
+               fe->backend, xen_errname(rc), xenbus_state_name(st), timeout_ms);
+    if (reached)
+        *reached = st;
+    return rc;
+}
+
+int frontend_backend_read(struct xenbus_frontend *fe, const char *key, char *buf, size_t size)
+{
+    char path[XENBUS_PATH_MAX];
+    int rc = join(path, sizeof(path), fe->backend, key);
+    return rc ? rc : xs_read(XS_TX_NONE, path, buf, size);
+}
+
+/* Decimal only: XenStore numbers from backends are written with %u/%llu. */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+int frontend_backend_u64(struct xenbus_frontend *fe, const char *key, uint64_t *out)
+{
+    char val[FRONTEND_VALUE_MAX];
+    int rc = frontend_backend_read(fe, key, val, sizeof(val));
+    if (rc == -XEN_E2BIG) {
+        printk("%s: backend sent %s/%s longer than %u bytes, not a number\n", drv(fe),
+               fe->backend, key, (unsigned)sizeof(val) - 1);
+        return -XEN_EINVAL;
+    }
+    if (rc < 0)
+        return rc;
+    if (!parse_u64(val, out)) {
+        printk("%s: backend sent %s/%s = '%s', not a number\n", drv(fe), fe->backend, key, val);
+        return -XEN_EINVAL;
+    }
+    return 0;
+}
+
+int frontend_backend_ulong(struct xenbus_frontend *fe, const char *key, unsigned long *out)
+{
+    uint64_t v;
+    int rc = frontend_backend_u64(fe, key, &v);
+    if (rc)
+        return rc;
+    if (v > (unsigned long)-1) {
+        printk("%s: backend sent %s/%s = %llu, out of range\n", drv(fe), fe->backend, key,
+               (unsigned long long)v);
+        return -XEN_ERANGE;
+    }
+    *out = (unsigned long)v;
+    return 0;
+}
+
+bool frontend_backend_feature(struct xenbus_frontend *fe, const char *key, bool dflt)
+{
+    char val[FRONTEND_VALUE_MAX];
+    int rc = frontend_backend_read(fe, key, val, sizeof(val));
+    if (rc == -XEN_ENOENT)
+        return dflt;
+    if (rc >= 0 && (!strcmp(val, "0") || !strcmp(val, "1")))
+        return val[0] == '1';
+    if (rc >= 0)
+        printk("%s: backend sent %s/%s = '%s', not 0 or 1: taken as 0\n", drv(fe), fe->backend,
+               key, val);
+    else
+        printk("%s: cannot read %s/%s: %s: taken as 0\n", drv(fe), fe->backend, key,
+               xen_errname(rc));
+    return false;
+}
+
+int frontend_close(struct xenbus_frontend *fe)
+{
+    const uint32_t gone = XENBUS_STATE_BIT(XenbusStateClosing) |
+                          XENBUS_STATE_BIT(XenbusStateClosed) |
+                          XENBUS_STATE_BIT(XenbusStateUnknown);
+    XenbusState st;
+    int first = frontend_switch(fe, XenbusStateClosing);
+    int rc = xenbus_wait_state(fe->backend, gone, FRONTEND_CLOSE_TIMEOUT_MS, &st);
+    if (rc && !first) {
+        printk("%s: %s: backend did not close: %s (state %s)\n", drv(fe), fe->node,
+               xen_errname(rc), xenbus_state_name(st));
+        first = rc;
+    }
+    rc = frontend_switch(fe, XenbusStateClosed);
+    if (rc && !first)
+        first = rc;
+    /* The backend unmaps the ring and unbinds when it reaches Closed. */
+    (void)xenbus_wait_state(fe->backend,
+                            XENBUS_STATE_BIT(XenbusStateClosed) |
+                                XENBUS_STATE_BIT(XenbusStateUnknown) |
+                                XENBUS_STATE_BIT(XenbusStateInitWait),
+                            FRONTEND_CLOSE_TIMEOUT_MS, &st);
+    if (fe->has_evtchn) {
+        rc = evtchn_close(fe->evtchn);
+        if (rc && !first)
+            first = rc;
+        fe->has_evtchn = false;
+    }
+    return first;
+}
