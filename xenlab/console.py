@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pexpect
 from pexpect import fdpexpect
 
 from xenlab.errors import LabError
+
+SEND_CHUNK = 32      # bytes per write: a quarter of Xen's console input ring
+SEND_PAUSE = 0.02    # seconds between chunks (1.6 KB/s)
 
 
 class Console:
@@ -92,7 +96,16 @@ class Console:
         self.expect([_escape(text)], timeout)
 
     def send(self, text: str) -> None:
-        self.child.send(text)
+        """Type `text`, paced like a fast typist on a serial line.
+
+        Xen keeps console input for dom0 in a 128-byte ring (common/console.c,
+        SERIAL_RX_SIZE) and drops what does not fit; under TCG a busy dom0 (or a
+        Xenolith dom0) may drain it slowly, so long input goes in small chunks.
+        """
+        for start in range(0, len(text), SEND_CHUNK):
+            if start:
+                time.sleep(SEND_PAUSE)
+            self.child.send(text[start:start + SEND_CHUNK])
 
     @property
     def before(self) -> str:
