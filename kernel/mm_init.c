@@ -40,8 +40,8 @@ static int mm_init(void)
            mm_new_l1_tables());
     if (direct < nr)
         printk("mm: %lu pages (%lu MiB) above %lu MiB are not mapped: the direct map ends at the "
-               "scratch window (%#lx), below Xen (%#lx)\n",
-               nr - direct, mib(nr - direct), mib(direct), MM_SCRATCH_VA, HYPERVISOR_VIRT_START);
+               "grant, stack and scratch areas (%#lx), below Xen (%#lx)\n",
+               nr - direct, mib(nr - direct), mib(direct), MM_DIRECT_MAP_END, HYPERVISOR_VIRT_START);
     printk("mm: boot uses pfns 0-%#lx (Xen's bootstrap region ends at %#lx); %lu pages free\n",
            first - 1, mm_boot_end_pfn(), page_free_count());
     return 0;

@@ -2,7 +2,9 @@
  * sched.c — interface manual "Scheduling" and "CPU state": cooperative
  * threads on one VCPU.
  *
- * Each thread has its own stack from the page allocator. A switch is two
+ * Each thread has its own stack: pages from the page allocator, mapped a
+ * second time at the thread slot's fixed place in mm.h's stack area, with
+ * unmapped guard pages below it (see "stacks" below). A switch is two
  * halves: first, one HYPERVISOR_multicall tells Xen
  *   - stack_switch(FLAT_KERNEL_SS, top of the next thread's stack): the
  *     stack Xen loads for the next trap taken from user mode, the PV
@@ -27,9 +29,18 @@
 #include "multicall.h"
 #include "sched.h"
 #include "shell.h"
+#include "arch/x86_32/pagetable.h"
 
 #define THREAD_STACK_ORDER 2 /* 16 KiB stacks */
+#define THREAD_STACK_PAGES (1u << THREAD_STACK_ORDER)
 #define THREAD_STACK_SIZE (PAGE_SIZE << THREAD_STACK_ORDER)
+/* Each pool slot's range in the stack area: the stack at its top, the rest
+ * (48 KiB) never mapped, so that even a frame larger than a page that jumps
+ * the stack's end lands in the guard. */
+#define STACK_SLOT_PAGES 16u
+#define STACK_GUARD_PAGES (STACK_SLOT_PAGES - THREAD_STACK_PAGES)
+_Static_assert((THREAD_MAX - 1) * STACK_SLOT_PAGES <= MM_STACKS_PAGES,
+               "every pool slot needs its range in the stack area");
 #define THREAD_NAME_LEN 16
 #define STACK_ALIGN 16       /* i386 SysV: esp + 4 is 16-aligned at a call */
 
@@ -41,8 +52,8 @@ struct thread {
     char name[THREAD_NAME_LEN];
     enum thread_state state;
     unsigned long esp;              /* saved by switch_stacks */
-    void *stack;                    /* page_alloc'd; NULL for main */
-    unsigned long stack_top;        /* what stack_switch is told */
+    void *stack;                    /* page_alloc'd (direct map); NULL for main */
+    unsigned long stack_top;        /* what stack_switch is told (stack area) */
     void (*fn)(void *);
     void *arg;
     struct thread *next_run;
@@ -150,6 +161,80 @@ static void thread_start(void)
     thread_exit();
 }
 
+/* ---- stacks ----------------------------------------------------------------
+ *
+ * Pool slot i owns STACK_SLOT_PAGES pages of the stack area (mm.h) from
+ * stack_slot_va(i): the top THREAD_STACK_PAGES are mapped, with
+ * update_va_mapping (map_page), to the frames of a page_alloc'd block while
+ * a thread uses the slot; the guard pages below are never mapped. A separate
+ * area rather than holes in the direct map: the direct map stays whole (the
+ * p2m self-test, the balloon and virt_to_machine see no holes), the guard
+ * can be larger than a page at no cost in memory, and a faulting address
+ * tells by itself whose guard it hit.
+ *
+ * What an overflow does under Xen: the access to the guard page faults, and
+ * Xen must write the exception frame for our #PF handler at the faulting
+ * %esp, which (for a push, a call, or a frame that jumped into the guard)
+ * is itself in the guard. Xen cannot, so it crashes the domain at once
+ * (xen/arch/x86/x86_64/compat/entry.S, compat_create_bounce_frame: a fault
+ * there goes to show_page_walk and domain_crash; a 32-bit PV kernel runs in
+ * ring 1 and gets no stack switch for a fault taken in ring 1). The guard
+ * page turns a silent overwrite into an immediate crash that Xen's log
+ * (`xl dmesg`) explains with a page walk of the guard address. When the
+ * handler does run (a fault in the guard while %esp is still above it),
+ * traps.c asks stack_guard_owner() and prints whose guard it was. */
+
+static unsigned long stack_slot_va(unsigned slot)
+{
+    return MM_STACKS_VA + (unsigned long)slot * STACK_SLOT_PAGES * PAGE_SIZE;
+}
+
+static unsigned long stack_base_va(unsigned slot)
+{
+    return stack_slot_va(slot) + STACK_GUARD_PAGES * PAGE_SIZE;
+}
+
+/* Map the slot's stack pages to `pages` (page_alloc'd). 0 or -errno. */
+static int stack_map(unsigned slot, void *pages)
+{
+    unsigned long pfn = virt_to_pfn(pages);
+    for (unsigned i = 0; i < THREAD_STACK_PAGES; i++) {
+        int err = map_page(stack_base_va(slot) + i * PAGE_SIZE, pfn_to_mfn(pfn + i), PTE_KERNEL_RW);
+        if (err) {
+            while (i--)
+                (void)unmap_page(stack_base_va(slot) + i * PAGE_SIZE);
+            return err;
+        }
+    }
+    return 0;
+}
+
+static void stack_unmap(unsigned slot)
+{
+    for (unsigned i = 0; i < THREAD_STACK_PAGES; i++)
+        (void)unmap_page(stack_base_va(slot) + i * PAGE_SIZE); /* failures printed */
+}
+
+const char *stack_guard_owner(unsigned long va, unsigned long *guard, unsigned long *guard_end)
+{
+    if (!mm_in_stacks(va))
+        return NULL;
+    unsigned slot = (unsigned)((va - MM_STACKS_VA) / (STACK_SLOT_PAGES * PAGE_SIZE));
+    if (slot >= ARRAY_SIZE(thread_pool) || va >= stack_base_va(slot))
+        return NULL;
+    *guard = stack_slot_va(slot);
+    *guard_end = stack_base_va(slot);
+    const struct thread *t = &thread_pool[slot];
+    return t->state == T_FREE ? "(no thread)" : t->name;
+}
+
+void thread_stack_bounds(const struct thread *t, unsigned long *lowest, unsigned long *top)
+{
+    bool pooled = t >= thread_pool && t < thread_pool + ARRAY_SIZE(thread_pool);
+    *lowest = pooled ? stack_base_va((unsigned)(t - thread_pool)) : 0;
+    *top = pooled ? *lowest + THREAD_STACK_SIZE : 0;
+}
+
 /* ---- the API -------------------------------------------------------------- */
 
 struct thread *thread_current(void)
@@ -178,6 +263,7 @@ static struct thread *thread_alloc(const char *name, void (*fn)(void *), void *a
         printk("thread_create(%s): all %u thread slots in use\n", name, THREAD_MAX);
         return NULL;
     }
+    unsigned slot = (unsigned)(t - thread_pool);
     void *stack = page_alloc(THREAD_STACK_ORDER);
     if (!stack) {
         printk("thread_create(%s): no memory for a %u KiB stack\n", name,
@@ -185,10 +271,15 @@ static struct thread *thread_alloc(const char *name, void (*fn)(void *), void *a
         t->state = T_FREE;
         return NULL;
     }
+    if (stack_map(slot, stack)) {
+        page_free(stack, THREAD_STACK_ORDER);
+        t->state = T_FREE;
+        return NULL;
+    }
 
     strlcpy(t->name, name, sizeof(t->name));
     t->stack = stack;
-    t->stack_top = (unsigned long)stack + THREAD_STACK_SIZE;
+    t->stack_top = stack_base_va(slot) + THREAD_STACK_SIZE;
     t->fn = fn;
     t->arg = arg;
     t->joiner = NULL;
@@ -281,6 +372,7 @@ void thread_join(struct thread *t)
     }
     irq_restore(flags);
     /* It switched away for good: its stack is free. */
+    stack_unmap((unsigned)(t - thread_pool));
     page_free(t->stack, THREAD_STACK_ORDER);
     t->stack = NULL;
     flags = irq_save();
@@ -330,8 +422,9 @@ static int sched_init(void)
         return -XEN_ENOMEM;
     idle->state = T_RUNNABLE;
     idle_thread = idle;
-    printk("sched: main + idle threads, %u KiB stacks, up to %u threads\n",
-           (unsigned)(THREAD_STACK_SIZE / 1024), THREAD_MAX);
+    printk("sched: main + idle threads, %u KiB stacks at %#lx with %u KiB guards, up to %u "
+           "threads\n", (unsigned)(THREAD_STACK_SIZE / 1024), MM_STACKS_VA,
+           (unsigned)(STACK_GUARD_PAGES * PAGE_SIZE / 1024), THREAD_MAX);
     return 0;
 }
 INITCALL(INIT_SCHED, sched_init);

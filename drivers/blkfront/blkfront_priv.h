@@ -14,6 +14,16 @@
  * one request. A request's id is (generation << 8) | slot index, so a
  * response is matched to the one request it answers and a repeated or
  * made-up id is recognised.
+ *
+ * Detach (xenbus.c, backend_gone, in frontend.c's watch thread): the disk
+ * is marked detached (new I/O refused, requests in flight failed, the ring
+ * no longer read), the running transfer is waited for, the device closed
+ * with the backend, every grant ended (a page the backend still maps is
+ * leaked on purpose, never reused), and the disk moves from blk_disks to
+ * the list of detached disks. A struct blkdev is never freed once listed:
+ * a caller may still hold the pointer, and its I/O then fails with
+ * "blkfront: xvdb is detached" (-XEN_ENODEV) instead of touching freed
+ * memory.
  */
 #ifndef XENOLITH_BLKFRONT_PRIV_H
 #define XENOLITH_BLKFRONT_PRIV_H
@@ -61,14 +71,20 @@ struct blkdev {
     bool readonly, flush;
     bool connected;
     volatile bool broken;
+    volatile bool detached; /* backend gone: I/O refused, ring not read */
     bool busy; /* a blk_read/blk_write is running (one at a time) */
     XenbusState state;
     struct blk_slot slots[BLK_SLOTS];
     unsigned long requests, errors, bad_responses;
+    struct blkdev *next_detached;
 };
 
 extern struct blkdev *blk_disks[BLK_MAX_DISKS];
 extern unsigned blk_ndisks;
+
+/* blkio.c: one transfer per disk at a time (the detach takes it too). */
+void blk_lock(struct blkdev *d);
+void blk_unlock(struct blkdev *d);
 
 /* xenbus.c: read and check sectors / sector-size / info from the backend. */
 int blk_read_geometry(struct blkdev *d, uint64_t *sectors, unsigned *sector_size,
@@ -78,7 +94,13 @@ bool blk_sector_size_ok(unsigned long ss);
 
 /* ring.c */
 int blk_slots_alloc(struct blkdev *d); /* bounce pages for every slot */
+/* After the close: end every grant still held (a page the backend still
+ * maps is leaked on purpose) and free the pages. */
 void blk_slots_free(struct blkdev *d);
+/* Mark the disk detached: new requests refused, the ring no longer read,
+ * every request in flight failed (its waiter wakes with -XEN_ENODEV; its
+ * pages stay granted until blk_slots_free). Any context. */
+void blk_ring_detach(struct blkdev *d);
 struct blk_slot *blk_slot_get(struct blkdev *d); /* NULL: none free */
 /* Put one request on the ring: op over `bytes` (a multiple of
  * XEN_BLKIF_SECTOR_SIZE, <= BLK_REQ_MAX_BYTES; 0 for a flush) starting at

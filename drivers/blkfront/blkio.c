@@ -8,7 +8,9 @@
  * through each slot's own pages, so the backend never sees the caller's
  * memory. Offsets on the wire are in XEN_BLKIF_SECTOR_SIZE units (we do not
  * offer feature-large-sector-size), the API's in the disk's sector size.
- * One transfer per disk runs at a time; a second caller waits its turn.
+ * One transfer per disk runs at a time; a second caller waits its turn
+ * (and the disk is checked once it has the turn: it may have been detached
+ * meanwhile).
  */
 #include "kernel.h"
 #include "blkfront_priv.h"
@@ -16,6 +18,10 @@
 
 static int check_io(struct blkdev *d, bool write, uint64_t sector, unsigned count)
 {
+    if (d && d->detached) {
+        printk("blkfront: %s is detached\n", d->name);
+        return -XEN_ENODEV;
+    }
     if (!d || !d->connected) {
         printk("blkfront: %s: not connected\n", d ? d->name : "?");
         return -XEN_ENODEV;
@@ -37,11 +43,16 @@ static int check_io(struct blkdev *d, bool write, uint64_t sector, unsigned coun
     return 0;
 }
 
-static void lock(struct blkdev *d)
+void blk_lock(struct blkdev *d)
 {
     while (d->busy)
         sleep_ms(1);
     d->busy = true;
+}
+
+void blk_unlock(struct blkdev *d)
+{
+    d->busy = false;
 }
 
 struct pending {
@@ -66,10 +77,14 @@ static int finish(struct blkdev *d, struct pending *p, bool write)
 
 static int transfer(struct blkdev *d, bool write, uint64_t sector, unsigned count, uint8_t *buf)
 {
+    if (!d)
+        return check_io(d, write, sector, count);
+    blk_lock(d);
     int rc = check_io(d, write, sector, count);
-    if (rc)
+    if (rc) {
+        blk_unlock(d);
         return rc;
-    lock(d);
+    }
     uint64_t wire = sector * (d->sector_size / XEN_BLKIF_SECTOR_SIZE);
     size_t left = (size_t)count * d->sector_size;
     struct pending q[BLK_SLOTS] = {0};
@@ -108,7 +123,7 @@ static int transfer(struct blkdev *d, bool write, uint64_t sector, unsigned coun
         head = (head + 1) % BLK_SLOTS;
         n--;
     }
-    d->busy = false;
+    blk_unlock(d);
     return rc;
 }
 
@@ -124,11 +139,16 @@ int blk_write(struct blkdev *d, uint64_t sector, unsigned count, const void *buf
 
 int blk_flush(struct blkdev *d)
 {
-    if (!d || !d->connected)
+    if (!d)
         return -XEN_ENODEV;
-    if (!d->flush || d->readonly)
-        return 0;
-    lock(d);
+    blk_lock(d);
+    if (d->detached || !d->connected || !d->flush || d->readonly) {
+        int rc = d->detached || !d->connected ? -XEN_ENODEV : 0;
+        if (d->detached)
+            printk("blkfront: %s is detached\n", d->name);
+        blk_unlock(d);
+        return rc;
+    }
     struct blk_slot *s = blk_slot_get(d);
     int rc = s ? blk_slot_submit(d, s, BLKIF_OP_FLUSH_DISKCACHE, 0, 0) : -XEN_EBUSY;
     if (!rc)
@@ -138,6 +158,6 @@ int blk_flush(struct blkdev *d)
         d->flush = false;
         rc = 0;
     }
-    d->busy = false;
+    blk_unlock(d);
     return rc;
 }

@@ -52,13 +52,23 @@ void blk_slots_free(struct blkdev *d)
 {
     for (unsigned i = 0; i < BLK_SLOTS; i++) {
         struct blk_slot *s = &d->slots[i];
-        if (s->state != SLOT_FREE)
-            continue; /* still the backend's: leaked on purpose */
         for (unsigned j = 0; j < BLK_SEG_MAX; j++) {
-            if (s->pages[j] && s->grefs[j] < 0)
+            if (s->grefs[j] >= 0) {
+                int rc = gnttab_end_access((grant_ref_t)s->grefs[j]);
+                s->grefs[j] = -1;
+                if (rc) { /* still the backend's: never reuse it */
+                    printk("blkfront: %s: backend still maps a page of request 0x%llx (%s): "
+                           "page leaked on purpose\n", d->name, (unsigned long long)s->id,
+                           xen_errname(rc));
+                    s->pages[j] = NULL;
+                }
+            }
+            if (s->pages[j])
                 page_free(s->pages[j], 0);
             s->pages[j] = NULL;
         }
+        s->waiter = NULL;
+        s->state = SLOT_FREE;
     }
 }
 
@@ -95,7 +105,7 @@ struct blk_slot *blk_slot_get(struct blkdev *d)
         irq_restore(flags);
         if (st == SLOT_ORPHAN_DONE)
             slot_release(d, s); /* answered at last: its pages are ours again */
-        if (s->state == SLOT_FREE && !d->broken)
+        if (s->state == SLOT_FREE && !d->broken && !d->detached)
             return s;
     }
     return NULL;
@@ -123,11 +133,15 @@ int blk_slot_submit(struct blkdev *d, struct blk_slot *s, uint8_t op, uint64_t s
     }
 
     unsigned long flags = irq_save();
-    if (d->broken || RING_FULL(&d->ring)) {
+    if (d->detached || d->broken || RING_FULL(&d->ring)) {
         irq_restore(flags);
         for (unsigned j = 0; j < nseg; j++) {
             (void)gnttab_end_access((grant_ref_t)s->grefs[j]);
             s->grefs[j] = -1;
+        }
+        if (d->detached) {
+            printk("blkfront: %s is detached\n", d->name);
+            return -XEN_ENODEV;
         }
         printk("blkfront: %s: ring %s: request refused\n", d->name,
                d->broken ? "stopped" : "full");
@@ -164,11 +178,10 @@ int blk_slot_submit(struct blkdev *d, struct blk_slot *s, uint8_t op, uint64_t s
     return 0;
 }
 
-/* Upcall context: the ring can no longer be trusted. Fail every request in
- * flight; their pages stay granted (the backend may still be using them). */
-static void ring_stop(struct blkdev *d)
+/* The ring can no longer be used: fail every request in flight; their
+ * pages stay granted (the backend may still be using them). */
+static void fail_in_flight(struct blkdev *d)
 {
-    d->broken = true;
     for (unsigned i = 0; i < BLK_SLOTS; i++) {
         struct blk_slot *s = &d->slots[i];
         if (s->state == SLOT_INFLIGHT) {
@@ -178,6 +191,21 @@ static void ring_stop(struct blkdev *d)
                 thread_wake(s->waiter);
         }
     }
+}
+
+/* Upcall context: the ring can no longer be trusted. */
+static void ring_stop(struct blkdev *d)
+{
+    d->broken = true;
+    fail_in_flight(d);
+}
+
+void blk_ring_detach(struct blkdev *d)
+{
+    unsigned long flags = irq_save();
+    d->detached = true;
+    fail_in_flight(d);
+    irq_restore(flags);
 }
 
 static void complete(struct blkdev *d, const struct blkif_response *r)
@@ -209,7 +237,7 @@ static void complete(struct blkdev *d, const struct blkif_response *r)
 void blk_ring_handler(evtchn_port_t port, void *arg)
 {
     struct blkdev *d = arg;
-    if (d->broken || !d->ring.sring)
+    if (d->broken || d->detached || !d->ring.sring)
         return;
     for (;;) {
         RING_IDX prod = READ_ONCE(d->ring.sring->rsp_prod);
@@ -268,6 +296,16 @@ int blk_slot_wait(struct blkdev *d, struct blk_slot *s, unsigned long timeout_ms
         return -XEN_ETIMEDOUT;
     }
     irq_restore(flags);
+    if (d->detached) {
+        /* Failed by the detach: the pages may still be in the backend's
+         * hands, blk_slots_free decides after the close. */
+        s->state = SLOT_ORPHAN;
+        s->waiter = NULL;
+        d->errors++;
+        printk("blkfront: %s is detached: request 0x%llx failed\n", d->name,
+               (unsigned long long)s->id);
+        return -XEN_ENODEV;
+    }
 
     int16_t status = s->status;
     int rc = 0;

@@ -15,6 +15,11 @@
  * XEN_BLKIF_SECTOR_SIZE up to a page, "info" a number; anything else is
  * reported as "blkfront: backend sent ..." and the disk is not used.
  *
+ * A connected disk's backend is watched (frontend_watch_backend): when it
+ * goes to Closing (`xl block-detach`) or vanishes, backend_gone detaches
+ * the disk (see blkfront_priv.h) and `blk` no longer lists it; a new
+ * device/vbd/<id>, even with the same id, is connected by `blk rescan`.
+ *
  * Runs at INIT_LATE: XenStore and the grant table start at INIT_DEVICES,
  * and drivers/ links before kernel/, so INIT_DEVICES would come too early.
  */
@@ -28,6 +33,7 @@
 
 struct blkdev *blk_disks[BLK_MAX_DISKS];
 unsigned blk_ndisks;
+static struct blkdev *detached_disks; /* newest first, never freed */
 
 bool blk_sector_size_ok(unsigned long ss)
 {
@@ -92,11 +98,41 @@ static void pick_name(struct blkdev *d)
 static void teardown(struct blkdev *d)
 {
     d->connected = false;
+    d->state = XenbusStateClosing;
     (void)frontend_close(&d->fe);
     d->state = XenbusStateClosed;
     (void)frontend_ring_free(&d->fe, &d->rpage);
     d->ring.sring = NULL;
     blk_slots_free(d);
+}
+
+/* Off the list of disks, onto the list of detached ones. */
+static void forget(struct blkdev *d)
+{
+    for (unsigned i = 0; i < blk_ndisks; i++) {
+        if (blk_disks[i] != d)
+            continue;
+        memmove(&blk_disks[i], &blk_disks[i + 1], (blk_ndisks - i - 1) * sizeof(blk_disks[0]));
+        blk_disks[--blk_ndisks] = NULL;
+        break;
+    }
+    d->next_detached = detached_disks;
+    detached_disks = d;
+}
+
+/* frontend.c's watch thread: the backend is Closing/Closed, or gone. */
+static void backend_gone(struct xenbus_frontend *fe, XenbusState st, void *arg)
+{
+    struct blkdev *d = arg;
+    (void)fe;
+    printk("blkfront: %s: backend %s: detaching\n", d->name, frontend_gone_reason(st));
+    blk_ring_detach(d); /* in-flight requests fail, new ones are refused */
+    blk_lock(d);        /* the transfer running, if any, has returned */
+    teardown(d);
+    forget(d);
+    blk_unlock(d);
+    printk("blkfront: %s is detached (vbd %s; %lu requests, %lu errors)\n", d->name, d->id,
+           d->requests, d->errors);
 }
 
 static int connect(struct blkdev *d)
@@ -146,6 +182,9 @@ static int connect(struct blkdev *d)
     printk("blkfront: %s: %llu sectors of %u bytes, %s%s, backend %s (dom %u)\n", d->name,
            (unsigned long long)d->sectors, d->sector_size, d->readonly ? "ro" : "rw",
            d->flush ? ", flush" : "", d->fe.backend, (unsigned)d->fe.backend_id);
+    /* Without the watch the disk still works; a detach is then not seen
+     * (frontend.c printed why). */
+    (void)frontend_watch_backend(&d->fe, backend_gone, d);
     return 0;
 fail:
     printk("blkfront: %s: not connected: %s\n", d->name, xen_errname(rc));
@@ -235,11 +274,20 @@ struct blkdev *blk_get(unsigned index)
     return index < blk_ndisks ? blk_disks[index] : NULL;
 }
 
+static bool named(const struct blkdev *d, const char *name)
+{
+    return !strcmp(d->name, name) || !strcmp(d->id, name);
+}
+
 struct blkdev *blk_find(const char *name)
 {
     for (unsigned i = 0; i < blk_ndisks; i++)
-        if (!strcmp(blk_disks[i]->name, name) || !strcmp(blk_disks[i]->id, name))
+        if (named(blk_disks[i], name))
             return blk_disks[i];
+    /* A detached disk: its I/O fails with "blkfront: <name> is detached". */
+    for (struct blkdev *d = detached_disks; d; d = d->next_detached)
+        if (named(d, name))
+            return d;
     return NULL;
 }
 
@@ -254,6 +302,7 @@ void blk_get_info(const struct blkdev *d, struct blk_info *out)
     out->flush = d->flush;
     out->connected = d->connected;
     out->broken = d->broken;
+    out->detached = d->detached;
     out->state = d->state;
     out->requests = d->requests;
     out->errors = d->errors;

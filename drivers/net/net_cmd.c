@@ -29,7 +29,7 @@ static int cmd_ping(int argc, char **argv)
         return 1;
     }
     if (!net_link()) {
-        printk("ping: no network link (no vif, or netfront is not connected)\n");
+        printk("ping: no network link (no vif, detached, or not connected: see `net`)\n");
         return 1;
     }
     if (!net_address(NULL, NULL)) {

@@ -2,6 +2,8 @@
  * netfront_cmd.c — the `net` shell command: the vif (netfront's state, MAC,
  * rings, event channel), our IPv4 address, and the counters of the driver
  * and of the stack, drops by reason (only the reasons that counted any).
+ * `net rescan` connects the first vif when none is (after a detach, or
+ * `xl network-attach`), then shows the same.
  */
 #include "kernel.h"
 #include "net.h"
@@ -17,6 +19,17 @@ static int cmd_net(int argc, char **argv)
     uint32_t ip;
     unsigned prefix;
 
+    int rc = 0;
+    if (argc == 2 && !strcmp(argv[1], "rescan")) {
+        rc = netfront_rescan();
+        if (rc == -XEN_EBUSY)
+            printk("net: rescan: a detach is still running; try again\n");
+        else if (rc)
+            printk("net: rescan: %s\n", xen_errname(rc));
+    } else if (argc != 1) {
+        printk("usage: net | net rescan\n");
+        return 1;
+    }
     netfront_get_info(&in);
     netfront_get_stats(&ns);
     net_get_stats(&st);
@@ -54,7 +67,8 @@ static int cmd_net(int argc, char **argv)
         if (net_drop_count(d))
             printk("    net %-18s %lu%s\n", net_drop_name(d), net_drop_count(d),
                    net_drop_quiet(d) ? " (not for us)" : "");
-    return 0;
+    return rc ? 1 : 0;
 }
-SHELL_COMMAND(net, "net", "net", "network: vif state, MAC, IPv4 address, counters, drops by reason",
-              cmd_net);
+SHELL_COMMAND(net, "net", "net [rescan]",
+              "network: vif state, MAC, IPv4 address, counters, drops by reason; rescan: "
+              "connect a vif", cmd_net);

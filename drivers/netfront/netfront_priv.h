@@ -45,6 +45,7 @@ struct netfront {
      * response (or extra-info slot) to come in the slot of its request. */
     uint16_t rx_slot_id[NETIF_RX_RING_SIZE];
     struct thread *thread;
+    volatile bool stopping; /* the receive thread is asked to end */
     struct netfront_stats stats;
 };
 

@@ -155,7 +155,7 @@ SELFTEST(netfront)
         ST_PASS(r, "skipped: no XenStore in dom0 mode");
         return;
     }
-    if (in.state == NETFRONT_NO_VIF) {
+    if (in.state == NETFRONT_NO_VIF || in.state == NETFRONT_DETACHED) {
         ST_PASS(r, "skipped: no vif (%s)", in.why);
         return;
     }

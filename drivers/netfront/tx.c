@@ -73,8 +73,10 @@ void nf_tx_reclaim(void)
 int netfront_xmit(const void *frame, size_t len)
 {
     if (nf.state != NETFRONT_CONNECTED) {
-        nf_drop(NF_DROP_TX_NOT_READY, "%u-byte frame", (unsigned)len);
-        return -XEN_ENOTCONN;
+        bool gone = nf.state == NETFRONT_CLOSING || nf.state == NETFRONT_DETACHED;
+        nf_drop(NF_DROP_TX_NOT_READY, "%s: %u-byte frame not sent",
+                gone ? "vif detached" : "vif not connected", (unsigned)len);
+        return gone ? -XEN_ENODEV : -XEN_ENOTCONN;
     }
     if (len < ETH_HLEN || len > PAGE_SIZE) {
         nf_drop(NF_DROP_TX_BAD_SIZE, "%u bytes", (unsigned)len);

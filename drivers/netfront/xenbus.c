@@ -12,10 +12,16 @@
  *      requests, so the backend may queue frames for us),
  *      feature-no-csum-offload=1 (frames come with full checksums), and our
  *      state Connected (Linux netback connects when it sees Connected).
- *   5. Wait for the backend's Connected; attach to the IPv4 stack and start
- *      the receive thread.
+ *   5. Wait for the backend's Connected; attach to the IPv4 stack, start
+ *      the receive thread, and watch the backend (frontend.c).
  * On any failure everything is undone (frontend_close, grants ended, pages
  * freed) and `net` says why.
+ *
+ * Detach (nf_gone, in frontend.c's watch thread, when the backend is
+ * Closing/Closed or gone): off the stack, the receive thread ended and
+ * joined, the device closed with the backend, grants ended (pages the
+ * backend still maps leaked on purpose), the vif forgotten. netfront_rescan
+ * (`net rescan`) then connects whatever device/vif is there.
  */
 #include "kernel.h"
 #include "events.h"
@@ -148,7 +154,7 @@ static void nf_event(evtchn_port_t port, void *data)
 static void nf_thread(void *arg)
 {
     (void)arg;
-    for (;;) {
+    while (!nf.stopping) {
         nf_tx_reclaim();
         nf_rx_poll();
         thread_block();
@@ -182,6 +188,8 @@ static void teardown(bool published)
     nf_tx_release();
     (void)frontend_ring_free(&nf.fe, &nf.tx_ring_page);
     (void)frontend_ring_free(&nf.fe, &nf.rx_ring_page);
+    nf.tx.sring = NULL;
+    nf.rx.sring = NULL;
 }
 
 static int read_mac(void)
@@ -236,15 +244,41 @@ static int connect(void)
     return 0;
 }
 
-static int netfront_init(void)
+/* frontend.c's watch thread: the backend is Closing/Closed, or gone. */
+static void nf_gone(struct xenbus_frontend *fe, XenbusState st, void *arg)
+{
+    char node[XENBUS_PATH_MAX];
+    const char *reason = frontend_gone_reason(st);
+    (void)arg;
+    strlcpy(node, fe->node, sizeof(node));
+    printk("netfront: %s: backend %s: detaching\n", node, reason);
+    nf.state = NETFRONT_CLOSING; /* netfront_xmit refuses from here on */
+    net_attach(NULL);
+    struct thread *t = nf.thread;
+    nf.thread = NULL; /* the event handler wakes nobody now */
+    if (t) {
+        nf.stopping = true;
+        thread_wake(t);
+        thread_join(t);
+        nf.stopping = false;
+    }
+    teardown(true);
+    snprintf(nf.why, sizeof(nf.why), "%s detached (backend %s); `net rescan` looks again", node,
+             reason);
+    nf.fe.node[0] = '\0';
+    nf.fe.backend[0] = '\0';
+    memset(nf.mac, 0, sizeof(nf.mac));
+    nf.state = NETFRONT_DETACHED;
+    printk("netfront: vif detached (%s)\n", node);
+}
+
+/* Connect the first vif: INIT_LATE, and `net rescan`. */
+static int probe(void)
 {
     char ids[64];
     char macb[18];
-    if (xen_is_dom0()) {
-        nf.state = NETFRONT_DOM0;
-        strlcpy(nf.why, "no XenStore in dom0 mode", sizeof(nf.why));
-        return 0;
-    }
+    nf.state = NETFRONT_CONNECTING;
+    nf.why[0] = '\0';
     int n = frontend_list("vif", ids, sizeof(ids));
     if (n <= 0) {
         nf.state = NETFRONT_NO_VIF;
@@ -267,22 +301,54 @@ static int netfront_init(void)
     }
     link_with_mac = nf_link;
     memcpy(link_with_mac.mac, nf.mac, ETH_ALEN);
+    nf.thread = thread_create("netfront", nf_thread, NULL);
+    if (!nf.thread) {
+        fail("no receive thread");
+        teardown(true);
+        return -XEN_EIO;
+    }
     nf.state = NETFRONT_CONNECTED;
     net_attach(&link_with_mac);
-    nf.thread = thread_create("netfront", nf_thread, NULL);
-    if (!nf.thread)
-        return fail("no receive thread");
     printk("netfront: %s connected: mac %s, backend %s (dom %u), event channel %u\n",
            nf.fe.node, net_mac_str(nf.mac, macb), nf.fe.backend, (unsigned)nf.fe.backend_id,
            (unsigned)nf.fe.evtchn);
+    /* Without the watch the vif still works; a detach is then not seen
+     * (frontend.c printed why). */
+    (void)frontend_watch_backend(&nf.fe, nf_gone, NULL);
     return 0;
+}
+
+int netfront_rescan(void)
+{
+    switch (nf.state) {
+    case NETFRONT_DOM0:
+        return -XEN_ENODEV;
+    case NETFRONT_CONNECTED:
+    case NETFRONT_CONNECTING:
+        return 0;
+    case NETFRONT_CLOSING:
+        return -XEN_EBUSY;
+    default:
+        return probe();
+    }
+}
+
+static int netfront_init(void)
+{
+    if (xen_is_dom0()) {
+        nf.state = NETFRONT_DOM0;
+        strlcpy(nf.why, "no XenStore in dom0 mode", sizeof(nf.why));
+        return 0;
+    }
+    return probe();
 }
 INITCALL(INIT_LATE, netfront_init);
 
 static const char *const state_names[] = {
     [NETFRONT_DOM0] = "dom0 mode", [NETFRONT_NO_VIF] = "no vif",
     [NETFRONT_CONNECTING] = "connecting", [NETFRONT_CONNECTED] = "connected",
-    [NETFRONT_FAILED] = "failed",
+    [NETFRONT_FAILED] = "failed", [NETFRONT_CLOSING] = "closing",
+    [NETFRONT_DETACHED] = "no vif (detached)",
 };
 
 bool netfront_connected(void)

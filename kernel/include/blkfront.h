@@ -14,7 +14,14 @@
  * Errors are negative Xen errno values: -XEN_EROFS write to a read-only
  * disk (refused before reaching the backend), -XEN_ERANGE past the end,
  * -XEN_EIO the backend failed the request or broke the protocol,
- * -XEN_ETIMEDOUT no answer, -XEN_ENODEV disk not connected.
+ * -XEN_ETIMEDOUT no answer, -XEN_ENODEV disk not connected or detached.
+ *
+ * Detach: when a disk's backend closes (`xl block-detach`) or disappears,
+ * blkfront fails the requests in flight, closes the device with the
+ * backend and forgets it: blk_count/blk_get no longer include it. A struct
+ * blkdev pointer stays valid for good; blk_find still finds a detached
+ * disk by name (when no connected one has it), and its I/O fails with
+ * "blkfront: xvdb is detached" and -XEN_ENODEV.
  *
  *   struct blkdev *d = blk_find("xvda");
  *   char buf[512];
@@ -39,13 +46,15 @@ struct blk_info {
     bool flush;             /* backend offers BLKIF_OP_FLUSH_DISKCACHE */
     bool connected;         /* ready for I/O */
     bool broken;            /* backend broke the ring protocol: I/O refused */
+    bool detached;          /* backend closed or gone: I/O refused, not listed */
     XenbusState state;      /* our frontend state */
     unsigned long requests, errors, bad_responses;
 };
 
-unsigned blk_count(void);                /* disks found (connected or not) */
+unsigned blk_count(void);                /* disks found (connected or not), not detached */
 struct blkdev *blk_get(unsigned index);  /* NULL past blk_count() */
-struct blkdev *blk_find(const char *name); /* by name ("xvda") or vdev ("51712") */
+/* By name ("xvda") or vdev ("51712"); a detached disk when no other has it. */
+struct blkdev *blk_find(const char *name);
 void blk_get_info(const struct blkdev *d, struct blk_info *out);
 
 int blk_read(struct blkdev *d, uint64_t sector, unsigned count, void *buf);
@@ -54,9 +63,10 @@ int blk_write(struct blkdev *d, uint64_t sector, unsigned count, const void *buf
  * backend does not offer it. */
 int blk_flush(struct blkdev *d);
 
-/* Connect devices not seen yet and re-read each connected backend's size
- * (a bad value is reported and the old one kept). Returns the number of
- * disks, or an error (-XEN_ENODEV without XenStore). */
+/* Connect devices not seen yet (a detached one that came back, too) and
+ * re-read each connected backend's size (a bad value is reported and the
+ * old one kept). Returns the number of disks, or an error (-XEN_ENODEV
+ * without XenStore). */
 int blk_rescan(void);
 
 #endif

@@ -20,9 +20,21 @@
  *      event-channel, ... and our state, in one transaction
  *   7. frontend_wait_backend(&fe, Connected, ...), read the backend's keys
  *      (frontend_backend_ulong ...), frontend_switch(&fe, Connected)
+ *   8. frontend_watch_backend(&fe, gone, arg)  a thread of ours watches the
+ *      backend's state; gone() runs (in that thread) when the backend leaves
  *   ...
  *   frontend_close(&fe) (Closing/Closed with the backend, port closed), then
  *   frontend_ring_free(&ring) once the backend has unmapped it.
+ *
+ * Detach. `xl block-detach` / `xl network-detach` write the backend's state
+ * Closing (and "online" 0) and wait for the backend to reach Closed, which
+ * it does only after the frontend has said Closed (and it has unmapped the
+ * rings). So a frontend must notice the backend's Closing: gone() stops new
+ * I/O, ends the in-flight requests, calls frontend_close, ends its grants
+ * (frontend_ring_free; a grant the backend still maps is never reused: its
+ * page is leaked on purpose) and forgets the device. The toolstack then
+ * removes both directories. A backend whose directory vanishes (its state
+ * reads as Unknown) is handled the same way.
  *
  * Everything here blocks on XenStore: call it from a thread, never from an
  * event handler. Errors are negative Xen errno values (xen_errname()); every
@@ -63,7 +75,9 @@ struct frontend_key {
 
 /* Ids under device/<type>: NUL-separated names in buf (walk as with
  * xs_directory). Returns how many (0 when the directory does not exist),
- * -XEN_ENODEV without XenStore (dom0 mode), or an error. */
+ * -XEN_ENODEV without XenStore (dom0 mode), or an error. Ids whose own state
+ * is Closing or Closed are left out: a device being detached, which the
+ * toolstack removes soon (a new device starts at Initialising). */
 int frontend_list(const char *type, char *buf, size_t size);
 
 /* Fill fe for device/<type>/<id>: node, backend path (must be absolute) and
@@ -104,9 +118,27 @@ int frontend_backend_u64(struct xenbus_frontend *fe, const char *key, uint64_t *
 bool frontend_backend_feature(struct xenbus_frontend *fe, const char *key, bool dflt);
 
 /* Teardown: our state Closing, wait (briefly) for the backend to follow,
- * Closed, and close the event channel. Rings are freed by the caller with
- * frontend_ring_free afterwards (the backend unmaps them when it closes).
- * Returns the first error, but always goes through every step. */
+ * Closed, wait (briefly) for the backend's Closed, and close the event
+ * channel. Rings are freed by the caller with frontend_ring_free afterwards
+ * (the backend unmaps them when it closes). When our own directory is gone
+ * already (the toolstack removed it) only the port is closed. Returns the
+ * first error, but always goes through every step. */
 int frontend_close(struct xenbus_frontend *fe);
+
+/* Watch the backend of a connected device: a thread ("<driver>-watch")
+ * waits on a XenStore watch of "<backend>/state" (re-reading it every
+ * FRONTEND_WATCH_POLL_MS too, in case an event was lost). When the state is
+ * Closing or Closed, or the key is gone (XenbusStateUnknown), it calls
+ * gone(fe, state, arg) once, in that thread, so gone may block (XenStore,
+ * thread_join, sleep_ms); then the watch is removed and the thread ends.
+ * frontend.c joins ended watch threads itself (at the next frontend_list or
+ * frontend_watch_backend). fe must stay valid until gone returns; the
+ * thread does not touch it afterwards. 0, or an error (printed). */
+#define FRONTEND_WATCH_POLL_MS 10000UL
+typedef void (*frontend_gone_fn)(struct xenbus_frontend *fe, XenbusState backend_state,
+                                 void *arg);
+int frontend_watch_backend(struct xenbus_frontend *fe, frontend_gone_fn gone, void *arg);
+/* "Closing", "Closed", or "gone" for a state gone() was given (messages). */
+const char *frontend_gone_reason(XenbusState backend_state);
 
 #endif

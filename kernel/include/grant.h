@@ -26,12 +26,15 @@
 
 #include "kernel.h"
 
-#define GNTTAB_WANT_FRAMES 4 /* table frames we ask for (512 entries each) */
+#define GNTTAB_WANT_FRAMES 4 /* table frames at start (512 entries each) */
+#define GNTTAB_GROW_FRAMES 4 /* frames added when references run out */
 
 bool gnttab_available(void); /* the table is set up (sets it up if needed) */
 
 /* Grant `domid` access to machine frame `mfn`. Returns the reference
- * (>= GNTTAB_NR_RESERVED_ENTRIES), or -XEN_ENOSPC when none is free. */
+ * (>= GNTTAB_NR_RESERVED_ENTRIES), or -XEN_ENOSPC when none is free. When
+ * none is free, a caller on a thread with events enabled makes the table
+ * grow (GNTTABOP_setup_table, up to Xen's max_nr_frames) first. */
 int gnttab_grant_access(domid_t domid, xen_pfn_t mfn, bool readonly);
 /* The same for the page holding kernel address `page` (direct map). */
 int gnttab_grant_page(domid_t domid, const void *page, bool readonly);
@@ -44,7 +47,8 @@ int gnttab_end_access(grant_ref_t ref);
 struct grant_entry_v1 gnttab_entry(grant_ref_t ref);
 
 struct gnttab_info {
-    unsigned frames, max_frames; /* in use / Xen's limit for us */
+    unsigned frames, max_frames; /* in use / Xen's limit for us (capped by mm.h's area) */
+    unsigned growths;            /* times the table grew */
     unsigned entries;            /* frames * entries per frame */
     unsigned in_use, free;       /* references handed out / available */
 };

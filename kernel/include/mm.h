@@ -10,7 +10,13 @@
  * the mmu queue, the page allocator and the heap have no locks.
  *
  * Virtual layout (3 GiB .. 4 GiB, L3 slot 3):
- *   KERNEL_VIRT_BASE ... + mm_direct_pfns() pages   direct map (pfn 0 first)
+ *   KERNEL_VIRT_BASE ... + mm_direct_pfns() pages   direct map (pfn 0 first),
+ *                                                    ends by MM_DIRECT_MAP_END
+ *   MM_GRANT_VA ... MM_STACKS_VA                    grant-table frames
+ *                                                    (grant_table.c): one L1 table
+ *   MM_STACKS_VA ... MM_SCRATCH_VA                  thread stacks (sched.c): one
+ *                                                    L1 table, a fixed slot per
+ *                                                    thread, guard pages unmapped
  *   MM_SCRATCH_VA ... HYPERVISOR_VIRT_START         scratch window: L1 tables
  *                                                    ready, nothing mapped
  *   HYPERVISOR_VIRT_START ... 4 GiB                 Xen (m2p table read-only)
@@ -35,6 +41,28 @@ static inline unsigned long mm_scratch_va(unsigned long idx)
 {
     return MM_SCRATCH_VA + idx * PAGE_SIZE;
 }
+
+/* Thread stacks, just below the scratch window: one L1 table's worth (2 MiB),
+ * made at boot like the scratch window's. kernel/sched.c gives every thread
+ * slot a fixed range here and maps only the top of it (the stack, pages from
+ * page_alloc, so they are also in the direct map); the pages below stay
+ * unmapped: an overflow faults there instead of writing over whatever lies
+ * below. Nothing else maps pages in this area. */
+#define MM_STACKS_PAGES 512UL
+#define MM_STACKS_VA (MM_SCRATCH_VA - MM_STACKS_PAGES * PAGE_SIZE)
+static inline bool mm_in_stacks(unsigned long va)
+{
+    return va >= MM_STACKS_VA && va < MM_SCRATCH_VA;
+}
+
+/* Grant-table frames, below the stacks: one L1 table's worth, made at boot
+ * like the others. kernel/xen/grant_table.c maps the table's frames here,
+ * one after another, as the table grows; nothing else maps pages here. */
+#define MM_GRANT_PAGES 512UL
+#define MM_GRANT_VA (MM_STACKS_VA - MM_GRANT_PAGES * PAGE_SIZE)
+
+/* The lowest of these areas: the direct map ends here at the latest. */
+#define MM_DIRECT_MAP_END MM_GRANT_VA
 
 /* Direct map. Valid for pfn < mm_direct_pfns(). */
 static inline unsigned long virt_to_pfn(const void *v)

@@ -12,6 +12,14 @@
  * stack (net.h) through net_input, and the stack sends through
  * netfront_xmit.
  *
+ * Once connected, the backend is watched (frontend_watch_backend): when it
+ * closes (`xl network-detach`) or disappears, netfront leaves the stack
+ * (net_attach(NULL)), stops its receive thread, closes the device with the
+ * backend, ends its grants (a page the backend still maps is leaked on
+ * purpose) and forgets the vif: "netfront: vif detached", state
+ * NETFRONT_DETACHED. netfront_rescan() (`net rescan`) connects the first
+ * vif again, e.g. after `xl network-attach`.
+ *
  * Nothing from the backend is trusted: every response is checked (id,
  * status, offset + length within the page, flags) and anything wrong is a
  * counted drop with a rate-limited "netfront: drop <reason>" line.
@@ -29,6 +37,8 @@ enum netfront_state {
     NETFRONT_CONNECTING,
     NETFRONT_CONNECTED,
     NETFRONT_FAILED,      /* see netfront_info.why */
+    NETFRONT_CLOSING,     /* the backend left: being torn down */
+    NETFRONT_DETACHED,    /* the vif was detached: no vif until a rescan */
 };
 
 enum netfront_drop {
@@ -71,6 +81,11 @@ struct netfront_info {
 void netfront_get_info(struct netfront_info *info);
 void netfront_get_stats(struct netfront_stats *s);
 bool netfront_connected(void);
+/* Connect the first device/vif/<id> unless one is connected (or being
+ * connected or detached) already: 0 (see netfront_get_info), -XEN_EBUSY
+ * while a detach runs, -XEN_ENODEV in dom0 mode, -XEN_EIO when it failed.
+ * From a thread. */
+int netfront_rescan(void);
 
 /* Send one Ethernet frame (copied into a granted page); 0 or an error. */
 int netfront_xmit(const void *frame, size_t len);

@@ -32,6 +32,14 @@ void thread_wake(struct thread *t);   /* any context, upcall included */
 _Noreturn void thread_exit(void);
 void thread_join(struct thread *t);   /* wait until t has exited, free it */
 
+/* Stacks (sched.c): every thread but main runs on a 16 KiB stack in mm.h's
+ * stack area with unmapped guard pages below it. If va lies in a thread
+ * slot's guard, returns that thread's name (or "(no thread)") and sets
+ * [*guard, *guard_end) to the guard; otherwise NULL. Any context. */
+const char *stack_guard_owner(unsigned long va, unsigned long *guard, unsigned long *guard_end);
+/* [lowest, top) of a thread's stack in the stack area; 0, 0 for main. */
+void thread_stack_bounds(const struct thread *t, unsigned long *lowest, unsigned long *top);
+
 /* The VCPU level (kernel/xen/schedop.c); failures are printed. */
 void xen_sched_yield(void);          /* SCHEDOP_yield */
 void xen_sched_block(void);          /* SCHEDOP_block: unmasks events */

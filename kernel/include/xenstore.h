@@ -48,7 +48,10 @@ int xs_printf(xs_tx_t tx, const char *path, const char *fmt, ...)
 int xs_mkdir(xs_tx_t tx, const char *path);
 int xs_rm(xs_tx_t tx, const char *path); /* removes the subtree too */
 /* Children of `path`: names one after another, each NUL-terminated, in buf.
- * Returns how many, or an error (-XEN_E2BIG when buf is too small). Walk:
+ * Returns how many, or an error (-XEN_E2BIG when buf is too small). A list
+ * longer than one message (XENSTORE_PAYLOAD_MAX) is read in parts with
+ * XS_DIRECTORY_PART, again from the start if the directory changes
+ * meanwhile (-XEN_EAGAIN if it keeps changing). Walk:
  *   for (const char *p = buf; n--; p += strlen(p) + 1) ... */
 int xs_directory(xs_tx_t tx, const char *path, char *buf, size_t size);
 

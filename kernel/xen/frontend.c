@@ -8,15 +8,17 @@
  * per shared ring granted to the backend, one unbound event channel whose
  * remote end the backend binds, the keys that announce both written in one
  * transaction together with our XenbusState (so the backend never sees half
- * of them), the wait for the backend's state, and the orderly close. What
- * differs — the ring type, the key names, what the backend publishes — is
- * the driver's.
+ * of them), the wait for the backend's state, watching the backend once
+ * connected (so a detach by the toolstack is noticed), and the orderly
+ * close. What differs — the ring type, the key names, what the backend
+ * publishes, how the driver stops its I/O — is the driver's.
  */
 #include "kernel.h"
 #include "events.h"
 #include "frontend.h"
 #include "grant.h"
 #include "mm.h"
+#include "sched.h"
 #include "xenbus.h"
 #include "xenstore.h"
 
@@ -34,15 +36,52 @@ static int join(char *buf, size_t size, const char *a, const char *b)
     return n < 0 || (size_t)n >= size ? -XEN_ENAMETOOLONG : 0;
 }
 
+/* Watch threads that have ended (frontend_watch_backend): a thread cannot
+ * join itself, so the next caller of frontend_list or frontend_watch_backend
+ * does. A thread puts itself here just before thread_exit, with no switch in
+ * between, so joining one never waits. */
+static struct thread *ended_watchers[THREAD_MAX];
+static unsigned n_ended_watchers;
+
+static void reap_watchers(void)
+{
+    while (n_ended_watchers)
+        thread_join(ended_watchers[--n_ended_watchers]);
+}
+
+static bool closing_or_closed(XenbusState st)
+{
+    return st == XenbusStateClosing || st == XenbusStateClosed;
+}
+
 int frontend_list(const char *type, char *buf, size_t size)
 {
-    char dir[XENBUS_PATH_MAX];
+    char dir[XENBUS_PATH_MAX], node[XENBUS_PATH_MAX];
     if (!xs_available())
         return -XEN_ENODEV;
+    reap_watchers();
     if (join(dir, sizeof(dir), "device", type))
         return -XEN_ENAMETOOLONG;
     int n = xs_directory(XS_TX_NONE, dir, buf, size);
-    return n == -XEN_ENOENT ? 0 : n; /* no such directory: no devices */
+    if (n < 0)
+        return n == -XEN_ENOENT ? 0 : n; /* no such directory: no devices */
+    /* Keep the ids in place, leaving out devices on their way out. */
+    char *out = buf;
+    const char *p = buf;
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(p) + 1;
+        XenbusState st;
+        bool leaving = !join(node, sizeof(node), dir, p) && !xenbus_read_state(node, &st) &&
+                       closing_or_closed(st);
+        if (!leaving) {
+            memmove(out, p, len);
+            out += len;
+            kept++;
+        }
+        p += len;
+    }
+    return kept;
 }
 
 int frontend_init(struct xenbus_frontend *fe, const char *type, const char *id)
@@ -264,28 +303,60 @@ bool frontend_backend_feature(struct xenbus_frontend *fe, const char *key, bool 
     return false;
 }
 
+/* The backend's state; a backend whose directory is gone reads as Unknown.
+ * Gone shows as ENOENT, or as EACCES: xenstored checks a missing node's
+ * nearest existing parent, and the backend's parent is not ours to read. */
+static int backend_state(struct xenbus_frontend *fe, XenbusState *st)
+{
+    int rc = xenbus_read_state(fe->backend, st);
+    if (rc == -XEN_EACCES) {
+        *st = XenbusStateUnknown;
+        rc = 0;
+    }
+    return rc;
+}
+
+/* Wait for the backend to reach a state in mask (or to vanish). */
+static int wait_backend_quietly(struct xenbus_frontend *fe, uint32_t mask, XenbusState *st)
+{
+    int rc = xenbus_wait_state(fe->backend, mask | XENBUS_STATE_BIT(XenbusStateUnknown),
+                               FRONTEND_CLOSE_TIMEOUT_MS, st);
+    if (rc == -XEN_EACCES) { /* gone meanwhile (see backend_state) */
+        *st = XenbusStateUnknown;
+        rc = 0;
+    }
+    return rc;
+}
+
 int frontend_close(struct xenbus_frontend *fe)
 {
-    const uint32_t gone = XENBUS_STATE_BIT(XenbusStateClosing) |
-                          XENBUS_STATE_BIT(XenbusStateClosed) |
-                          XENBUS_STATE_BIT(XenbusStateUnknown);
-    XenbusState st;
-    int first = frontend_switch(fe, XenbusStateClosing);
-    int rc = xenbus_wait_state(fe->backend, gone, FRONTEND_CLOSE_TIMEOUT_MS, &st);
-    if (rc && !first) {
-        printk("%s: %s: backend did not close: %s (state %s)\n", drv(fe), fe->node,
-               xen_errname(rc), xenbus_state_name(st));
-        first = rc;
+    char key[XENBUS_PATH_MAX], val[FRONTEND_VALUE_MAX];
+    XenbusState st = XenbusStateUnknown;
+    int first = 0, rc;
+    /* Our directory removed already: nobody to tell (and writing "state"
+     * would only fail: the parent is the toolstack's). */
+    bool ours = !join(key, sizeof(key), fe->node, "state") &&
+                xs_read(XS_TX_NONE, key, val, sizeof(val)) != -XEN_ENOENT;
+    bool backend = !backend_state(fe, &st) && st != XenbusStateUnknown;
+    if (ours) {
+        first = frontend_switch(fe, XenbusStateClosing);
+        if (backend) {
+            rc = wait_backend_quietly(fe, XENBUS_STATE_BIT(XenbusStateClosing) |
+                                              XENBUS_STATE_BIT(XenbusStateClosed), &st);
+            if (rc && !first) {
+                printk("%s: %s: backend did not close: %s (state %s)\n", drv(fe), fe->node,
+                       xen_errname(rc), xenbus_state_name(st));
+                first = rc;
+            }
+        }
+        rc = frontend_switch(fe, XenbusStateClosed);
+        if (rc && !first)
+            first = rc;
+        /* The backend unmaps the ring and unbinds when it reaches Closed. */
+        if (backend)
+            (void)wait_backend_quietly(fe, XENBUS_STATE_BIT(XenbusStateClosed) |
+                                               XENBUS_STATE_BIT(XenbusStateInitWait), &st);
     }
-    rc = frontend_switch(fe, XenbusStateClosed);
-    if (rc && !first)
-        first = rc;
-    /* The backend unmaps the ring and unbinds when it reaches Closed. */
-    (void)xenbus_wait_state(fe->backend,
-                            XENBUS_STATE_BIT(XenbusStateClosed) |
-                                XENBUS_STATE_BIT(XenbusStateUnknown) |
-                                XENBUS_STATE_BIT(XenbusStateInitWait),
-                            FRONTEND_CLOSE_TIMEOUT_MS, &st);
     if (fe->has_evtchn) {
         rc = evtchn_close(fe->evtchn);
         if (rc && !first)
@@ -293,4 +364,75 @@ int frontend_close(struct xenbus_frontend *fe)
         fe->has_evtchn = false;
     }
     return first;
+}
+
+/* ---- watching the backend ------------------------------------------------ */
+
+struct backend_watch {
+    struct xenbus_frontend *fe;
+    frontend_gone_fn gone;
+    void *arg;
+    struct xs_watch *w;
+};
+
+const char *frontend_gone_reason(XenbusState st)
+{
+    return closing_or_closed(st) ? xenbus_state_name(st) : "gone from XenStore";
+}
+
+static void watch_main(void *arg)
+{
+    struct backend_watch *bw = arg;
+    struct xenbus_frontend *fe = bw->fe;
+    XenbusState st = XenbusStateUnknown;
+    int reported = 0;
+    for (;;) {
+        /* An event, or the poll interval: either way, read the state. */
+        (void)xs_watch_wait(bw->w, NULL, 0, FRONTEND_WATCH_POLL_MS);
+        int rc = backend_state(fe, &st);
+        if (rc) {
+            if (rc != reported) /* say it once, keep watching */
+                printk("%s: %s: cannot read %s/state: %s\n", drv(fe), fe->node, fe->backend,
+                       xen_errname(rc));
+            reported = rc;
+            continue;
+        }
+        reported = 0;
+        if (st == XenbusStateUnknown || closing_or_closed(st))
+            break;
+    }
+    (void)xs_watch_remove(bw->w);
+    bw->gone(fe, st, bw->arg);
+    free(bw);
+    ended_watchers[n_ended_watchers++] = thread_current(); /* then no switch: */
+    thread_exit();
+}
+
+int frontend_watch_backend(struct xenbus_frontend *fe, frontend_gone_fn gone, void *arg)
+{
+    char key[XENBUS_PATH_MAX], name[16];
+    reap_watchers();
+    struct backend_watch *bw = calloc(1, sizeof(*bw));
+    if (!bw) {
+        printk("%s: %s: no memory to watch the backend\n", drv(fe), fe->node);
+        return -XEN_ENOMEM;
+    }
+    *bw = (struct backend_watch){fe, gone, arg, NULL};
+    int rc = join(key, sizeof(key), fe->backend, "state");
+    if (!rc)
+        rc = xs_watch_add(key, &bw->w);
+    if (rc) {
+        printk("%s: %s: cannot watch %s/state: %s\n", drv(fe), fe->node, fe->backend,
+               xen_errname(rc));
+        free(bw);
+        return rc;
+    }
+    snprintf(name, sizeof(name), "%s-watch", drv(fe));
+    if (!thread_create(name, watch_main, bw)) {
+        printk("%s: %s: no thread to watch the backend\n", drv(fe), fe->node);
+        (void)xs_watch_remove(bw->w);
+        free(bw);
+        return -XEN_ENOMEM;
+    }
+    return 0;
 }

@@ -3,11 +3,18 @@
  * tables"; Xen 4.17 public/grant_table.h).
  *
  * Set-up: GNTTABOP_query_size says how many table frames we have and may
- * have; GNTTABOP_setup_table makes Xen allocate GNTTAB_WANT_FRAMES (or its
- * limit, if lower) and return their machine frames, which a PV guest maps
- * itself. We map them over a page-aligned area of our own .bss (the way
- * shared_info is mapped, so the direct map of those pfns points at Xen's
- * frames; mm_p2m's self-test accepts that for kernel-image pages).
+ * have (max_nr_frames); GNTTABOP_setup_table makes Xen allocate
+ * GNTTAB_WANT_FRAMES (or its limit, if lower) and return their machine
+ * frames, which a PV guest maps itself, here one after another in mm.h's
+ * grant area (MM_GRANT_VA).
+ *
+ * Growth: when the free list runs dry, GNTTABOP_setup_table is asked again
+ * with GNTTAB_GROW_FRAMES more frames (never past max_nr_frames): Xen grows
+ * the table and returns every frame's number; the new ones are mapped after
+ * the old, the next[] array is replaced by a larger copy and the new
+ * references join the free list. Only from a thread with events enabled
+ * (it allocates and maps pages, which an event handler must not do); a
+ * handler, or a table at Xen's maximum, gets -XEN_ENOSPC.
  *
  * Entries (struct grant_entry_v1: flags, domid, frame): to grant, write
  * domid and frame, then — after a write barrier — flags =
@@ -34,12 +41,65 @@
 #define GREF_IN_USE 0xffffffffu
 #define GREF_END 0xfffffffeu
 
-static uint8_t area[GNTTAB_WANT_FRAMES][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
-static struct grant_entry_v1 *table;
-static uint32_t next[GNTTAB_WANT_FRAMES * GREFS_PER_FRAME];
+static struct grant_entry_v1 *const table = (struct grant_entry_v1 *)MM_GRANT_VA;
+static uint32_t *next; /* nr_entries of them, malloc'd */
 static uint32_t free_head = GREF_END;
-static unsigned nr_frames, max_frames, nr_entries, nr_free;
+static unsigned nr_frames, max_frames, nr_entries, nr_free, growths;
 static bool ready, tried;
+
+/* Table frames [nr_frames, want): Xen grows the table, we map the new
+ * frames and give their references to the free list. 0 or -errno. */
+static int gnttab_grow_to(unsigned want)
+{
+    xen_pfn_t *frames = malloc(want * sizeof(*frames));
+    uint32_t *bigger = malloc(want * GREFS_PER_FRAME * sizeof(*bigger));
+    int err = 0;
+    if (!frames || !bigger) {
+        err = -XEN_ENOMEM;
+        goto out;
+    }
+    struct gnttab_setup_table s = {.dom = DOMID_SELF, .nr_frames = want};
+    set_xen_guest_handle(s.frame_list, frames);
+    long rc = HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &s, 1);
+    if (rc || s.status != GNTST_okay) {
+        printk("grant table: GNTTABOP_setup_table(%u frames): %s, status %d\n", want,
+               xen_errname(rc), s.status);
+        err = rc ? (int)rc : -XEN_EIO;
+        goto out;
+    }
+    for (unsigned i = nr_frames; i < want; i++) {
+        err = map_page(MM_GRANT_VA + i * PAGE_SIZE, frames[i], PTE_KERNEL_RW);
+        if (err) {
+            while (i-- > nr_frames)
+                (void)unmap_page(MM_GRANT_VA + i * PAGE_SIZE);
+            goto out; /* printed by map_page; Xen keeps the larger table, unused */
+        }
+    }
+
+    unsigned long flags = irq_save(); /* handlers use next[] and the free list */
+    uint32_t old_entries = nr_entries, new_entries = want * GREFS_PER_FRAME;
+    if (old_entries)
+        memcpy(bigger, next, old_entries * sizeof(*bigger));
+    for (uint32_t ref = 0; ref < GNTTAB_NR_RESERVED_ENTRIES && ref < new_entries; ref++)
+        bigger[ref] = GREF_IN_USE; /* the toolstack's: never ours to give */
+    uint32_t first = old_entries > GNTTAB_NR_RESERVED_ENTRIES ? old_entries
+                                                               : GNTTAB_NR_RESERVED_ENTRIES;
+    for (uint32_t ref = new_entries; ref-- > first;) {
+        bigger[ref] = free_head;
+        free_head = ref;
+        nr_free++;
+    }
+    uint32_t *old = next;
+    next = bigger;
+    bigger = old;
+    nr_frames = want;
+    nr_entries = new_entries;
+    irq_restore(flags);
+out:
+    free(bigger); /* the old array, or the unused new one */
+    free(frames);
+    return err;
+}
 
 static int gnttab_setup(void)
 {
@@ -50,37 +110,32 @@ static int gnttab_setup(void)
         return rc ? (int)rc : -XEN_EIO;
     }
     max_frames = q.max_nr_frames;
+    if (max_frames > MM_GRANT_PAGES) {
+        printk("grant table: Xen allows %u frames, the grant area holds %lu: using those\n",
+               max_frames, MM_GRANT_PAGES);
+        max_frames = MM_GRANT_PAGES;
+    }
     unsigned want = GNTTAB_WANT_FRAMES < max_frames ? GNTTAB_WANT_FRAMES : max_frames;
     if (!want) {
         printk("grant table: Xen allows us no frames\n");
         return -XEN_ENOSPC;
     }
+    return gnttab_grow_to(want);
+}
 
-    xen_pfn_t frames[GNTTAB_WANT_FRAMES];
-    struct gnttab_setup_table s = {.dom = DOMID_SELF, .nr_frames = want};
-    set_xen_guest_handle(s.frame_list, frames);
-    rc = HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &s, 1);
-    if (rc || s.status != GNTST_okay) {
-        printk("grant table: GNTTABOP_setup_table(%u frames): %s, status %d\n", want,
-               xen_errname(rc), s.status);
-        return rc ? (int)rc : -XEN_EIO;
-    }
-    for (unsigned i = 0; i < want; i++) {
-        int err = map_page((unsigned long)area[i], frames[i], PTE_KERNEL_RW);
-        if (err)
-            return err; /* printed by map_page; the frames stay Xen's */
-    }
-    table = (struct grant_entry_v1 *)area;
-    nr_frames = want;
-    nr_entries = want * GREFS_PER_FRAME;
-    for (uint32_t ref = 0; ref < GNTTAB_NR_RESERVED_ENTRIES; ref++)
-        next[ref] = GREF_IN_USE; /* the toolstack's: never ours to give */
-    for (uint32_t ref = nr_entries; ref-- > GNTTAB_NR_RESERVED_ENTRIES;) {
-        next[ref] = free_head;
-        free_head = ref;
-        nr_free++;
-    }
-    return 0;
+/* The free list is empty: grow the table if we may (see the file comment).
+ * True when there are free references now. */
+static bool gnttab_grow(void)
+{
+    if (this_vcpu()->evtchn_upcall_mask || nr_frames >= max_frames)
+        return false;
+    unsigned want = nr_frames + GNTTAB_GROW_FRAMES;
+    if (want > max_frames)
+        want = max_frames;
+    if (gnttab_grow_to(want))
+        return false;
+    growths++;
+    return free_head != GREF_END;
 }
 
 bool gnttab_available(void)
@@ -96,8 +151,8 @@ static int gnttab_init(void)
 {
     if (!gnttab_available())
         return -XEN_ENODEV;
-    printk("grant table: %u frames (Xen allows %u), %u entries, %u free\n", nr_frames,
-           max_frames, nr_entries, nr_free);
+    printk("grant table: %u frames (Xen allows %u; grows on demand), %u entries, %u free\n",
+           nr_frames, max_frames, nr_entries, nr_free);
     return 0;
 }
 INITCALL(INIT_DEVICES, gnttab_init);
@@ -106,9 +161,11 @@ int gnttab_grant_access(domid_t domid, xen_pfn_t mfn, bool readonly)
 {
     if (!gnttab_available())
         return -XEN_ENODEV;
+    if (READ_ONCE(free_head) == GREF_END && !gnttab_grow())
+        return -XEN_ENOSPC;
     unsigned long flags = irq_save();
     uint32_t ref = free_head;
-    if (ref == GREF_END) {
+    if (ref == GREF_END) { /* a handler took the last one meanwhile */
         irq_restore(flags);
         return -XEN_ENOSPC;
     }
@@ -169,6 +226,7 @@ void gnttab_get_info(struct gnttab_info *info)
     info->entries = nr_entries;
     info->free = nr_free;
     info->in_use = nr_entries ? nr_entries - GNTTAB_NR_RESERVED_ENTRIES - nr_free : 0;
+    info->growths = growths;
 }
 
 static int cmd_grants(int argc, char **argv)
@@ -179,9 +237,9 @@ static int cmd_grants(int argc, char **argv)
         printk("grants: no grant table (set-up failed, see the boot log)\n");
         return 1;
     }
-    printk("grant table v1: %u frames (max %u), %u entries, %u reserved, %u in use, %u free\n",
-           i.frames, i.max_frames, i.entries, (unsigned)GNTTAB_NR_RESERVED_ENTRIES, i.in_use,
-           i.free);
+    printk("grant table v1: %u frames (max %u), %u entries, %u reserved, %u in use, %u free; "
+           "grown %u times\n", i.frames, i.max_frames, i.entries,
+           (unsigned)GNTTAB_NR_RESERVED_ENTRIES, i.in_use, i.free, i.growths);
     for (uint32_t ref = GNTTAB_NR_RESERVED_ENTRIES; ref < nr_entries; ref++)
         if (next[ref] == GREF_IN_USE)
             printk("  ref %u: domid %u frame %#x flags %#x\n", ref, table[ref].domid,

@@ -13,7 +13,7 @@
 #include "xenstore.h"
 
 #define XS_CMD_VALUE_MAX 1024
-#define XS_CMD_LIST_MAX XENSTORE_PAYLOAD_MAX
+#define XS_CMD_LIST_MAX (32 * 1024) /* more than one message: XS_DIRECTORY_PART */
 #define XS_WATCH_DEFAULT_S 5
 #define XS_WATCH_MAX_S 600
 #define XS_WATCH_POLL_MS 100 /* how often `xs watch` looks for a key press */
@@ -63,7 +63,9 @@ static int do_write(const char *path, int argc, char **argv)
     return rc ? fail("write", path, rc) : 0;
 }
 
-static int do_ls(const char *path)
+/* quiet: only the count and the bytes of names (a big directory takes a
+ * while to print through the console ring). */
+static int do_ls(const char *path, bool quiet)
 {
     char *list = malloc(XS_CMD_LIST_MAX);
     if (!list)
@@ -75,8 +77,12 @@ static int do_ls(const char *path)
     }
     const char *p = list;
     for (int i = 0; i < n; i++, p += strlen(p) + 1)
-        printk("%s\n", p);
-    printk("(%d entries)\n", n);
+        if (!quiet)
+            printk("%s\n", p);
+    if (quiet)
+        printk("(%d entries, %lu bytes of names)\n", n, (unsigned long)(p - list));
+    else
+        printk("(%d entries)\n", n);
     free(list);
     return 0;
 }
@@ -142,7 +148,9 @@ static int cmd_xs(int argc, char **argv)
     if (argc >= 4 && !strcmp(op, "write"))
         return do_write(argv[2], argc - 3, argv + 3);
     if (argc == 3 && !strcmp(op, "ls"))
-        return do_ls(argv[2]);
+        return do_ls(argv[2], false);
+    if (argc == 4 && !strcmp(op, "ls") && !strcmp(argv[2], "-q"))
+        return do_ls(argv[3], true);
     if (argc == 3 && !strcmp(op, "rm")) {
         int rc = xs_rm(XS_TX_NONE, argv[2]);
         return rc ? fail("rm", argv[2], rc) : 0;

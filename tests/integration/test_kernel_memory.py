@@ -27,7 +27,7 @@ GUEST_MIB = 32
 PAGES_PER_MIB = 256
 BALLOON_MIB = 16
 BATCH_ADVANTAGE = 20  # batched mmu_update must need this many times fewer hypercalls
-DIRECT_MAP_MAX_MIB = 840  # 0xC0000000 up to the scratch window below Xen (0xF4800000)
+DIRECT_MAP_MAX_MIB = 836  # 0xC0000000 up to the grant, stack and scratch areas (0xF4400000)
 LARGE_BALLOON_MIB = 512  # what the large guests give back (at most)
 
 

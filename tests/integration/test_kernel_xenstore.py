@@ -144,3 +144,45 @@ def test_no_bad_messages_from_xenstored(domu: Shell) -> None:
     assert m, out
     bad, unexpected, timeouts, resyncs = (int(g) for g in m.groups())
     assert (bad, unexpected, timeouts, resyncs) == (4, 1, 0, 0), out
+
+
+BIG_KEYS = 400
+BIG_NAME = "entry-%03d-with-a-name-long-enough-to-need-directory-parts"  # printf and Python
+
+
+def test_ls_of_a_directory_larger_than_one_message(xen_host: Host, domu: Shell, domid: int) -> None:
+    """400 names of ~60 bytes are ~24 KiB, far over XENSTORE_PAYLOAD_MAX: xenstored answers
+    XS_DIRECTORY with E2BIG and the kernel reads the list with XS_DIRECTORY_PART. `xs ls -q`
+    prints only the count and the bytes of names (400 lines take minutes through the
+    console under TCG); a second directory just over one message is listed in full."""
+    big = f"{home(domid)}/data/big"
+    # One xenstore-write with all 400 path/value pairs.
+    xen_host.check(f"xenstore-write $(for i in $(seq 0 {BIG_KEYS - 1}); do "
+                   f"printf '{big}/{BIG_NAME} %d ' $i $i; done)", timeout=120)
+    try:
+        out = domu.run("xs ls -q data/big")
+        size = sum(len(BIG_NAME % i) + 1 for i in range(BIG_KEYS))
+        assert lines(out) == [f"({BIG_KEYS} entries, {size} bytes of names)"], out
+        domu.alive()
+    finally:
+        xen_host.check(f"xenstore-rm {big}")
+    # Every name, in a directory a little over one message (70 x 60 bytes).
+    xen_host.check(f"xenstore-write $(for i in $(seq 0 69); do printf '{big}/{BIG_NAME} %d ' $i $i; done)")
+    try:
+        names = lines(domu.run("xs ls data/big"))
+        assert names[-1] == "(70 entries)", names[-3:]
+        assert set(names[:-1]) == {BIG_NAME % i for i in range(70)}, names
+    finally:
+        xen_host.check(f"xenstore-rm {big}")
+
+
+def test_grant_table_grew_to_its_maximum(domu: Shell) -> None:
+    """After the grant_table suite ran (it grants until -ENOSPC), the table holds Xen's
+    maximum of frames, grown from the 4 it started with, and every reference came back."""
+    out = domu.run("grants")
+    m = re.search(r"grant table v1: (\d+) frames \(max (\d+)\), (\d+) entries, 8 reserved, "
+                  r"(\d+) in use, (\d+) free; grown (\d+) times", out)
+    assert m, out
+    frames, max_frames, entries, in_use, free, growths = (int(g) for g in m.groups())
+    assert frames == max_frames > 4 and growths >= 1, out
+    assert entries == frames * 512 and in_use + free + 8 == entries, out

@@ -4,12 +4,14 @@
  *
  * Every function starts with push %ebp; mov %esp,%ebp, so at %ebp lie the
  * caller's %ebp and, above it, the return address. _start sets %ebp = 0,
- * which ends the chain. A frame pointer must be aligned, inside the kernel's
- * part of the address space, and above the previous one (stacks grow down),
- * or the walk stops: a corrupt stack must not fault the dump.
+ * which ends the chain. A frame pointer must be aligned, inside the direct
+ * map or a mapped page of the thread stack area (mm.h; its guard pages are
+ * not), and above the previous one (stacks grow down), or the walk stops:
+ * a corrupt stack must not fault the dump.
  */
 #include "kernel.h"
 #include "mm.h"
+#include "pagetable.h"
 #include "traps.h"
 
 #define BACKTRACE_MAX_FRAMES 24
@@ -27,10 +29,14 @@ static void print_address(const char *prefix, unsigned long addr)
 static bool frame_ok(unsigned long ebp, unsigned long prev)
 {
     unsigned long lowmem_top = KERNEL_VIRT_BASE + ((unsigned long)start_info->nr_pages << PAGE_SHIFT);
-    if (lowmem_top > HYPERVISOR_VIRT_START || lowmem_top < KERNEL_VIRT_BASE)
-        lowmem_top = HYPERVISOR_VIRT_START;
+    if (lowmem_top > MM_DIRECT_MAP_END || lowmem_top < KERNEL_VIRT_BASE)
+        lowmem_top = MM_DIRECT_MAP_END;
+    unsigned long end = ebp + 2 * sizeof(unsigned long);
+    bool in_direct_map = ebp >= KERNEL_VIRT_BASE && end <= lowmem_top;
+    bool in_a_stack = mm_in_stacks(ebp) && mm_in_stacks(end - 1) &&
+                      (pt_lookup(ebp) & PTE_P) && (pt_lookup(end - 1) & PTE_P);
     return ebp && !(ebp & (sizeof(unsigned long) - 1)) && ebp > prev &&
-           ebp >= KERNEL_VIRT_BASE && ebp + 2 * sizeof(unsigned long) <= lowmem_top;
+           (in_direct_map || in_a_stack);
 }
 
 void backtrace_from(unsigned long eip, unsigned long ebp)

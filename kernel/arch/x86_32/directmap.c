@@ -7,8 +7,9 @@
  * console ring pages), the initial page tables (read-only), a one-page stack,
  * then at least 512 KiB of padding, up to a 4 MiB boundary. pfn N is at
  * KERNEL_VIRT_BASE + N pages. This file extends that to a direct map of every
- * pseudo-physical page that fits below the scratch window (mm.h), using new
- * L1 tables:
+ * pseudo-physical page that fits below MM_DIRECT_MAP_END (mm.h: the grant
+ * area, the stack area and the scratch window lie above), using new L1
+ * tables:
  *
  *   1. the L1 page is taken from the first free pfns (they are mapped: the
  *      padding first, then pages each new L1 has just mapped), filled with
@@ -20,7 +21,7 @@
  *   4. it is hooked into the L2 (an mmu_update on the L2 entry).
  * Each step is one hypercall for a whole chunk of new L1s (batched).
  *
- * The scratch window's L1s are made the same way, empty. Pages used here and
+ * The L1s of the areas above the direct map are made the same way, empty. Pages used here and
  * for the allocators' metadata come from a bump allocator (mm_boot_alloc);
  * page_alloc gets what is left.
  */
@@ -36,6 +37,8 @@
 _Static_assert((KERNEL_VIRT_BASE >> PT_L3_SHIFT) == ((HYPERVISOR_VIRT_START - 1) >> PT_L3_SHIFT),
                "the direct map and the scratch window must share one L2 (L3 slot 3)");
 _Static_assert(MM_SCRATCH_VA % PT_L2_SPAN == 0, "scratch window must start on an L1 boundary");
+_Static_assert(MM_STACKS_VA % PT_L2_SPAN == 0, "stack area must start on an L1 boundary");
+_Static_assert(MM_GRANT_VA % PT_L2_SPAN == 0, "grant area must start on an L1 boundary");
 
 static unsigned long direct_pfns; /* pfns [0, direct_pfns) are mapped */
 static unsigned long boot_end;    /* first pfn after Xen's bootstrap elements */
@@ -159,7 +162,7 @@ struct l1_chunk {
 };
 
 /* Steps 1-4 of the file comment for a whole chunk; `limit` is the first pfn
- * not to map (entries for the scratch window are left empty). */
+ * not to map (entries for the areas above the direct map are left empty). */
 static int commit_chunk(struct l1_chunk *c, unsigned long limit)
 {
     struct mmuext_op pin[L1_CHUNK];
@@ -174,7 +177,7 @@ static int commit_chunk(struct l1_chunk *c, unsigned long limit)
         unsigned long first = virt_to_pfn((void *)c->slot_va[i]);
 
         memset(l1, 0, PAGE_SIZE);
-        if (c->slot_va[i] < MM_SCRATCH_VA)
+        if (c->slot_va[i] < MM_DIRECT_MAP_END)
             for (unsigned j = 0; j < PT_ENTRIES && first + j < limit; j++)
                 if (pfn_to_mfn(first + j) != P2M_INVALID)
                     l1[j] = pte_make(pfn_to_mfn(first + j), PTE_KERNEL_RW);
@@ -242,7 +245,7 @@ static int build_l1s(unsigned long va, unsigned long va_end, unsigned long limit
             /* The next free page is not mapped yet: the L1s in hand map it. */
             if ((err = commit_chunk(&c, limit)))
                 return err;
-            if (va < MM_SCRATCH_VA)
+            if (va < MM_DIRECT_MAP_END)
                 direct_pfns = max_ul(direct_pfns, virt_to_pfn((void *)va));
         }
         if (!pfn_mapped_rw(boot_next)) {
@@ -258,7 +261,7 @@ static int build_l1s(unsigned long va, unsigned long va_end, unsigned long limit
 int pagetable_init(void)
 {
     unsigned long nr = p2m_size();
-    unsigned long room = (MM_SCRATCH_VA - KERNEL_VIRT_BASE) >> PAGE_SHIFT;
+    unsigned long room = (MM_DIRECT_MAP_END - KERNEL_VIRT_BASE) >> PAGE_SHIFT;
     unsigned long target = nr < room ? nr : room, stray;
     int err;
 
@@ -279,7 +282,7 @@ int pagetable_init(void)
     if ((err = build_l1s((unsigned long)pfn_to_virt(0), (unsigned long)pfn_to_virt(target), target)))
         return err;
     direct_pfns = target;
-    if ((err = build_l1s(MM_SCRATCH_VA, HYPERVISOR_VIRT_START, target)))
+    if ((err = build_l1s(MM_DIRECT_MAP_END, HYPERVISOR_VIRT_START, target)))
         return err;
     /* Xen flushed what its type changes needed; flush once more so this
      * VCPU sees the read-only entries of the new tables as well. */

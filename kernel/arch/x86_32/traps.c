@@ -16,9 +16,19 @@
  * returns true execution resumes (at the frame's eip, which it may change).
  * Everything else is fatal: "*** FATAL <name> (vector N) ...", the dump,
  * SHUTDOWN_crash.
+ *
+ * A page fault in a thread stack's guard (sched.c) is a stack overflow: the
+ * handler may be running on the very stack that ran out, so it copies the
+ * frame and moves to an emergency stack before printing
+ * "*** FATAL stack overflow in thread NAME (guard page at 0x...)". Xen can
+ * deliver that fault only while %esp is still above the guard (it writes
+ * our exception frame at %esp); when %esp itself has gone into the guard,
+ * Xen crashes the domain instead (see sched.c, "stacks").
  */
 #include "kernel.h"
 #include "console.h"
+#include "mm.h"
+#include "sched.h"
 #include "shell.h"
 #include "traps.h"
 
@@ -54,6 +64,9 @@ static const char *const trap_names[TRAP_NR] = {
     [TRAP_PF] = "page fault", [TRAP_MF] = "x87 error", [TRAP_AC] = "alignment check",
     [TRAP_MC] = "machine check", [TRAP_XM] = "SIMD error",
 };
+
+#define EMERGENCY_STACK_SIZE 4096
+#define STACK_ALIGN 16
 
 static trap_handler_t handlers[TRAP_NR];
 static struct trap_info trap_table[TRAP_NR + 1]; /* + the terminator */
@@ -112,6 +125,54 @@ void trap_dump(const struct trap_frame *f)
     backtrace_from(f->eip, f->ebp);
 }
 
+static void print_pf_cause(const struct trap_frame *f)
+{
+    printk("cr2 0x%08lx (%s, %s, %s mode%s)\n", last_cr2,
+           f->error_code & PF_ERR_PRESENT ? "protection violation" : "not present",
+           f->error_code & PF_ERR_WRITE ? "write" : "read",
+           f->error_code & PF_ERR_USER ? "user" : "kernel",
+           f->error_code & PF_ERR_FETCH ? ", instruction fetch" : "");
+}
+
+/* ---- stack overflow: report it from a stack that has room ---------------- */
+
+static uint8_t emergency_stack[EMERGENCY_STACK_SIZE] __attribute__((aligned(STACK_ALIGN)));
+static const struct trap_frame *overflow_frame; /* on the old stack: Xen could write it */
+static const char *overflow_thread;
+static unsigned long overflow_guard, overflow_guard_end;
+
+static _Noreturn void stack_overflow_fatal(void)
+{
+    console_emergency();
+    printk("*** FATAL stack overflow in thread %s (guard page at 0x%08lx)\n", overflow_thread,
+           last_cr2 & PAGE_MASK);
+    printk("its guard is 0x%08lx-0x%08lx, its stack starts above\n", overflow_guard,
+           overflow_guard_end - 1);
+    print_pf_cause(overflow_frame);
+    trap_dump(overflow_frame);
+    kernel_shutdown(SHUTDOWN_crash);
+}
+
+static _Noreturn void stack_overflow(const struct trap_frame *f, const char *thread,
+                                     unsigned long guard, unsigned long guard_end)
+{
+    overflow_frame = f;
+    overflow_thread = thread;
+    overflow_guard = guard;
+    overflow_guard_end = guard_end;
+    /* Events stay masked (Xen masked them for #PF): nothing else may run on
+     * the old stack. The dump reads it only through the frame Xen wrote and
+     * the frame-pointer chain, which backtrace.c checks page by page. */
+    __asm__ volatile("movl %0, %%esp\n\t"
+                     "xorl %%ebp, %%ebp\n\t"
+                     "call *%1"
+                     :
+                     : "r"((unsigned long)(emergency_stack + sizeof(emergency_stack))),
+                       "r"(stack_overflow_fatal)
+                     : "memory");
+    __builtin_unreachable();
+}
+
 static _Noreturn void trap_fatal(const struct trap_frame *f)
 {
     unsigned long off = 0;
@@ -131,11 +192,7 @@ static _Noreturn void trap_fatal(const struct trap_frame *f)
         kernel_shutdown(SHUTDOWN_crash);
     }
     if (f->vector == TRAP_PF)
-        printk("cr2 0x%08lx (%s, %s, %s mode%s)\n", last_cr2,
-               f->error_code & PF_ERR_PRESENT ? "protection violation" : "not present",
-               f->error_code & PF_ERR_WRITE ? "write" : "read",
-               f->error_code & PF_ERR_USER ? "user" : "kernel",
-               f->error_code & PF_ERR_FETCH ? ", instruction fetch" : "");
+        print_pf_cause(f);
     trap_dump(f);
     kernel_shutdown(SHUTDOWN_crash);
 }
@@ -144,6 +201,10 @@ void trap_dispatch(struct trap_frame *f)
 {
     if (f->vector == TRAP_PF) {
         last_cr2 = this_vcpu()->arch.cr2;
+        unsigned long guard, guard_end;
+        const char *owner = stack_guard_owner(last_cr2, &guard, &guard_end);
+        if (owner && !fatal_depth++)
+            stack_overflow(f, owner, guard, guard_end);
         /* Events were masked for us (TRAP_FLAG_MASK_EVENTS): restore. */
         struct vcpu_info *v = this_vcpu();
         uint8_t saved = (uint8_t)((f->cs >> UPCALL_MASK_SHIFT) & UPCALL_MASK_BITS);
@@ -164,11 +225,39 @@ void trap_dispatch(struct trap_frame *f)
 #define UNMAPPED_ADDRESS 0x00001000UL /* the first 4 MiB are never mapped */
 
 static volatile unsigned fault_divisor; /* 0, and opaque to the compiler */
+static volatile unsigned fault_depth_limit = ~0u; /* never reached: opaque */
+
+/* Recurse with a 256-byte frame until the stack runs into its guard. */
+static unsigned fault_recurse(unsigned depth)
+{
+    volatile unsigned char frame[256];
+
+    frame[0] = (unsigned char)depth;
+    if (depth == fault_depth_limit)
+        return 0;
+    return fault_recurse(depth + 1) + frame[0];
+}
+
+/* arg != NULL: `fault guard`, read the word below the stack while %esp still
+ * has room, the one guard hit Xen can deliver to our handler. */
+static void fault_stack_thread(void *arg)
+{
+    unsigned long lowest, top;
+
+    thread_stack_bounds(thread_current(), &lowest, &top);
+    printk("fault: thread %s %s its stack 0x%08lx-0x%08lx, guard below\n",
+           thread_name(thread_current()), arg ? "reading below" : "recursing on", lowest,
+           top - 1);
+    if (arg)
+        (void)*(volatile unsigned long *)(lowest - sizeof(unsigned long));
+    else
+        printk("fault: recursion returned %u?\n", fault_recurse(0));
+}
 
 static int cmd_fault(int argc, char **argv)
 {
     if (argc != 2) {
-        printk("usage: fault pf|ud|gp|de|bp|panic\n");
+        printk("usage: fault pf|ud|gp|de|bp|panic|stack|guard\n");
         return 1;
     }
     const char *kind = argv[1];
@@ -192,12 +281,18 @@ static int cmd_fault(int argc, char **argv)
         __asm__ volatile("int3");
     } else if (!strcmp(kind, "panic")) {
         panic("requested with the shell's fault command");
+    } else if (!strcmp(kind, "stack") || !strcmp(kind, "guard")) {
+        struct thread *t = thread_create("stackhog", fault_stack_thread,
+                                         kind[0] == 'g' ? (void *)kind : NULL);
+        if (!t)
+            return 1;
+        thread_join(t);
     } else {
-        printk("fault: unknown kind '%s' (pf|ud|gp|de|bp|panic)\n", kind);
+        printk("fault: unknown kind '%s' (pf|ud|gp|de|bp|panic|stack|guard)\n", kind);
         return 1;
     }
     printk("fault: still running?\n");
     return 1;
 }
-SHELL_COMMAND(fault, "fault", "fault pf|ud|gp|de|bp|panic",
+SHELL_COMMAND(fault, "fault", "fault pf|ud|gp|de|bp|panic|stack|guard",
               "raise an exception on purpose (fatal: the domain crashes)", cmd_fault);

@@ -1,0 +1,69 @@
+"""Thread-stack guard pages under real Xen (kernel/sched.c "stacks", kernel/arch/x86_32/traps.c).
+
+Every thread but main runs on a 16 KiB stack in the stack area with 48 KiB of unmapped
+guard below it.
+
+- `fault stack`: a thread recurses until its stack runs into the guard. The domain must
+  crash right there (`xl list -v`). The fault is taken with %esp already inside the
+  guard, so Xen cannot write our exception frame and crashes the domain itself, from
+  compat_create_bounce_frame, with a page walk of the faulting address in its log
+  (`xl dmesg`): that address must lie in this thread's guard.
+- `fault guard`: a thread reads the word just below its stack while %esp still has room,
+  the guard hit Xen can deliver; our #PF handler moves to its emergency stack and prints
+  `*** FATAL stack overflow in thread stackhog (guard page at 0x...)` and the dump.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kshell import Shell, domu_shell
+
+from xenlab import ExitReason, Host
+
+BOOT_TIMEOUT = 240
+EXIT_TIMEOUT = 120
+GUEST_MIB = 32
+GUARD_BYTES = 48 * 1024  # sched.c: STACK_GUARD_PAGES
+STACK_LINE = r"fault: thread stackhog {} its stack 0x([0-9a-f]{{8}})-0x([0-9a-f]{{8}})"
+GUEST_REPORT = r"\*\*\* FATAL stack overflow in thread stackhog \(guard page at 0x([0-9a-f]{8})\)"
+
+
+def start(sh: Shell, kind: str, verb: str) -> int:
+    """Run `fault KIND`; return the lowest address of stackhog's stack."""
+    sh.console.send(f"fault {kind}\r")
+    sh.console.expect([STACK_LINE.format(verb)], EXIT_TIMEOUT)
+    return int(sh.console.child.match.group(1), 16)
+
+
+def test_recursion_into_the_guard_crashes_the_domain(xen_host: Host, kernel_elf: Path) -> None:
+    xen_host.check("xl dmesg -c > /dev/null")
+    with domu_shell(xen_host, kernel_elf, "xguard-rec", GUEST_MIB, BOOT_TIMEOUT) as sh:
+        assert sh.guest is not None
+        lowest = start(sh, "stack", "recursing on")
+        assert sh.guest.wait_shutdown(EXIT_TIMEOUT) is ExitReason.CRASH, f"log: {sh.log}"
+        dmesg = xen_host.check("xl dmesg")
+        assert "domain_crash_sync called from entry.S" in dmesg, dmesg
+        walk = re.search(r"Pagetable walk from ([0-9a-f]{8,16}):", dmesg)
+        assert walk, dmesg
+        addr = int(walk.group(1), 16)
+        assert lowest - GUARD_BYTES <= addr < lowest, f"{addr:#x} not in the guard below {lowest:#x}"
+
+
+def test_guard_fault_prints_the_overflow_report(xen_host: Host, kernel_elf: Path) -> None:
+    with domu_shell(xen_host, kernel_elf, "xguard-rd", GUEST_MIB, BOOT_TIMEOUT) as sh:
+        assert sh.guest is not None
+        lowest = start(sh, "guard", "reading below")
+        sh.console.expect([GUEST_REPORT], EXIT_TIMEOUT)
+        page = int(sh.console.child.match.group(1), 16)
+        assert page == lowest - 4096, f"guard page {page:#x}, stack from {lowest:#x}"
+        sh.console.expect([r"shutdown: crash"], EXIT_TIMEOUT)
+        dump = sh.console.before
+        guard = f"its guard is 0x{lowest - GUARD_BYTES:08x}-0x{lowest - 1:08x}"
+        assert guard in dump, dump
+        esp = re.search(r"esp ([0-9a-f]{8})", dump)
+        assert esp and lowest <= int(esp.group(1), 16) < lowest + 16 * 1024, dump
+        assert f"cr2 0x{lowest - 4:08x} (not present, read, kernel mode)" in dump, dump
+        assert re.search(r"<fault_stack_thread\+0x[0-9a-f]+>", dump), dump
+        assert sh.guest.wait_shutdown(EXIT_TIMEOUT) is ExitReason.CRASH, f"log: {sh.log}"
