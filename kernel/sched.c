@@ -23,12 +23,14 @@
  * of the hypercall, the handler wakes a thread, idle switches to it.
  */
 #include "kernel.h"
+#include "console.h"
 #include "events.h"
 #include "fpu.h"
 #include "mm.h"
 #include "multicall.h"
 #include "sched.h"
 #include "shell.h"
+#include "traps.h"
 #include "arch/x86_32/pagetable.h"
 
 #define THREAD_STACK_ORDER 2 /* 16 KiB stacks */
@@ -41,6 +43,14 @@
 #define STACK_GUARD_PAGES (STACK_SLOT_PAGES - THREAD_STACK_PAGES)
 _Static_assert((THREAD_MAX - 1) * STACK_SLOT_PAGES <= MM_STACKS_PAGES,
                "every pool slot needs its range in the stack area");
+/* Stack marks (see "canary" below): the canary in the lowest
+ * STACK_CANARY_BYTES (sched.h), the fill word above it up to STACK_FILL_BYTES. */
+#define STACK_FILL_BYTES 4096u
+#define STACK_CANARY_WORD 0x5ca1ab1eu
+#define STACK_FILL_WORD 0xa5a5a5a5u
+#define STACK_WORD sizeof(uint32_t)
+_Static_assert(STACK_CANARY_BYTES % STACK_WORD == 0 && STACK_CANARY_BYTES < STACK_FILL_BYTES &&
+               STACK_FILL_BYTES < THREAD_STACK_SIZE, "canary, then fill, then the rest");
 #define THREAD_NAME_LEN 16
 #define STACK_ALIGN 16       /* i386 SysV: esp + 4 is 16-aligned at a call */
 
@@ -54,6 +64,7 @@ struct thread {
     unsigned long esp;              /* saved by switch_stacks */
     void *stack;                    /* page_alloc'd (direct map); NULL for main */
     unsigned long stack_top;        /* what stack_switch is told (stack area) */
+    unsigned long stack_lowest;     /* its lowest byte, once marked; 0 = no marks */
     void (*fn)(void *);
     void *arg;
     struct thread *next_run;
@@ -71,9 +82,10 @@ static struct thread *current_thread = &main_thread;
 static struct thread *idle_thread;
 static struct thread *run_head, *run_tail;
 static unsigned long total_switches;
+static struct thread *switched_from; /* by the last switch: checked by the one it ran */
 
 /* entry.S: the stack boot (thread "main") runs on. */
-extern char boot_stack_top[];
+extern char boot_stack[], boot_stack_top[];
 /* switch.S */
 extern void switch_stacks(unsigned long *save_esp, unsigned long new_esp);
 
@@ -103,6 +115,8 @@ static struct thread *runq_pop(void)
 
 /* ---- switching ------------------------------------------------------------ */
 
+static void stack_check_switched_from(void);
+
 static void context_switch(struct thread *prev, struct thread *next)
 {
     struct multicall mc;
@@ -119,8 +133,10 @@ static void context_switch(struct thread *prev, struct thread *next)
     next->switches++;
     total_switches++;
     current_thread = next;
+    switched_from = prev;
     switch_stacks(&prev->esp, next->esp);
     /* Back in prev, switched to by someone else; events still masked. */
+    stack_check_switched_from();
 }
 
 /* Pick the next thread and switch to it. Events masked. */
@@ -156,6 +172,7 @@ static void schedule(void)
 static void thread_start(void)
 {
     struct thread *self = current_thread;
+    stack_check_switched_from();
     irq_enable(); /* schedule() switched to us with events masked */
     self->fn(self->arg);
     thread_exit();
@@ -235,6 +252,83 @@ void thread_stack_bounds(const struct thread *t, unsigned long *lowest, unsigned
     *top = pooled ? *lowest + THREAD_STACK_SIZE : 0;
 }
 
+/* ---- canary and high-water mark -------------------------------------------
+ *
+ * The guard stops an overflow only once it has happened, and then, as above,
+ * Xen usually crashes the domain without a word from us. So every stack
+ * (main's boot stack too, which has no guard at all) also carries marks,
+ * written when it is set up:
+ *   - the canary: STACK_CANARY_WORD in its lowest STACK_CANARY_BYTES. It is
+ *     checked each time a thread is switched away from, and by `threads`.
+ *     A damaged canary means the thread came within STACK_CANARY_BYTES of
+ *     its guard: "*** FATAL stack overflow in thread NAME: canary at 0x...
+ *     overwritten (high-water N of M bytes)", the thread's backtrace at its
+ *     switch, SHUTDOWN_crash. The check runs in the thread switched *to*,
+ *     on its own stack, since the one that just ran may have almost none
+ *     left. An early warning, not a proof: a frame that jumps over the
+ *     canary without writing it lands in the guard, as does a thread that
+ *     is deep in the canary when it switches (a switch needs a few hundred
+ *     bytes of stack itself).
+ *   - the fill: STACK_FILL_WORD above it, up to STACK_FILL_BYTES from the
+ *     bottom. Only the lowest few KiB, so creating a thread stays cheap;
+ *     `threads` scans the marks for the lowest word that changed, which is
+ *     how deep the stack has been (its high-water mark), exact once it
+ *     reached the filled part, shown as "<N" before. */
+
+static void stack_mark(struct thread *t, unsigned long lowest)
+{
+    uint32_t *w = (uint32_t *)lowest;
+    for (unsigned i = 0; i < STACK_FILL_BYTES / STACK_WORD; i++)
+        w[i] = i < STACK_CANARY_BYTES / STACK_WORD ? STACK_CANARY_WORD : STACK_FILL_WORD;
+    t->stack_lowest = lowest;
+}
+
+/* The lowest word of t's first `bytes` that lost its mark, or 0. */
+static unsigned long stack_first_touched(const struct thread *t, unsigned long bytes)
+{
+    const uint32_t *w = (const uint32_t *)t->stack_lowest;
+    if (!w)
+        return 0;
+    for (unsigned i = 0; i < bytes / STACK_WORD; i++)
+        if (w[i] != (i < STACK_CANARY_BYTES / STACK_WORD ? STACK_CANARY_WORD : STACK_FILL_WORD))
+            return t->stack_lowest + i * STACK_WORD;
+    return 0;
+}
+
+static _Noreturn void stack_canary_fatal(const struct thread *t, unsigned long at)
+{
+    console_emergency();
+    printk("*** FATAL stack overflow in thread %s: canary at 0x%08lx overwritten (high-water %lu "
+           "of %lu bytes)\n", t->name, at, t->stack_top - at, t->stack_top - t->stack_lowest);
+    printk("its canary is 0x%08lx-0x%08lx, the lowest %u bytes of its stack; %s\n",
+           t->stack_lowest, t->stack_lowest + STACK_CANARY_BYTES - 1, STACK_CANARY_BYTES,
+           t == &main_thread ? "the boot stack has no guard" : "its guard is below");
+    if (t == current_thread) {
+        backtrace_here();
+    } else {
+        /* Where it switched away: switch_stacks saved edi esi ebx ebp, then
+         * its return address, at t->esp. */
+        const unsigned long *saved = (const unsigned long *)t->esp;
+        printk("%s at its last switch:\n", t->name);
+        backtrace_from(saved[4], saved[3]);
+    }
+    kernel_shutdown(SHUTDOWN_crash);
+}
+
+static void stack_check(const struct thread *t)
+{
+    unsigned long at = stack_first_touched(t, STACK_CANARY_BYTES);
+    if (at)
+        stack_canary_fatal(t, at);
+}
+
+/* Right after a switch, in the thread switched to. Events masked. */
+static void stack_check_switched_from(void)
+{
+    if (switched_from)
+        stack_check(switched_from);
+}
+
 /* ---- the API -------------------------------------------------------------- */
 
 struct thread *thread_current(void)
@@ -280,6 +374,7 @@ static struct thread *thread_alloc(const char *name, void (*fn)(void *), void *a
     strlcpy(t->name, name, sizeof(t->name));
     t->stack = stack;
     t->stack_top = stack_base_va(slot) + THREAD_STACK_SIZE;
+    stack_mark(t, stack_base_va(slot));
     t->fn = fn;
     t->arg = arg;
     t->joiner = NULL;
@@ -375,6 +470,7 @@ void thread_join(struct thread *t)
     stack_unmap((unsigned)(t - thread_pool));
     page_free(t->stack, THREAD_STACK_ORDER);
     t->stack = NULL;
+    t->stack_lowest = 0; /* no marks to check until the slot is used again */
     flags = irq_save();
     t->state = T_FREE;
     irq_restore(flags);
@@ -414,6 +510,13 @@ static int sched_init(void)
 {
     main_thread.stack_top = (unsigned long)boot_stack_top; /* entry.S */
     main_thread.seen_events = evtchn_events_handled;
+    /* Boot runs on this stack: mark its bottom only if it has stayed well
+     * clear of it so far (it has: the initcalls are shallow). */
+    if ((unsigned long)__builtin_frame_address(0) - (unsigned long)boot_stack >=
+        2 * STACK_FILL_BYTES)
+        stack_mark(&main_thread, (unsigned long)boot_stack);
+    else
+        printk("sched: boot stack already deep: no canary on main\n");
     fpu_init(&main_thread.fpu);
 
     /* Idle runs only when nobody else can: it never enters the run queue. */
@@ -422,31 +525,55 @@ static int sched_init(void)
         return -XEN_ENOMEM;
     idle->state = T_RUNNABLE;
     idle_thread = idle;
-    printk("sched: main + idle threads, %u KiB stacks at %#lx with %u KiB guards, up to %u "
-           "threads\n", (unsigned)(THREAD_STACK_SIZE / 1024), MM_STACKS_VA,
-           (unsigned)(STACK_GUARD_PAGES * PAGE_SIZE / 1024), THREAD_MAX);
+    printk("sched: main + idle threads, %u KiB stacks at %#lx with %u KiB guards and %u-byte "
+           "canaries, up to %u threads\n", (unsigned)(THREAD_STACK_SIZE / 1024), MM_STACKS_VA,
+           (unsigned)(STACK_GUARD_PAGES * PAGE_SIZE / 1024), STACK_CANARY_BYTES, THREAD_MAX);
     return 0;
 }
 INITCALL(INIT_SCHED, sched_init);
 
 /* ---- shell: threads ------------------------------------------------------- */
 
+/* "13104/16384", or "<12288/16384" while the fill is untouched. */
+static void stack_use(const struct thread *t, char *buf, size_t size)
+{
+    unsigned long total = t->stack_top - t->stack_lowest;
+    unsigned long touched = stack_first_touched(t, STACK_FILL_BYTES);
+    if (!t->stack_lowest)
+        snprintf(buf, size, "-");
+    else if (touched)
+        snprintf(buf, size, "%lu/%lu", t->stack_top - touched, total);
+    else
+        snprintf(buf, size, "<%lu/%lu", total - STACK_FILL_BYTES, total);
+}
+
 static int cmd_threads(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    printk("  id  name              state     switches  fpu\n");
+    char use[32];
+    for (unsigned i = 0; i < THREAD_MAX; i++) { /* a damaged canary is fatal here too */
+        const struct thread *t = i == 0 ? &main_thread : &thread_pool[i - 1];
+        if (t->state != T_FREE)
+            stack_check(t);
+    }
+    printk("  id  name              state     switches  stack high-water  fpu\n");
     for (unsigned i = 0; i < THREAD_MAX; i++) {
         const struct thread *t = i == 0 ? &main_thread : &thread_pool[i - 1];
         if (t->state == T_FREE)
             continue;
-        printk("%4u  %-16s  %-8s  %8lu  %s%s\n", i, t->name, state_names[t->state], t->switches,
+        stack_use(t, use, sizeof(use));
+        printk("%4u  %-16s  %-8s  %8lu  %16s  %s%s\n", i, t->name, state_names[t->state],
+               t->switches, use,
                fpu_is_owner(&t->fpu) ? "owner" : (t->fpu.used ? "saved" : "-"),
                t == current_thread ? "  <- current" : "");
     }
     printk("%lu switches; #NM %lu, FPU state loads %lu\n", total_switches, fpu_nm_traps(),
            fpu_state_loads());
+    printk("stack high-water: deepest use in bytes, exact within the lowest %u (filled at "
+           "creation); canaries (lowest %u bytes) intact\n", STACK_FILL_BYTES, STACK_CANARY_BYTES);
     return 0;
 }
-SHELL_COMMAND(threads, "threads", "threads", "list threads: name, state, switches, FPU owner",
+SHELL_COMMAND(threads, "threads", "threads",
+              "list threads: name, state, switches, stack high-water, FPU owner; checks canaries",
               cmd_threads);

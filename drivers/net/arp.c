@@ -5,6 +5,9 @@
  * target, add the sender if it was not there, and answer a request with a
  * reply. Requests for other hosts are dropped (quietly: on a bridge they
  * are ordinary traffic). The cache is small and replaces its oldest entry.
+ * When a link comes up we send one gratuitous ARP (arp_announce), so that
+ * the same merge step on our neighbours replaces a MAC they still hold for
+ * our address (a re-attached vif has a new one).
  */
 #include "kernel.h"
 #include "net_priv.h"
@@ -86,6 +89,22 @@ int arp_request(uint32_t ip)
     int rc = arp_send(ARP_OP_REQUEST, broadcast, unknown, ip);
     if (!rc)
         net_stats.arp_requests_sent++;
+    return rc;
+}
+
+/* RFC 5227's "ARP announcement": a request with our address as both sender
+ * and target, target MAC zero, broadcast. Nobody answers; a host with an
+ * entry for us merges our MAC into it (Linux takes it as a gratuitous ARP,
+ * sender == target, and overrides the entry). */
+int arp_announce(void)
+{
+    static const uint8_t unknown[ETH_ALEN];
+    uint32_t me;
+    if (!net_address(&me, NULL))
+        return -XEN_ENODEV;
+    int rc = arp_send(ARP_OP_REQUEST, broadcast, unknown, me);
+    if (!rc)
+        net_stats.gratuitous_arps_sent++;
     return rc;
 }
 

@@ -1,8 +1,9 @@
 /*
- * core.c — the bottom of the tiny IPv4 stack: the attached link, Ethernet II
- * framing in and out (IEEE 802.3 / RFC 894: destination, source, type; a
- * frame shorter than 60 octets is padded), drop accounting with a
- * rate-limited message, and the Internet checksum (RFC 1071).
+ * core.c — the bottom of the tiny IPv4 stack: the attached link (announced
+ * with a gratuitous ARP when it comes up), Ethernet II framing in and out
+ * (IEEE 802.3 / RFC 894: destination, source, type; a frame shorter than 60
+ * octets is padded), drop accounting with a rate-limited message, and the
+ * Internet checksum (RFC 1071).
  */
 #include "kernel.h"
 #include "net_priv.h"
@@ -105,7 +106,17 @@ void net_drop(enum net_drop reason, const char *fmt, ...)
 
 void net_attach(const struct net_link *l)
 {
+    char ipb[16], macb[18];
+    uint32_t me;
     link = l;
+    if (!l || !net_address(&me, NULL))
+        return; /* without an address there is nothing to announce */
+    int rc = arp_announce();
+    if (rc)
+        printk("net: %s up: gratuitous ARP not sent: %s\n", l->name, xen_errname(rc));
+    else
+        printk("net: %s up: gratuitous ARP for %s at %s\n", l->name, net_ip_str(me, ipb),
+               net_mac_str(l->mac, macb));
 }
 
 const struct net_link *net_link(void)

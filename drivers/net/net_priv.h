@@ -31,6 +31,8 @@ int ipv4_output(uint32_t dst, uint8_t proto, const void *payload, size_t len);
 #define IPV4_MAX_PAYLOAD (ETH_DATA_LEN - IPV4_HLEN)
 /* ARP request for `ip` (broadcast). */
 int arp_request(uint32_t ip);
+/* Gratuitous ARP: a broadcast request for our own address (net_attach). */
+int arp_announce(void);
 
 /* Is `ip` ours: our address, or (with broadcast) the limited or subnet
  * broadcast address. */

@@ -56,6 +56,8 @@ static int cmd_net(int argc, char **argv)
            "sent %lu arp requests, saw %lu echo replies\n",
            st.echo_requests_answered, st.udp_echoed, st.arp_replies_sent,
            st.arp_requests_sent, st.echo_replies_seen);
+    printk("  gratuitous ARP sent %lu (one each time the link comes up)\n",
+           st.gratuitous_arps_sent);
     unsigned long nf_total = 0;
     for (unsigned d = 0; d < NF_DROP_NR; d++)
         nf_total += ns.drops[d];

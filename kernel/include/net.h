@@ -26,7 +26,10 @@ struct net_link {
     /* Send one frame (copied before it returns): 0 or a negative error. */
     int (*xmit)(const void *frame, size_t len);
 };
-void net_attach(const struct net_link *link); /* NULL detaches */
+/* NULL detaches. Attaching a link (the vif is up: first connect, or again
+ * after a re-attach with a new MAC) sends one gratuitous ARP when we have an
+ * address, so that neighbours holding an entry for us (dom0) update it. */
+void net_attach(const struct net_link *link);
 const struct net_link *net_link(void);
 
 /* A received frame (the buffer is the caller's again on return). */
@@ -60,7 +63,7 @@ unsigned long net_drop_count(enum net_drop d);
 
 struct net_stats {
     unsigned long rx_frames, rx_arp, rx_ipv4, rx_icmp, rx_udp;
-    unsigned long tx_frames, arp_replies_sent, arp_requests_sent;
+    unsigned long tx_frames, arp_replies_sent, arp_requests_sent, gratuitous_arps_sent;
     unsigned long echo_requests_answered, echo_replies_seen, udp_echoed;
     unsigned long drops; /* sum over the reasons */
 };

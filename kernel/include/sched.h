@@ -39,6 +39,11 @@ void thread_join(struct thread *t);   /* wait until t has exited, free it */
 const char *stack_guard_owner(unsigned long va, unsigned long *guard, unsigned long *guard_end);
 /* [lowest, top) of a thread's stack in the stack area; 0, 0 for main. */
 void thread_stack_bounds(const struct thread *t, unsigned long *lowest, unsigned long *top);
+/* The lowest STACK_CANARY_BYTES of every stack (main's boot stack too) hold
+ * a canary, checked at each switch away from its thread and by `threads`;
+ * a thread that wrote there is reported as a stack overflow and the domain
+ * crashes (sched.c, "canary"). */
+#define STACK_CANARY_BYTES 256u
 
 /* The VCPU level (kernel/xen/schedop.c); failures are printed. */
 void xen_sched_yield(void);          /* SCHEDOP_yield */

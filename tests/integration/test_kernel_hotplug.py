@@ -13,7 +13,8 @@ uses). What is judged, from outside:
     clear error and keeps answering; its XenStore directory is gone or
     Closed (6);
   - `xl block-attach` / `xl network-attach` + `blk rescan` / `net rescan`
-    connect a device again, and it works (data read, dom0 pings the guest);
+    connect a device again, and it works (data read, dom0 pings the guest:
+    the guest's gratuitous ARP has replaced the MAC dom0 held for it);
   - a backend directory removed from XenStore behind the toolstack's back is
     handled the same way.
 """
@@ -44,6 +45,7 @@ PROBE_A = b"hotplug-disk-a-sector-5"
 PROBE_B = b"hotplug-disk-b-sector-5"
 XVDB = 51728  # xvdb's vdev: (202 << 8) | (1 << 4)
 XVDC = 51744
+OLD_MAC = "02:de:ad:00:00:01"  # locally administered: never a vif's (libxl uses 00:16:3e)
 
 
 def make_image(path: Path, probe: bytes) -> Path:
@@ -197,17 +199,31 @@ def test_network_detach(xen_host: Host, domu: Shell, domid: int) -> None:
     assert frontend_state(xen_host, front) in (None, "6"), front
 
 
+def dom0_neighbour(host: Host) -> str:
+    """dom0's neighbour entry for the guest on xenbr0 (empty when it has none)."""
+    return host.dom0(f"ip neigh show {GUEST_IP} dev xenbr0").output.strip().lower()
+
+
 def test_network_attach_again(xen_host: Host, domu: Shell) -> None:
     xen_host.check(f"xl network-attach {GUEST} bridge=xenbr0", timeout=120)
+    # A new vif has a new MAC. Make sure dom0 still believes an old one when the
+    # guest comes up (adding the port to xenbr0 may have flushed its entry):
+    # only the guest's gratuitous ARP, sent when the link comes up, can put it right.
+    xen_host.check(f"ip neigh replace {GUEST_IP} lladdr {OLD_MAC} dev xenbr0 nud stale")
+    assert OLD_MAC in dom0_neighbour(xen_host)
     out = domu.run("net rescan")
     m = re.search(r"netfront: (device/vif/\d+) connected: mac ([0-9a-f:]{17})", out)
     assert m, out
+    new_mac = m.group(2)
     assert re.search(rf"net: vif {m.group(1)}: connected", out), out
-    out = domu.run(f"ping {DOM0_IP} 2")
-    assert "2 packets transmitted, 2 received" in out, out
-    # A new vif has a new MAC, and Xenolith sends no gratuitous ARP: make dom0
-    # ask again rather than wait for its old neighbour entry to expire.
-    xen_host.dom0(f"ip neigh del {GUEST_IP} dev xenbr0")
+    assert f"net: netfront up: gratuitous ARP for {GUEST_IP} at {new_mac}" in out, out
+    assert "gratuitous ARP sent 2" in out, out  # one at boot, one now
+    deadline = time.monotonic() + 10
+    while new_mac not in (neigh := dom0_neighbour(xen_host)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert new_mac in neigh, f"dom0 did not take the gratuitous ARP: {neigh!r}"
     res = xen_host.dom0(f"ping -c 3 -W 5 {GUEST_IP}", timeout=90)
     assert res.status == 0, res.output
+    out = domu.run(f"ping {DOM0_IP} 2")
+    assert "2 packets transmitted, 2 received" in out, out
     assert "FATAL" not in domu.run("net"), "the guest crashed"
