@@ -14,7 +14,7 @@ from xenlab.console import Console
 from xenlab.errors import GuestError, LabError
 from xenlab.exits import ExitReason, parse_xl_list_v
 from xenlab.kernelcheck import check_pv_kernel
-from xenlab.machine import Machine
+from xenlab.machine import Machine, connect_socket, run_socket
 
 READY = "XENLAB-DOM0-READY"
 PROMPT = "dom0# "
@@ -45,8 +45,23 @@ def guest_config(spec: GuestSpec, kernel: str, disks: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def copy_into_share(share: Path, src: Path, name: str) -> Path:
+    """Copy a host file into the 9p share (so dom0 sees it at /host/<name>)."""
+    if not src.is_file():
+        raise GuestError(f"{src} does not exist or is not a file: build it or fix the path")
+    dst = share / name
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def no_such_domain(output: str) -> bool:
+    """True if xl's error output says the domain does not exist."""
+    out = output.lower()
+    return "not found" in out or "invalid" in out or "does not exist" in out
+
+
 class Host:
-    """Xen + dom0: `dom0(cmd)`, `create(spec)`, `xl_list()`, `xl_dmesg()`, `copy_out()`."""
+    """Xen + dom0: `dom0(cmd)`, `create(spec)`, `xl_list()`, `xl_dmesg()`, `domid()`, `copy_out()`."""
 
     def __init__(self, machine: Machine, share: Path, console: Console, agent: Agent) -> None:
         self.machine = machine
@@ -65,7 +80,7 @@ class Host:
                 console.expect([re.escape(PROMPT)], timeout=30)
             except LabError as exc:
                 raise LabError(f"dom0 did not come up: {exc}") from None
-        agent = Agent(machine.run_dir / "ctl.sock", machine.serial_log)
+        agent = Agent(run_socket(machine.run_dir, "ctl"), machine.serial_log)
         host = cls(machine, share, console, agent)
         host.dom0("true", timeout=60)
         if fresh:
@@ -78,24 +93,34 @@ class Host:
     @classmethod
     def attach(cls, run_dir: Path, share: Path) -> tuple[Console, Agent]:
         """Console + agent of a lab started by `xenlab up` (another process)."""
-        import socket
         log = run_dir / "serial.log"
-        ser = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        ser.connect(str(run_dir / "serial.sock"))
-        return Console(ser, log), Agent(run_dir / "ctl.sock", log)
+        return Console(connect_socket(run_dir, "serial"), log), Agent(run_socket(run_dir, "ctl"), log)
 
     def dom0(self, command: str, timeout: float = 60) -> CommandResult:
         return self.agent.run(command, timeout)
 
     def check(self, command: str, timeout: float = 60) -> str:
-        res = self.dom0(command, timeout)
+        return self._checked(command, self.dom0(command, timeout))
+
+    def _checked(self, command: str, res: CommandResult) -> str:
         if res.status:
             raise LabError(f"dom0 command {command!r} failed ({res.status}): {res.output.strip()}"
                            f"; serial log: {self.log}")
         return res.output
 
-    def xl_list(self) -> str:
-        return self.check("xl list -v")
+    def xl_list(self, name: str | None = None) -> str:
+        """`xl list -v`, of every domain or of `name` only ("" when there is no such domain)."""
+        if name is None:
+            return self.check("xl list -v")
+        command = f"xl list -v {shlex.quote(name)}"
+        res = self.dom0(command)
+        if res.status and no_such_domain(res.output):
+            return ""
+        return self._checked(command, res)
+
+    def domid(self, name: str) -> int:
+        """The domain id of domain `name` (`xl domid`)."""
+        return int(self.check(f"xl domid {shlex.quote(name)}").strip())
 
     def xl_dmesg(self) -> str:
         return self.check("xl dmesg")
@@ -109,10 +134,10 @@ class Host:
     def create(self, spec: GuestSpec, timeout: float = 60) -> Guest:
         """`xl create` (paused), attach `xl console` on hvc0, unpause."""
         check_pv_kernel(spec.kernel)
-        shutil.copyfile(spec.kernel, self.share / f"{spec.name}.kernel")
+        copy_into_share(self.share, spec.kernel, f"{spec.name}.kernel")
         disks, copies = [], [f"cp /host/{spec.name}.kernel /host/{spec.name}.cfg /run/xenlab/"]
         for i, (path, mode) in enumerate(spec.disks):
-            shutil.copyfile(path, self.share / f"{spec.name}.disk{i}")
+            copy_into_share(self.share, path, f"{spec.name}.disk{i}")
             copies.append(f"cp /host/{spec.name}.disk{i} /run/xenlab/disks/{spec.name}.disk{i}")
             disks.append(f"file:/run/xenlab/disks/{spec.name}.disk{i},xvd{chr(97 + i)},{mode}")
         cfg = guest_config(spec, f"/run/xenlab/{spec.name}.kernel", disks)
@@ -146,7 +171,7 @@ class Guest:
         self.console = host.console
 
     def reason(self) -> ExitReason | None:
-        return parse_xl_list_v(self.host.xl_list(), self.name)
+        return parse_xl_list_v(self.host.xl_list(self.name), self.name)
 
     def wait_shutdown(self, timeout: float = 60) -> ExitReason:
         deadline = time.monotonic() + timeout
@@ -160,6 +185,6 @@ class Guest:
     def destroy(self) -> None:
         self.host.console.send("\x1d")
         res = self.host.dom0(f"xl destroy {self.name}")
-        if res.status and "not found" not in res.output.lower() and "invalid" not in res.output.lower():
+        if res.status and not no_such_domain(res.output):
             raise GuestError(f"xl destroy {self.name} failed: {res.output.strip()}")
         self.host.console.send("\r")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xenlab.console import Console
-from xenlab.errors import GuestError, LabError
+from xenlab.errors import LabError
 from xenlab.exits import DOM0_EXIT_PATTERNS, ExitReason
 from xenlab.host import Host
 from xenlab.kernelcheck import check_pv_kernel
@@ -131,11 +131,3 @@ def _qemu_img(path: Path) -> None:
     if res.returncode:
         raise LabError(f"qemu-img create {path} failed: {res.stderr.strip()}")
 
-
-def copy_into_share(share: Path, src: Path, name: str) -> Path:
-    """Copy a host file into the 9p share (so dom0 sees it at /host/<name>)."""
-    if not src.is_file():
-        raise GuestError(f"{src} does not exist or is not a file: build it or fix the path")
-    dst = share / name
-    shutil.copyfile(src, dst)
-    return dst

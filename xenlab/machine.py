@@ -68,15 +68,15 @@ def qemu_argv(spec: MachineSpec, run_dir: Path, snapshot: Path | None, loadvm: b
     argv = ["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "Haswell-noTSX",
             "-m", str(spec.memory_mib), "-smp", "2", "-nographic", "-monitor", "none", "-S",
             "-no-reboot",
-            "-chardev", (f"socket,id=ser0,path={run_dir}/serial.sock,server=on,wait=off,"
+            "-chardev", (f"socket,id=ser0,path={run_socket(run_dir, 'serial')},server=on,wait=off,"
                          f"logfile={run_dir}/serial.log,logappend=on"),
             "-serial", "chardev:ser0",
-            "-qmp", f"unix:{run_dir}/qmp.sock,server=on,wait=off",
+            "-qmp", f"unix:{run_socket(run_dir, 'qmp')},server=on,wait=off",
             "-kernel", str(spec.xen), "-append", spec.xen_cmdline,
             "-initrd", _initrd_arg(spec.modules)]
     if spec.control:
         argv += ["-device", "virtio-serial-pci",
-                 "-chardev", f"socket,id=ctl,path={run_dir}/ctl.sock,server=on,wait=off",
+                 "-chardev", f"socket,id=ctl,path={run_socket(run_dir, 'ctl')},server=on,wait=off",
                  "-device", "virtserialport,chardev=ctl,name=xenlab.ctl"]
     if spec.share is not None:
         argv += ["-virtfs", f"local,path={spec.share},mount_tag=host,security_model=none,id=host0"]
@@ -103,8 +103,8 @@ class Machine:
         self.serial_log = run_dir / "serial.log"
         self.qemu_log = run_dir / "qemu.log"
         run_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("serial.sock", "qmp.sock", "ctl.sock"):
-            (run_dir / name).unlink(missing_ok=True)
+        for name in ("serial", "qmp", "ctl"):
+            run_socket(run_dir, name).unlink(missing_ok=True)
         argv = qemu_argv(spec, run_dir, snapshot, loadvm)
         (run_dir / "qemu.cmdline").write_text(" ".join(argv) + "\n")
         with open(self.qemu_log, "ab") as log:
@@ -113,7 +113,7 @@ class Machine:
                 start_new_session=detached, preexec_fn=None if detached else _die_with_parent)  # noqa: PLW1509
         (run_dir / "qemu.pid").write_text(f"{self.proc.pid}\n")
         self._qmp: QEMUMonitorProtocol | None = None
-        self._wait_socket(run_dir / "qmp.sock")
+        self._wait_socket(run_socket(run_dir, "qmp"))
 
     def _wait_socket(self, path: Path, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -129,7 +129,7 @@ class Machine:
     def qmp(self, cmd: str, **args: object) -> object:
         """One QMP command; returns its result."""
         if self._qmp is None:
-            self._qmp = QEMUMonitorProtocol(str(self.run_dir / "qmp.sock"))
+            self._qmp = QEMUMonitorProtocol(str(run_socket(self.run_dir, "qmp")))
             self._qmp.connect()
         return self._qmp.cmd(cmd, **args) if args else self._qmp.cmd(cmd)
 
@@ -155,9 +155,7 @@ class Machine:
 
     def connect(self, name: str) -> socket.socket:
         """A connected unix socket to the chardev `name` (serial or ctl)."""
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(str(self.run_dir / f"{name}.sock"))
-        return sock
+        return connect_socket(self.run_dir, name)
 
     def close(self) -> None:
         """Quit QEMU (QMP quit, then SIGKILL if it lingers)."""
@@ -202,3 +200,15 @@ def kill_run_dir(run_dir: Path) -> bool:
     os.kill(pid, signal.SIGKILL)
     remove_run_disk(run_dir)
     return True
+
+
+def run_socket(run_dir: Path, name: str) -> Path:
+    """The unix socket QEMU opens in a run folder: `name` is serial, qmp or ctl."""
+    return run_dir / f"{name}.sock"
+
+
+def connect_socket(run_dir: Path, name: str) -> socket.socket:
+    """A connected unix socket to the run folder's socket `name` (serial or ctl)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(str(run_socket(run_dir, name)))
+    return sock

@@ -3,7 +3,8 @@
 - `lab` (session): a `xenlab.Lab` writing under build/ (logs in build/logs/).
 - `xen_host` (session): one Xen + Linux dom0 (`xenlab.Host`) shared by every
   domU test, restored from a QEMU snapshot when one matches. Use
-  `xen_host.create(GuestSpec(...))`, `xen_host.dom0("cmd")`, `xen_host.xl_list()`.
+  `xen_host.create(GuestSpec(...))`, `xen_host.dom0("cmd")`, `xen_host.xl_list()`,
+  `xen_host.domid(name)`; kshell.py has the shell helpers (`domu_shell`, ...).
   Each test must destroy its guests (use unique names).
 - `boot_dom0` (function): factory `boot_dom0(kernel, cmdline="", memory_mib=256)`
   returning a started `DomZeroRun` (`.console.expect(...)`, `.wait_exit()`);

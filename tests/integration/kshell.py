@@ -1,9 +1,12 @@
 """The kernel's shell (`xenolith> `) as integration tests talk to it.
 
 `Shell` wraps one console: `run(command)` sends a line and returns what came
-back before the next prompt; `selftest(suite)` runs one suite and returns
-(PASS|FAIL, detail). `domu_shell` and `dom0_shell` boot Xenolith to its
-prompt and yield a `Shell` (the domU is destroyed afterwards).
+back before the next prompt (with `drop_echo=True`, without the echoed
+command line); `selftest(suite)` runs one suite and returns (PASS|FAIL,
+detail). `domu_shell` and `dom0_shell` boot Xenolith to its prompt and yield
+a `Shell` (the domU is destroyed afterwards; `Shell.boot` is what it printed
+while booting). Small helpers: `lines(out)`, `make_image(...)`,
+`build_static_peer(...)` (a gcc -static program copied into dom0).
 
 Imported by the test modules next to it as `from kshell import ...` (pytest's
 default "prepend" import mode puts tests/integration on sys.path).
@@ -13,15 +16,21 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from xenlab import Guest, GuestSpec, Host, Lab
 from xenlab.console import Console
+from xenlab.host import copy_into_share
 
 PROMPT = "xenolith> "
 DEFAULT_COMMAND_TIMEOUT = 120
+SECTOR = 512
 
 
 @dataclass
@@ -32,12 +41,22 @@ class Shell:
     log: Path
     command_timeout: float = DEFAULT_COMMAND_TIMEOUT
     guest: Guest | None = None  # the domU, when the shell is a domU's
+    drop_echo: bool = False  # run() returns only what the command printed
+    boot: str = ""  # what the kernel printed before its first prompt (domu_shell)
+
+    def wait_prompt(self, timeout: float) -> str:
+        """Wait for the next prompt; return what came before it."""
+        self.console.expect([re.escape(PROMPT)], timeout)
+        return self.console.before
 
     def run(self, command: str, timeout: float | None = None) -> str:
-        """Send one command line; return what came back before the next prompt (echo included)."""
+        """Send one command line; return what came back before the next prompt (echo included
+        unless `drop_echo`)."""
         self.console.send(command + "\r")
-        self.console.expect([re.escape(PROMPT)], self.command_timeout if timeout is None else timeout)
-        return self.console.before
+        out = self.wait_prompt(self.command_timeout if timeout is None else timeout)
+        if self.drop_echo:
+            return out.split("\n", 1)[1] if "\n" in out else ""
+        return out
 
     def selftest(self, suite: str) -> tuple[str, str]:
         """Run one suite from the shell: (PASS|FAIL, detail)."""
@@ -53,12 +72,18 @@ class Shell:
 
 @contextlib.contextmanager
 def domu_shell(host: Host, kernel: Path, name: str, memory_mib: int, boot_timeout: float,
-               command_timeout: float = DEFAULT_COMMAND_TIMEOUT) -> Iterator[Shell]:
-    """Xenolith as a domU of the Linux dom0 (console through `xl console`), at its prompt."""
-    guest = host.create(GuestSpec(kernel=kernel, name=name, memory_mib=memory_mib))
+               command_timeout: float = DEFAULT_COMMAND_TIMEOUT, *, cmdline: str = "",
+               vifs: tuple[str, ...] = (), disks: tuple[tuple[Path, str], ...] = (),
+               drop_echo: bool = False) -> Iterator[Shell]:
+    """Xenolith as a domU of the Linux dom0 (console through `xl console`), at its prompt.
+
+    `cmdline`, `vifs` and `disks` are GuestSpec's; the shell's `boot` is the boot text."""
+    guest = host.create(GuestSpec(kernel=kernel, name=name, memory_mib=memory_mib,
+                                  cmdline=cmdline, vifs=vifs, disks=disks))
     try:
-        guest.console.expect([re.escape(PROMPT)], timeout=boot_timeout)
-        yield Shell(guest.console, host.log, command_timeout, guest)
+        sh = Shell(guest.console, host.log, command_timeout, guest, drop_echo)
+        sh.boot = sh.wait_prompt(boot_timeout)
+        yield sh
     finally:
         guest.destroy()
 
@@ -70,3 +95,31 @@ def dom0_shell(lab: Lab, kernel: Path, cmdline: str, memory_mib: int, boot_timeo
     with lab.boot_dom0_kernel(kernel, cmdline, memory_mib) as run:
         run.console.expect([re.escape(PROMPT)], timeout=boot_timeout)
         yield Shell(run.console, run.log, command_timeout)
+
+
+def lines(out: str) -> list[str]:
+    """What a command printed, without its echoed line (stripped, blank lines dropped)."""
+    return [ln.strip() for ln in out.replace("\r", "").split("\n")[1:] if ln.strip()]
+
+
+def make_image(path: Path, probe: bytes, sectors: int) -> Path:
+    """A disk image of `sectors` zeroed 512-byte sectors with `probe` at the start of sector 5."""
+    data = bytearray(sectors * SECTOR)
+    data[5 * SECTOR:5 * SECTOR + len(probe)] = probe
+    path.write_bytes(bytes(data))
+    return path
+
+
+def build_static_peer(host: Host, src: Path, out_dir: Path) -> str:
+    """Build `src` with gcc -static on the host (skip without gcc), copy it into dom0 as
+    /run/xenlab/<stem> (executable); return that dom0 path."""
+    if not shutil.which("gcc"):
+        pytest.skip(f"gcc is needed to build {src.name}")
+    out = out_dir / src.stem
+    res = subprocess.run(["gcc", "-static", "-O2", "-Wall", "-o", str(out), str(src)],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 0, f"building {src} failed: {res.stderr}"
+    copy_into_share(host.share, out, src.stem)
+    host.check(f"mkdir -p /run/xenlab && cp /host/{src.stem} /run/xenlab/ && "
+               f"chmod +x /run/xenlab/{src.stem}")
+    return f"/run/xenlab/{src.stem}"

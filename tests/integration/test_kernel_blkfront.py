@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kshell import PROMPT, Shell
+from kshell import Shell, domu_shell, lines, make_image
 
-from xenlab import GuestSpec, Host
+from xenlab import Host
 
 BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 120
@@ -42,49 +42,23 @@ def fnv1a(data: bytes) -> int:
     return h
 
 
-def make_image(path: Path, probe: bytes) -> Path:
-    data = bytearray(SECTORS * SECTOR)
-    data[5 * SECTOR:5 * SECTOR + len(probe)] = probe
-    path.write_bytes(bytes(data))
-    return path
-
-
-def lines(out: str) -> list[str]:
-    """What the command printed, without its echoed line."""
-    return [ln.strip() for ln in out.replace("\r", "").split("\n")[1:] if ln.strip()]
-
-
-def boot(host: Host, spec: GuestSpec) -> Shell:
-    guest = host.create(spec)
-    try:
-        guest.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
-    except Exception:
-        guest.destroy()
-        raise
-    return Shell(guest.console, host.log, COMMAND_TIMEOUT, guest)
-
-
 @pytest.fixture(scope="module")
 def images(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     d = tmp_path_factory.mktemp("blk")
-    return make_image(d / "rw.img", RW_PROBE), make_image(d / "ro.img", RO_PROBE)
+    return make_image(d / "rw.img", RW_PROBE, SECTORS), make_image(d / "ro.img", RO_PROBE, SECTORS)
 
 
 @pytest.fixture(scope="module")
 def domu(xen_host: Host, kernel_elf: Path, images: tuple[Path, Path]) -> Iterator[Shell]:
     rw, ro = images
-    sh = boot(xen_host, GuestSpec(kernel=kernel_elf, name=GUEST, memory_mib=GUEST_MIB,
-                                  disks=((rw, "w"), (ro, "r"))))
-    try:
+    with domu_shell(xen_host, kernel_elf, GUEST, GUEST_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT,
+                    disks=((rw, "w"), (ro, "r"))) as sh:
         yield sh
-    finally:
-        assert sh.guest is not None
-        sh.guest.destroy()
 
 
 @pytest.fixture(scope="module")
 def domid(xen_host: Host, domu: Shell) -> int:
-    return int(xen_host.check(f"xl domid {GUEST}").strip())
+    return xen_host.domid(GUEST)
 
 
 def vbd_paths(host: Host, domid: int) -> list[tuple[str, str]]:
@@ -105,15 +79,11 @@ def disk_bytes(host: Host, index: int, sector: int, count: int = 1) -> bytes:
 def test_guest_without_disk(xen_host: Host, kernel_elf: Path) -> None:
     """First in the file: the console is shared, so it runs before the module's guest boots."""
     name = f"xblk-none-{os.getpid()}"
-    sh = boot(xen_host, GuestSpec(kernel=kernel_elf, name=name, memory_mib=GUEST_MIB))
-    try:
+    with domu_shell(xen_host, kernel_elf, name, GUEST_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
         out = sh.run("blk")
         assert "blk: no disks" in out, out
         status, detail = sh.selftest("blkfront")
         assert status == "PASS" and detail.startswith("skipped: no disk"), detail
-    finally:
-        assert sh.guest is not None
-        sh.guest.destroy()
 
 
 def test_both_disks_listed(domu: Shell) -> None:

@@ -12,22 +12,19 @@ that mode share it (class-scoped fixtures, in file order).
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from kshell import Shell, build_static_peer, domu_shell
 
-from xenlab import DomZeroRun, ExitReason, Guest, GuestSpec, Host, Lab
-from xenlab.console import Console
+from xenlab import DomZeroRun, ExitReason, Guest, Host, Lab
 
 PEER_SRC = Path(__file__).with_name("evtchn_peer.c")
 SUITES = ("events", "virq_timer", "time", "timers", "sched", "fpu", "multicall", "poll")
-PROMPT = "xenolith> "
 BOOT_TIMEOUT = 180
+COMMAND_TIMEOUT = 60
 SLEEP_S = 2
 SLEEP_MIN_S, SLEEP_MAX_S = 1.5, 6.0  # TCG is slow: generous above, never ~0
 DATE_TOLERANCE_S = 2
@@ -38,21 +35,11 @@ SLEEP_CPU_MAX_S = 1.0  # VCPU time used during `sleep 2`: it blocks, never spins
 XEN_CONSWITCH = "\x01\x01\x01"  # Ctrl-A three times: serial input to Xen and back
 
 
-@dataclass
-class Shell:
-    """The kernel's shell on a console: run a command, get what it printed."""
-
-    console: Console
-
-    def wait_prompt(self, timeout: float = BOOT_TIMEOUT) -> None:
-        self.console.expect([re.escape(PROMPT)], timeout)
-
-    def run(self, command: str, timeout: float = 60) -> str:
-        self.console.send(command + "\r")
-        self.wait_prompt(timeout)
-        out = self.console.before
-        # Drop the echoed command line; keep what the command printed.
-        return out.split("\n", 1)[1] if "\n" in out else ""
+def echoless_shell(run: DomZeroRun) -> Shell:
+    """The shell on a dom0 run's console, at its prompt; run() drops the echoed command line."""
+    shell = Shell(run.console, run.log, COMMAND_TIMEOUT, drop_echo=True)
+    shell.wait_prompt(BOOT_TIMEOUT)
+    return shell
 
 
 def suite_results(text: str) -> dict[str, str]:
@@ -105,9 +92,7 @@ def test_suites_pass_as_dom0(lab: Lab, kernel_elf: Path) -> None:
 @pytest.fixture(scope="class")
 def dom0_shell(lab: Lab, kernel_elf: Path) -> Iterator[tuple[DomZeroRun, Shell]]:
     with lab.boot_dom0_kernel(kernel_elf, "", 256) as run:
-        shell = Shell(run.console)
-        shell.wait_prompt()
-        yield run, shell
+        yield run, echoless_shell(run)
 
 
 class TestDom0Shell:
@@ -146,8 +131,7 @@ class TestDom0Shell:
 def test_failsafe_callback_reports_and_crashes(boot_dom0: Callable[..., DomZeroRun],
                                                kernel_elf: Path) -> None:
     run = boot_dom0(kernel_elf)
-    shell = Shell(run.console)
-    shell.wait_prompt()
+    echoless_shell(run)
     run.console.send("failsafe\r")
     fatal = (r"\*\*\* FATAL (panic: )?failsafe callback: .*ds=[0-9a-f]{4} es=[0-9a-f]{4} "
              r"fs=[0-9a-f]{4} gs=[0-9a-f]{4} eip=[0-9a-f]{8}")
@@ -166,10 +150,10 @@ def test_failsafe_callback_for_real_crashes_domu(xen_host: Host, kernel_elf: Pat
     next run is a full context switch, Xen's load_segments() cannot reload %gs and enters
     the failsafe callback (Xen 4.17 xen/arch/x86/domain.c)."""
     name = "failsafe-real"
-    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=name, memory_mib=32))
-    try:
-        shell = Shell(guest.console)
-        shell.wait_prompt()
+    with domu_shell(xen_host, kernel_elf, name, 32, BOOT_TIMEOUT, COMMAND_TIMEOUT,
+                    drop_echo=True) as shell:
+        assert shell.guest is not None
+        guest = shell.guest
         guest.console.send("failsafe real 120\r")
         guest.console.expect([rf"failsafe: armed: %gs = {FAILSAFE_SEL:#x}"], timeout=60)
         xen_host.check(f"xl pause {name} && sleep 1 && xl unpause {name}")
@@ -177,19 +161,14 @@ def test_failsafe_callback_for_real_crashes_domu(xen_host: Host, kernel_elf: Pat
                  rf"fs=[0-9a-f]{{4}} gs={FAILSAFE_SEL:04x} eip=[0-9a-f]{{8}}")
         guest.console.expect([fatal], timeout=120)
         assert guest.wait_shutdown(60) is ExitReason.CRASH, f"log: {xen_host.log}"
-    finally:
-        guest.destroy()
 
 
 @pytest.fixture(scope="class")
 def domu(xen_host: Host, kernel_elf: Path) -> Iterator[tuple[Guest, Shell]]:
-    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name="evtime", memory_mib=32))
-    try:
-        shell = Shell(guest.console)
-        shell.wait_prompt()
-        yield guest, shell
-    finally:
-        guest.destroy()
+    with domu_shell(xen_host, kernel_elf, "evtime", 32, BOOT_TIMEOUT, COMMAND_TIMEOUT,
+                    drop_echo=True) as shell:
+        assert shell.guest is not None
+        yield shell.guest, shell
 
 
 def vcpu_seconds(host: Host, name: str) -> float:
@@ -255,15 +234,13 @@ class TestDomU:
                                    tmp_path: Path) -> None:
         """dom0 binds to a port we offer, and events go both ways (evtchn_peer.c)."""
         guest, shell = domu
-        peer = build_peer(tmp_path)
-        shutil.copyfile(peer, xen_host.share / "evtchn_peer")
-        domid = int(xen_host.check(f"xl domid {guest.name}"))
+        peer = build_static_peer(xen_host, PEER_SRC, tmp_path)
+        domid = xen_host.domid(guest.name)
         out = shell.run("evtchn alloc 0")
         m = re.search(r"evtchn: port (\d+) unbound, for dom 0", out)
         assert m, out
         port = int(m.group(1))
-        xen_host.check("cp /host/evtchn_peer /run/xenlab/ && chmod +x /run/xenlab/evtchn_peer && "
-                       f"(/run/xenlab/evtchn_peer {domid} {port} 60 >/run/xenlab/peer.log 2>&1 &)")
+        xen_host.check(f"({peer} {domid} {port} 60 >/run/xenlab/peer.log 2>&1 &)")
         guest.console.expect([rf"event: port {port} \(n=1\)"], timeout=60)
         wait_dom0_file(xen_host, "/run/xenlab/peer.log", "peer: notified")
         out = shell.run("events")  # Xen's view while the peer holds its end
@@ -275,16 +252,6 @@ class TestDomU:
         # The peer has exited: Linux closed its end, ours is unbound again.
         assert re.search(rf"^\s*{port}\s+unbound, for dom 0", shell.run("events"), re.MULTILINE)
         assert f"evtchn: close port {port} ok" in shell.run(f"evtchn close {port}")
-
-
-def build_peer(tmp_path: Path) -> Path:
-    if not shutil.which("gcc"):
-        pytest.skip("gcc is needed to build evtchn_peer.c")
-    out = tmp_path / "evtchn_peer"
-    res = subprocess.run(["gcc", "-static", "-O2", "-Wall", "-o", str(out), str(PEER_SRC)],
-                         capture_output=True, text=True, check=False)
-    assert res.returncode == 0, f"building {PEER_SRC} failed: {res.stderr}"
-    return out
 
 
 def wait_dom0_file(host: Host, path: str, text: str, timeout: float = 60) -> str:

@@ -52,7 +52,7 @@ def test_recursion_into_the_guard_crashes_the_domain(xen_host: Host, kernel_elf:
         assert sh.guest is not None
         lowest = start(sh, "stack", "recursing on")
         assert sh.guest.wait_shutdown(EXIT_TIMEOUT) is ExitReason.CRASH, f"log: {sh.log}"
-        dmesg = xen_host.check("xl dmesg")
+        dmesg = xen_host.xl_dmesg()
         assert "domain_crash_sync called from entry.S" in dmesg, dmesg
         walk = re.search(r"Pagetable walk from ([0-9a-f]{8,16}):", dmesg)
         assert walk, dmesg

@@ -28,9 +28,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kshell import PROMPT, Shell
+from kshell import Shell, domu_shell, lines, make_image
 
-from xenlab import GuestSpec, Host
+from xenlab import Host
 
 GUEST = f"xhotplug-{os.getpid()}"
 GUEST_MIB = 32
@@ -46,18 +46,6 @@ PROBE_B = b"hotplug-disk-b-sector-5"
 XVDB = 51728  # xvdb's vdev: (202 << 8) | (1 << 4)
 XVDC = 51744
 OLD_MAC = "02:de:ad:00:00:01"  # locally administered: never a vif's (libxl uses 00:16:3e)
-
-
-def make_image(path: Path, probe: bytes) -> Path:
-    data = bytearray(SECTORS * SECTOR)
-    data[5 * SECTOR:5 * SECTOR + len(probe)] = probe
-    path.write_bytes(bytes(data))
-    return path
-
-
-def lines(out: str) -> list[str]:
-    """What a command printed, without its echoed line."""
-    return [ln.strip() for ln in out.replace("\r", "").split("\n")[1:] if ln.strip()]
 
 
 def disk_names(out: str) -> set[str]:
@@ -94,25 +82,21 @@ def new_image(host: Host, name: str, text: str) -> str:
 @pytest.fixture(scope="module")
 def images(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     d = tmp_path_factory.mktemp("hotplug")
-    return make_image(d / "a.img", PROBE_A), make_image(d / "b.img", PROBE_B)
+    return make_image(d / "a.img", PROBE_A, SECTORS), make_image(d / "b.img", PROBE_B, SECTORS)
 
 
 @pytest.fixture(scope="module")
 def domu(xen_host: Host, kernel_elf: Path, images: tuple[Path, Path]) -> Iterator[Shell]:
     a, b = images
-    spec = GuestSpec(kernel=kernel_elf, name=GUEST, memory_mib=GUEST_MIB,
-                     cmdline=f"ip={GUEST_IP}/24", vifs=("xenbr0",), disks=((a, "w"), (b, "w")))
-    guest = xen_host.create(spec)
-    try:
-        guest.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
-        yield Shell(guest.console, xen_host.log, COMMAND_TIMEOUT, guest)
-    finally:
-        guest.destroy()
+    with domu_shell(xen_host, kernel_elf, GUEST, GUEST_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT,
+                    cmdline=f"ip={GUEST_IP}/24", vifs=("xenbr0",),
+                    disks=((a, "w"), (b, "w"))) as sh:
+        yield sh
 
 
 @pytest.fixture(scope="module")
 def domid(xen_host: Host, domu: Shell) -> int:
-    return int(xen_host.check(f"xl domid {GUEST}").strip())
+    return xen_host.domid(GUEST)
 
 
 def test_everything_connected_at_boot(xen_host: Host, domu: Shell) -> None:

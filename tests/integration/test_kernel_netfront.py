@@ -13,15 +13,13 @@ the guest must count them as drops with clear messages and keep answering.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kshell import PROMPT, Shell
+from kshell import Shell, build_static_peer, domu_shell
 
-from xenlab import GuestSpec, Host
+from xenlab import Host
 
 GUEST = "xnettest"
 GUEST_MIB = 32
@@ -36,14 +34,9 @@ RANDOM_FRAMES = 40
 @pytest.fixture(scope="module")
 def domu(xen_host: Host, kernel_elf: Path) -> Iterator[tuple[Shell, str]]:
     """The guest at its prompt, and what it printed while booting."""
-    spec = GuestSpec(kernel=kernel_elf, name=GUEST, memory_mib=GUEST_MIB,
-                     cmdline=f"ip={GUEST_IP}/24", vifs=("xenbr0",))
-    guest = xen_host.create(spec)
-    try:
-        guest.console.expect([re.escape(PROMPT)], timeout=BOOT_TIMEOUT)
-        yield Shell(guest.console, xen_host.log, COMMAND_TIMEOUT, guest), guest.console.before
-    finally:
-        guest.destroy()
+    with domu_shell(xen_host, kernel_elf, GUEST, GUEST_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT,
+                    cmdline=f"ip={GUEST_IP}/24", vifs=("xenbr0",)) as sh:
+        yield sh, sh.boot
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +46,7 @@ def shell(domu: tuple[Shell, str]) -> Shell:
 
 @pytest.fixture(scope="module")
 def domid(xen_host: Host, shell: Shell) -> int:
-    return int(xen_host.check(f"xl domid {GUEST}").strip())
+    return xen_host.domid(GUEST)
 
 
 @pytest.fixture(scope="module")
@@ -131,29 +124,22 @@ def test_counters_moved(shell: Shell) -> None:
     assert c["rx_packets"] > 0 and c["rx_bytes"] > 0 and c["tx_packets"] > 0, c
 
 
-def test_udp_echo(xen_host: Host, shell: Shell, peer: Path) -> None:
-    res = xen_host.dom0(f"/run/xenlab/net_peer udp {GUEST_IP} 7 10", timeout=60)
+def test_udp_echo(xen_host: Host, shell: Shell, peer: str) -> None:
+    res = xen_host.dom0(f"{peer} udp {GUEST_IP} 7 10", timeout=60)
     assert res.status == 0 and "udp: echo ok" in res.output, res.output
     assert counters(shell.run("net"))["udp_echoed"] >= 1
 
 
 @pytest.fixture(scope="module")
-def peer(xen_host: Host, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not shutil.which("gcc"):
-        pytest.skip("gcc is needed to build net_peer.c")
-    out = tmp_path_factory.mktemp("netpeer") / "net_peer"
-    res = subprocess.run(["gcc", "-static", "-O2", "-Wall", "-o", str(out), str(PEER_SRC)],
-                         capture_output=True, text=True, check=False)
-    assert res.returncode == 0, f"building {PEER_SRC} failed: {res.stderr}"
-    shutil.copyfile(out, xen_host.share / "net_peer")
-    xen_host.check("mkdir -p /run/xenlab && cp /host/net_peer /run/xenlab/ && chmod +x /run/xenlab/net_peer")
-    return out
+def peer(xen_host: Host, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """net_peer in dom0: its path there."""
+    return build_static_peer(xen_host, PEER_SRC, tmp_path_factory.mktemp("netpeer"))
 
 
-def test_garbage_from_dom0_is_dropped(xen_host: Host, shell: Shell, peer: Path, guest_mac: str,
+def test_garbage_from_dom0_is_dropped(xen_host: Host, shell: Shell, peer: str, guest_mac: str,
                                       domid: int) -> None:
     before = counters(shell.run("net"))
-    res = xen_host.dom0(f"/run/xenlab/net_peer garbage vif{domid}.0 {guest_mac} {GUEST_IP} "
+    res = xen_host.dom0(f"{peer} garbage vif{domid}.0 {guest_mac} {GUEST_IP} "
                         f"10.0.0.66 {RANDOM_FRAMES}", timeout=120)
     assert res.status == 0 and "garbage: sent" in res.output, res.output
     assert "sendto" not in res.output, res.output

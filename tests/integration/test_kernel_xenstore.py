@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kshell import Shell, domu_shell
+from kshell import Shell, domu_shell, lines
 
 from xenlab import Host
 
@@ -37,18 +37,11 @@ def domu(xen_host: Host, kernel_elf: Path) -> Iterator[Shell]:
 
 @pytest.fixture(scope="module")
 def domid(xen_host: Host, domu: Shell) -> int:
-    res = xen_host.dom0(f"xl domid {GUEST}")
-    assert res.status == 0, res.output
-    return int(res.output.strip())
+    return xen_host.domid(GUEST)
 
 
 def home(domid: int) -> str:
     return f"/local/domain/{domid}"
-
-
-def lines(out: str) -> list[str]:
-    """What the command printed, without its echoed line."""
-    return [ln.strip() for ln in out.replace("\r", "").split("\n")[1:] if ln.strip()]
 
 
 def test_domid_agrees_with_xl(domu: Shell, domid: int) -> None:

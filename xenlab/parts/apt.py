@@ -181,3 +181,14 @@ def extract_deb(deb: Path, dest: Path, log: Path) -> None:
     """Unpack a .deb's files into `dest` (dpkg -x; nothing is installed)."""
     dest.mkdir(parents=True, exist_ok=True)
     run(["dpkg", "-x", deb, dest], log, hint=f"the .deb {deb} may be damaged; delete it and retry.")
+
+
+def extract_file(deb: Path, member: str, dest: Path, log: Path, fix: str) -> Path:
+    """Unpack `deb` into `dest` and return `dest/member`; PartsError (ending with the
+    sentence `fix`) if the package has no such file."""
+    extract_deb(deb, dest, log)
+    path = dest / member
+    if not path.exists():
+        raise PartsError(f"{deb.name} has no {member}; Debian changed its packaging. "
+                         f"Log: {log}. {fix}")
+    return path

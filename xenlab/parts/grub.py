@@ -12,7 +12,6 @@ from pathlib import Path
 
 from xenlab.parts import apt
 from xenlab.parts.cache import build_once, part_dir, recipe_key
-from xenlab.parts.errors import PartsError
 from xenlab.parts.progress import Progress, stderr_progress
 
 GRUB_PACKAGE = "grub-xen-host"  # LAB-NOTES says grub-xen-bin; the .bin images are here
@@ -32,11 +31,8 @@ def build_grub_pv(cache: Path, progress: Progress = stderr_progress) -> Path:
     def build(tmp: Path) -> None:
         log = tmp / "build.log"
         deb = apt.download_deb(GRUB_PACKAGE, GRUB_VERSION, cache / "debs", log, progress)
-        apt.extract_deb(deb, tmp / "work", log)
-        image = tmp / "work" / GRUB_IMAGE
-        if not image.exists():
-            raise PartsError(f"{deb.name} has no {GRUB_IMAGE}; Debian changed its packaging. "
-                             f"Log: {log}. Update GRUB_IMAGE in xenlab/parts/grub.py.")
+        image = apt.extract_file(deb, GRUB_IMAGE, tmp / "work", log,
+                                 "Update GRUB_IMAGE in xenlab/parts/grub.py.")
         shutil.copy2(image, tmp / out.name)
         progress(f"grub-pv: done: {out}")
 

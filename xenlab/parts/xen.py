@@ -76,11 +76,8 @@ def _unpack_source(cache: Path, tmp: Path, log: Path, progress: Progress) -> Pat
 
 def _configure(cache: Path, tmp: Path, tree: Path, log: Path, progress: Progress) -> None:
     deb = apt.download_deb(CONFIG_PACKAGE, XEN_VERSION, cache / "debs", log, progress)
-    apt.extract_deb(deb, tmp / "config-deb", log)
-    config = tmp / "config-deb" / CONFIG_PATH
-    if not config.exists():
-        raise PartsError(f"{deb} has no {CONFIG_PATH}; Debian changed its packaging. "
-                         f"Log: {log}. Update CONFIG_PATH in xenlab/parts/xen.py.")
+    config = apt.extract_file(deb, CONFIG_PATH, tmp / "config-deb", log,
+                              "Update CONFIG_PATH in xenlab/parts/xen.py.")
     target = tree / "xen" / ".config"
     target.write_text(edit_config(config.read_text(), CONFIG_EDITS))
     progress(f"xen: config from {deb.name} with {CONFIG_EDITS}; make olddefconfig")
