@@ -105,7 +105,7 @@ size_t strlcpy(char *dst, const char *src, size_t size)
     return len;
 }
 
-static int digit_value(char c)
+int hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -116,27 +116,38 @@ static int digit_value(char c)
     return -1;
 }
 
-bool parse_ulong(const char *s, unsigned long *out)
+bool parse_u64(const char *s, unsigned base, uint64_t *out)
 {
-    unsigned base = 10;
-    unsigned long v = 0;
+    uint64_t v = 0;
 
     if (!s || !*s)
         return false;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s += 2;
-        if (!*s)
-            return false;
+    if (base == 0) {
+        base = 10;
+        if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+            base = 16;
+            s += 2;
+            if (!*s)
+                return false;
+        }
     }
     for (; *s; s++) {
-        int d = digit_value(*s);
+        int d = hex_digit(*s);
         if (d < 0 || (unsigned)d >= base)
             return false;
-        if (v > (~0UL - (unsigned long)d) / base)
+        if (__builtin_mul_overflow(v, base, &v) || __builtin_add_overflow(v, (unsigned)d, &v))
             return false; /* overflow */
-        v = v * base + (unsigned long)d;
     }
     *out = v;
+    return true;
+}
+
+bool parse_ulong(const char *s, unsigned long *out)
+{
+    uint64_t v;
+
+    if (!parse_u64(s, 0, &v) || v > ~0UL)
+        return false; /* junk or overflow */
+    *out = (unsigned long)v;
     return true;
 }

@@ -10,6 +10,7 @@
  */
 #include "kernel.h"
 #include "console.h"
+#include "time.h"
 
 #define PRINTK_BUF 1024
 
@@ -264,4 +265,22 @@ int printk(const char *fmt, ...)
     int n = vprintk(fmt, ap);
     va_end(ap);
     return n;
+}
+
+bool ratelimit_ok(struct ratelimit *rl)
+{
+    uint64_t now = monotonic_ns();
+    if (now - rl->window >= NSEC_PER_SEC) {
+        if (rl->suppressed)
+            printk("%s: %lu more %s messages suppressed\n", rl->who, rl->suppressed, rl->what);
+        rl->window = now;
+        rl->printed = 0;
+        rl->suppressed = 0;
+    }
+    if (rl->printed < rl->burst) {
+        rl->printed++;
+        return true;
+    }
+    rl->suppressed++;
+    return false;
 }

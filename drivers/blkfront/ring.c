@@ -53,16 +53,9 @@ void blk_slots_free(struct blkdev *d)
     for (unsigned i = 0; i < BLK_SLOTS; i++) {
         struct blk_slot *s = &d->slots[i];
         for (unsigned j = 0; j < BLK_SEG_MAX; j++) {
-            if (s->grefs[j] >= 0) {
-                int rc = gnttab_end_access((grant_ref_t)s->grefs[j]);
-                s->grefs[j] = -1;
-                if (rc) { /* still the backend's: never reuse it */
-                    printk("blkfront: %s: backend still maps a page of request 0x%llx (%s): "
-                           "page leaked on purpose\n", d->name, (unsigned long long)s->id,
-                           xen_errname(rc));
-                    s->pages[j] = NULL;
-                }
-            }
+            gnttab_end_or_leak(&s->grefs[j], &s->pages[j],
+                               "blkfront: %s: backend still maps a page of request 0x%llx",
+                               d->name, (unsigned long long)s->id);
             if (s->pages[j])
                 page_free(s->pages[j], 0);
             s->pages[j] = NULL;
@@ -78,13 +71,9 @@ void blk_slots_free(struct blkdev *d)
 static void slot_release(struct blkdev *d, struct blk_slot *s)
 {
     for (unsigned j = 0; j < BLK_SEG_MAX; j++) {
-        if (s->grefs[j] < 0)
-            continue;
-        int rc = gnttab_end_access((grant_ref_t)s->grefs[j]);
-        s->grefs[j] = -1;
-        if (rc) {
-            printk("blkfront: %s: backend still maps grant of request 0x%llx (%s): page "
-                   "leaked on purpose\n", d->name, (unsigned long long)s->id, xen_errname(rc));
+        if (gnttab_end_or_leak(&s->grefs[j], &s->pages[j],
+                               "blkfront: %s: backend still maps grant of request 0x%llx",
+                               d->name, (unsigned long long)s->id)) {
             s->pages[j] = page_alloc(0);
             if (!s->pages[j]) {
                 printk("blkfront: %s: no page to replace it: disk stopped\n", d->name);
@@ -242,11 +231,11 @@ void blk_ring_handler(evtchn_port_t port, void *arg)
     for (;;) {
         RING_IDX prod = READ_ONCE(d->ring.sring->rsp_prod);
         rmb(); /* the responses up to prod, after reading prod */
-        RING_IDX outstanding = d->ring.req_prod_pvt - d->ring.rsp_cons;
-        if ((RING_IDX)(prod - d->ring.rsp_cons) > outstanding) {
+        if (!RING_RSP_PROD_OK(&d->ring, prod)) {
             printk("blkfront: %s: backend sent rsp_prod %u with only %u requests outstanding "
                    "(rsp_cons %u): ring stopped\n", d->name, (unsigned)prod,
-                   (unsigned)outstanding, (unsigned)d->ring.rsp_cons);
+                   (unsigned)(d->ring.req_prod_pvt - d->ring.rsp_cons),
+                   (unsigned)d->ring.rsp_cons);
             d->bad_responses++;
             ring_stop(d);
             return;

@@ -35,6 +35,24 @@ bool net_parse_ip(const char *s, uint32_t *ip)
     return true;
 }
 
+bool net_parse_mac(const char *s, uint8_t mac[ETH_ALEN])
+{
+    for (unsigned i = 0; i < ETH_ALEN; i++) {
+        unsigned v = 0;
+        for (unsigned d = 0; d < 2; d++, s++) {
+            int x = hex_digit(*s);
+            if (x < 0)
+                return false;
+            v = v << 4 | (unsigned)x;
+        }
+        mac[i] = (uint8_t)v;
+        if (*s != (i + 1 < ETH_ALEN ? ':' : '\0'))
+            return false;
+        s++;
+    }
+    return true;
+}
+
 int net_set_address(const char *text)
 {
     char buf[20];

@@ -67,26 +67,7 @@ void net_get_stats(struct net_stats *s)
 
 /* At most NET_MSG_BURST messages per second; the rest are counted and
  * reported once the next window opens. */
-static bool message_allowed(void)
-{
-    static uint64_t window;
-    static unsigned printed;
-    static unsigned long suppressed;
-    uint64_t now = monotonic_ns();
-    if (now - window >= NSEC_PER_SEC) {
-        if (suppressed)
-            printk("net: %lu more drop messages suppressed\n", suppressed);
-        window = now;
-        printed = 0;
-        suppressed = 0;
-    }
-    if (printed < NET_MSG_BURST) {
-        printed++;
-        return true;
-    }
-    suppressed++;
-    return false;
-}
+static struct ratelimit drop_messages = RATELIMIT_INIT("net", "drop", NET_MSG_BURST);
 
 void net_drop(enum net_drop reason, const char *fmt, ...)
 {
@@ -94,7 +75,7 @@ void net_drop(enum net_drop reason, const char *fmt, ...)
         return;
     drops[reason]++;
     net_stats.drops++;
-    if (drop_info[reason].quiet || !message_allowed())
+    if (drop_info[reason].quiet || !ratelimit_ok(&drop_messages))
         return;
     char what[96];
     va_list ap;

@@ -125,10 +125,9 @@ void nf_rx_poll(void)
     do {
         RING_IDX rp = READ_ONCE(nf.rx.sring->rsp_prod);
         xen_rmb(); /* responses are read after the index that covers them */
-        RING_IDX outstanding = nf.rx.req_prod_pvt - nf.rx.rsp_cons;
-        if ((RING_IDX)(rp - nf.rx.rsp_cons) > outstanding) {
+        if (!RING_RSP_PROD_OK(&nf.rx, rp)) {
             nf_drop(NF_DROP_RX_OVERRUN, "rsp_prod %u but only %u requests after %u", rp,
-                    outstanding, nf.rx.rsp_cons);
+                    nf.rx.req_prod_pvt - nf.rx.rsp_cons, nf.rx.rsp_cons);
             rp = nf.rx.req_prod_pvt;
         }
         for (RING_IDX i = nf.rx.rsp_cons; i != rp; i++) {

@@ -44,10 +44,9 @@ void nf_tx_reclaim(void)
     do {
         RING_IDX rp = READ_ONCE(nf.tx.sring->rsp_prod);
         xen_rmb();
-        RING_IDX outstanding = nf.tx.req_prod_pvt - nf.tx.rsp_cons;
-        if ((RING_IDX)(rp - nf.tx.rsp_cons) > outstanding) {
+        if (!RING_RSP_PROD_OK(&nf.tx, rp)) {
             nf_drop(NF_DROP_TX_OVERRUN, "rsp_prod %u but only %u requests after %u", rp,
-                    outstanding, nf.tx.rsp_cons);
+                    nf.tx.req_prod_pvt - nf.tx.rsp_cons, nf.tx.rsp_cons);
             rp = nf.tx.req_prod_pvt;
         }
         for (RING_IDX i = nf.tx.rsp_cons; i != rp; i++) {

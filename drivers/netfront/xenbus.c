@@ -56,25 +56,12 @@ const char *netfront_drop_name(enum netfront_drop d)
 
 void nf_drop(enum netfront_drop reason, const char *fmt, ...)
 {
-    static uint64_t window;
-    static unsigned printed;
-    static unsigned long suppressed;
+    static struct ratelimit messages = RATELIMIT_INIT("netfront", "drop", NF_MSG_BURST);
     if ((unsigned)reason >= NF_DROP_NR)
         return;
     nf.stats.drops[reason]++;
-    uint64_t now = monotonic_ns();
-    if (now - window >= NSEC_PER_SEC) {
-        if (suppressed)
-            printk("netfront: %lu more drop messages suppressed\n", suppressed);
-        window = now;
-        printed = 0;
-        suppressed = 0;
-    }
-    if (printed >= NF_MSG_BURST) {
-        suppressed++;
+    if (!ratelimit_ok(&messages))
         return;
-    }
-    printed++;
     char what[96];
     va_list ap;
     va_start(ap, fmt);
@@ -105,41 +92,11 @@ void nf_buf_free(struct nf_buf *b)
 {
     if (!b->page)
         return; /* never allocated (or already leaked on purpose) */
-    if (b->ref >= 0) {
-        int rc = gnttab_end_access((grant_ref_t)b->ref);
-        b->ref = -1;
-        if (rc) { /* the backend still maps it: never reuse the page */
-            printk("netfront: buffer grant not ended (%s): page leaked on purpose\n",
-                   xen_errname(rc));
-            b->page = NULL;
-        }
-    }
+    gnttab_end_or_leak(&b->ref, &b->page, "netfront: buffer grant not ended");
     if (b->page)
         page_free(b->page, 0);
     b->page = NULL;
     b->busy = false;
-}
-
-bool netfront_parse_mac(const char *s, uint8_t mac[ETH_ALEN])
-{
-    for (unsigned i = 0; i < ETH_ALEN; i++) {
-        unsigned v = 0;
-        for (unsigned d = 0; d < 2; d++, s++) {
-            char c = *s;
-            unsigned x = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
-                         : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                         : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
-                                                : 16u;
-            if (x > 15)
-                return false;
-            v = v << 4 | x;
-        }
-        mac[i] = (uint8_t)v;
-        if (*s != (i + 1 < ETH_ALEN ? ':' : '\0'))
-            return false;
-        s++;
-    }
-    return true;
 }
 
 static void nf_event(evtchn_port_t port, void *data)
@@ -195,11 +152,12 @@ static void teardown(bool published)
 static int read_mac(void)
 {
     char path[XENBUS_PATH_MAX + 8], val[32];
-    snprintf(path, sizeof(path), "%s/mac", nf.fe.node);
-    int rc = xs_read(XS_TX_NONE, path, val, sizeof(val));
+    int rc = xenbus_join(path, sizeof(path), nf.fe.node, "mac");
+    if (!rc)
+        rc = xs_read(XS_TX_NONE, path, val, sizeof(val));
     if (rc < 0)
         return fail("cannot read %s: %s", path, xen_errname(rc));
-    if (!netfront_parse_mac(val, nf.mac))
+    if (!net_parse_mac(val, nf.mac))
         return fail("%s = '%s' is not a MAC address", path, val);
     return 0;
 }
@@ -350,11 +308,6 @@ static const char *const state_names[] = {
     [NETFRONT_FAILED] = "failed", [NETFRONT_CLOSING] = "closing",
     [NETFRONT_DETACHED] = "no vif (detached)",
 };
-
-bool netfront_connected(void)
-{
-    return nf.state == NETFRONT_CONNECTED;
-}
 
 void netfront_get_info(struct netfront_info *i)
 {

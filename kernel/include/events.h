@@ -36,6 +36,25 @@ unsigned long irq_save(void);       /* masks, returns the old mask */
 void irq_restore(unsigned long flags);
 void irq_enable(void);
 
+/* The building block of the above, for code that runs before event channels
+ * are up too (the console, the page-fault entry): set v's upcall mask back to
+ * `mask`; true when that unmasked events and one is already pending (Xen does
+ * not deliver it on its own: have it run, e.g. by upcall_mask_restore_kick). */
+static inline bool upcall_mask_restore(struct vcpu_info *v, uint8_t mask)
+{
+    barrier();
+    WRITE_ONCE(v->evtchn_upcall_mask, mask);
+    barrier();
+    return !mask && READ_ONCE(v->evtchn_upcall_pending);
+}
+
+/* upcall_mask_restore, then any hypercall to let Xen deliver a pending event. */
+static inline void upcall_mask_restore_kick(struct vcpu_info *v, uint8_t mask)
+{
+    if (upcall_mask_restore(v, mask))
+        (void)HYPERVISOR_xen_version(XENVER_version, NULL);
+}
+
 /*
  * Wait for something to happen: lets other runnable threads run, or blocks
  * the VCPU in Xen (SCHEDOP_block) when none can, then returns after the

@@ -42,6 +42,13 @@ int gnttab_grant_page(domid_t domid, const void *page, bool readonly);
  * changed) while the peer maps it (GTF_reading/GTF_writing); -XEN_EINVAL
  * for a reference that is not one we handed out. */
 int gnttab_end_access(grant_ref_t ref);
+/* End the grant *ref (when >= 0; *ref becomes -1), else leak its page on
+ * purpose: when the access cannot be ended (the peer still maps the page),
+ * the page is the peer's for good, so *page becomes NULL (never freed nor
+ * reused) and "<fmt...> (<error>): page leaked on purpose" is printed.
+ * Returns 0 or gnttab_end_access's error. */
+int gnttab_end_or_leak(int *ref, void **page, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The entry as it is now (for tests and the `grants` command). */
 struct grant_entry_v1 gnttab_entry(grant_ref_t ref);

@@ -51,6 +51,9 @@ const char *xen_hypercall_name(unsigned nr); /* "mmu_update", or "?" */
 /* kernel/xen/errno.c: a hypercall result as Xen's errno name ("-EINVAL");
  * 0 is "0", a number without a name is printed as the number. */
 const char *xen_errname(long rc);
+/* The reverse, for an errno name without the '-' ("ENOENT"): -XEN_ENOENT;
+ * 0 when it is not one of those names. */
+int xen_errno_from_name(const char *name);
 
 /* Console output (kernel/printk.c). Safe before everything else; one call to
  * printk writes its whole text in one console write, so markers never split. */
@@ -58,6 +61,20 @@ int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintk(const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+
+/* At most `burst` messages a second (kernel/printk.c): ratelimit_ok says
+ * whether one may be printed now; the rest are counted and reported as
+ * "<who>: <n> more <what> messages suppressed" once the next second opens.
+ *   static struct ratelimit rl = RATELIMIT_INIT("net", "drop", 5); */
+struct ratelimit {
+    const char *who, *what;
+    unsigned burst;
+    unsigned printed;
+    unsigned long suppressed;
+    uint64_t window; /* monotonic_ns() at the start of the current second */
+};
+#define RATELIMIT_INIT(who_, what_, burst_) {.who = (who_), .what = (what_), .burst = (burst_)}
+bool ratelimit_ok(struct ratelimit *rl);
 
 /* Fatal errors: print "*** FATAL <msg>", a backtrace, then SCHEDOP_shutdown
  * with SHUTDOWN_crash. */
@@ -116,6 +133,10 @@ char *strchr(const char *s, int c);
 size_t strlcpy(char *dst, const char *src, size_t size);
 /* Parse a decimal (or 0x hex) unsigned number; returns false on junk or overflow. */
 bool parse_ulong(const char *s, unsigned long *out);
+/* The same for 64 bits in `base` (10 or 16; 0: decimal, or hex after "0x"). */
+bool parse_u64(const char *s, unsigned base, uint64_t *out);
+/* The value of hex digit c (0-9, a-f, A-F), or -1. */
+int hex_digit(char c);
 
 #endif /* !__ASSEMBLY__ */
 #endif

@@ -40,6 +40,8 @@ bool net_address(uint32_t *ip, unsigned *prefix);
 int net_set_address(const char *text); /* "10.0.0.2/24": 0, or -XEN_EINVAL */
 /* "10.0.0.1" -> host order; false on junk. */
 bool net_parse_ip(const char *s, uint32_t *ip);
+/* "00:16:3e:12:34:56" -> mac (the vif's "mac" key); false on anything else. */
+bool net_parse_mac(const char *s, uint8_t mac[ETH_ALEN]);
 /* Text form of an IPv4 address / MAC into buf (16 / 18 bytes). */
 const char *net_ip_str(uint32_t ip, char buf[16]);
 const char *net_mac_str(const uint8_t mac[ETH_ALEN], char buf[18]);

@@ -80,7 +80,6 @@ struct netfront_info {
 
 void netfront_get_info(struct netfront_info *info);
 void netfront_get_stats(struct netfront_stats *s);
-bool netfront_connected(void);
 /* Connect the first device/vif/<id> unless one is connected (or being
  * connected or detached) already: 0 (see netfront_get_info), -XEN_EBUSY
  * while a detach runs, -XEN_ENODEV in dom0 mode, -XEN_EIO when it failed.
@@ -97,8 +96,5 @@ int netfront_xmit(const void *frame, size_t len);
  */
 enum netfront_drop netfront_rx_check(const struct netif_rx_response *rsp, uint16_t slot_id,
                                      unsigned *off, unsigned *len);
-
-/* Parse "00:16:3e:12:34:56" (the vif's "mac" key); false on anything else. */
-bool netfront_parse_mac(const char *s, uint8_t mac[ETH_ALEN]);
 
 #endif

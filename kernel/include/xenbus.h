@@ -28,6 +28,9 @@
 
 const char *xenbus_state_name(XenbusState s); /* "Connected", or "?" */
 
+/* "<path>/<key>" into buf: 0, or -XEN_ENAMETOOLONG when it does not fit. */
+int xenbus_join(char *buf, size_t size, const char *path, const char *key);
+
 /* "<path>/state". A missing key reads as XenbusStateUnknown (0 returned);
  * a value that is not a XenbusState gives -XEN_EINVAL. */
 int xenbus_read_state(const char *path, XenbusState *out);

@@ -60,13 +60,7 @@ static uint8_t mask_events(void)
 
 static void restore_events(uint8_t old)
 {
-    struct vcpu_info *v = this_vcpu();
-    barrier();
-    v->evtchn_upcall_mask = old;
-    barrier();
-    /* An event that arrived meanwhile: any hypercall lets Xen deliver it. */
-    if (!old && READ_ONCE(v->evtchn_upcall_pending))
-        (void)HYPERVISOR_xen_version(XENVER_version, NULL);
+    upcall_mask_restore_kick(this_vcpu(), old); /* delivers an event that arrived meanwhile */
 }
 
 static void yield_cpu(void)
@@ -127,24 +121,39 @@ static bool ring_usable(void)
     return ring && !ring_broken;
 }
 
-/* Put one byte on the out ring; waits while it is full. Returns false when
- * the ring is corrupt or (emergency) the backend does not drain it. */
-static bool ring_put(char c)
+/* Copy s to the out ring, each '\n' as "\r\n": all that fits at once (one
+ * barrier and one index update), waiting while the ring is full, then one
+ * notification. Stops without notifying when the ring is corrupt or
+ * (emergency) the backend does not drain it. */
+static void ring_write(const char *s, size_t len)
 {
     uint64_t deadline = 0;
-    for (;;) {
+    bool cr_put = false; /* the '\r' before s[i] == '\n' is on the ring */
+    size_t i = 0;
+    while (i < len) {
         XENCONS_RING_IDX cons = READ_ONCE(ring->out_cons);
-        XENCONS_RING_IDX prod = ring->out_prod;
+        XENCONS_RING_IDX prod = ring->out_prod, start = prod;
         mb(); /* read cons before writing data into the space it frees */
         if ((XENCONS_RING_IDX)(prod - cons) > sizeof(ring->out)) {
             ring_broken = true;
-            return false;
+            return;
         }
-        if ((XENCONS_RING_IDX)(prod - cons) < sizeof(ring->out)) {
+        for (; i < len && (XENCONS_RING_IDX)(prod - cons) < sizeof(ring->out); prod++) {
+            char c = s[i];
+            if (c == '\n' && !cr_put) {
+                c = '\r';
+                cr_put = true;
+            } else {
+                cr_put = false;
+                i++;
+            }
             ring->out[MASK_XENCONS_IDX(prod, ring->out)] = c;
+        }
+        if (prod != start) {
             wmb(); /* data before the index that publishes it */
-            ring->out_prod = prod + 1;
-            return true;
+            ring->out_prod = prod;
+            deadline = 0;
+            continue;
         }
         /* Full: tell the backend and give it the CPU. */
         notify_backend();
@@ -154,18 +163,8 @@ static bool ring_put(char c)
             if (!deadline)
                 deadline = now + CONSOLE_DRAIN_NS;
             else if (now > deadline)
-                return false;
+                return;
         }
-    }
-}
-
-static void ring_write(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '\n' && !ring_put('\r'))
-            return;
-        if (!ring_put(s[i]))
-            return;
     }
     notify_backend();
 }
@@ -223,29 +222,39 @@ static int dom0_trygetc(void)
     return (unsigned char)dom0_input[dom0_input_pos++];
 }
 
+/* domU: the same for the in ring, emptied a chunk at a time with one
+ * notification to the backend per chunk. */
+static char domu_input[DOM0_INPUT_CHUNK];
+static unsigned domu_input_len, domu_input_pos;
+
 int console_trygetc(void)
 {
     if (xen_is_dom0())
         return dom0_trygetc();
+    if (domu_input_pos < domu_input_len)
+        return (unsigned char)domu_input[domu_input_pos++];
     if (!ring_usable())
         return -1;
 
     uint8_t old = mask_events();
-    int c = -1;
     XENCONS_RING_IDX cons = ring->in_cons;
     XENCONS_RING_IDX prod = READ_ONCE(ring->in_prod);
     rmb(); /* the index before the data it covers */
+    unsigned n = 0;
     if ((XENCONS_RING_IDX)(prod - cons) > sizeof(ring->in)) {
         /* Corrupt indexes from the backend: drop what is there. */
         ring->in_cons = prod;
     } else if (prod != cons) {
-        c = (unsigned char)ring->in[MASK_XENCONS_IDX(cons, ring->in)];
-        mb(); /* finish reading the byte before giving its slot back */
-        ring->in_cons = cons + 1;
+        for (; cons != prod && n < sizeof(domu_input); cons++)
+            domu_input[n++] = ring->in[MASK_XENCONS_IDX(cons, ring->in)];
+        mb(); /* finish reading the bytes before giving their slots back */
+        ring->in_cons = cons;
         notify_backend();
     }
     restore_events(old);
-    return c;
+    domu_input_len = n;
+    domu_input_pos = 0;
+    return n ? (unsigned char)domu_input[domu_input_pos++] : -1;
 }
 
 static bool input_events; /* the input event channel has a handler */

@@ -49,3 +49,13 @@ const char *xen_errname(long rc)
     snprintf(buf, OTHER_LEN, "%ld", rc);
     return buf;
 }
+
+int xen_errno_from_name(const char *name)
+{
+    for (unsigned e = 1; e < ARRAY_SIZE(xen_errno_names); e++) {
+        const char *n = xen_errno_names[e];
+        if (n && !strcmp(n + 1, name)) /* n + 1: past the '-' */
+            return -(int)e;
+    }
+    return 0;
+}

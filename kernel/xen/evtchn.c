@@ -120,9 +120,8 @@ void irq_restore(unsigned long flags)
 {
     struct vcpu_info *v = upcall_vcpu ? upcall_vcpu : this_vcpu();
 
-    barrier();
     if (flags) {
-        WRITE_ONCE(v->evtchn_upcall_mask, 1);
+        (void)upcall_mask_restore(v, 1);
         return;
     }
     /*
@@ -133,9 +132,7 @@ void irq_restore(unsigned long flags)
      * by Xen as usual.
      */
     for (;;) {
-        WRITE_ONCE(v->evtchn_upcall_mask, 0);
-        barrier();
-        if (!READ_ONCE(v->evtchn_upcall_pending) || !upcall_vcpu)
+        if (!upcall_mask_restore(v, 0) || !upcall_vcpu)
             return;
         WRITE_ONCE(v->evtchn_upcall_mask, 1);
         barrier();

@@ -30,12 +30,6 @@ static const char *drv(const struct xenbus_frontend *fe)
     return fe->driver ? fe->driver : "frontend";
 }
 
-static int join(char *buf, size_t size, const char *a, const char *b)
-{
-    int n = snprintf(buf, size, "%s/%s", a, b);
-    return n < 0 || (size_t)n >= size ? -XEN_ENAMETOOLONG : 0;
-}
-
 /* Watch threads that have ended (frontend_watch_backend): a thread cannot
  * join itself, so the next caller of frontend_list or frontend_watch_backend
  * does. A thread puts itself here just before thread_exit, with no switch in
@@ -60,7 +54,7 @@ int frontend_list(const char *type, char *buf, size_t size)
     if (!xs_available())
         return -XEN_ENODEV;
     reap_watchers();
-    if (join(dir, sizeof(dir), "device", type))
+    if (xenbus_join(dir, sizeof(dir), "device", type))
         return -XEN_ENAMETOOLONG;
     int n = xs_directory(XS_TX_NONE, dir, buf, size);
     if (n < 0)
@@ -72,8 +66,8 @@ int frontend_list(const char *type, char *buf, size_t size)
     for (int i = 0; i < n; i++) {
         size_t len = strlen(p) + 1;
         XenbusState st;
-        bool leaving = !join(node, sizeof(node), dir, p) && !xenbus_read_state(node, &st) &&
-                       closing_or_closed(st);
+        bool leaving = !xenbus_join(node, sizeof(node), dir, p) &&
+                       !xenbus_read_state(node, &st) && closing_or_closed(st);
         if (!leaving) {
             memmove(out, p, len);
             out += len;
@@ -90,9 +84,9 @@ int frontend_init(struct xenbus_frontend *fe, const char *type, const char *id)
     memset(fe, 0, sizeof(*fe));
     fe->driver = d;
     char dir[XENBUS_PATH_MAX];
-    int rc = join(dir, sizeof(dir), "device", type);
+    int rc = xenbus_join(dir, sizeof(dir), "device", type);
     if (!rc)
-        rc = join(fe->node, sizeof(fe->node), dir, id);
+        rc = xenbus_join(fe->node, sizeof(fe->node), dir, id);
     if (rc)
         return rc;
     rc = xenbus_read_peer(fe->node, "backend", fe->backend, sizeof(fe->backend), &fe->backend_id);
@@ -130,18 +124,8 @@ int frontend_ring_alloc(struct xenbus_frontend *fe, struct frontend_ring *ring)
 
 int frontend_ring_free(struct xenbus_frontend *fe, struct frontend_ring *ring)
 {
-    int rc = 0;
-    if (ring->ref >= 0) {
-        rc = gnttab_end_access((grant_ref_t)ring->ref);
-        if (rc) {
-            printk("%s: %s: ring grant %d not ended (%s): page leaked on purpose\n", drv(fe),
-                   fe->node, ring->ref, xen_errname(rc));
-            ring->ref = -1;
-            ring->page = NULL;
-            return rc;
-        }
-        ring->ref = -1;
-    }
+    int rc = gnttab_end_or_leak(&ring->ref, &ring->page, "%s: %s: ring grant %d not ended",
+                                drv(fe), fe->node, ring->ref);
     if (ring->page)
         page_free(ring->page, 0);
     ring->page = NULL;
@@ -184,13 +168,13 @@ static int publish_tx(xs_tx_t tx, void *arg)
     int rc;
     for (unsigned i = 0; i < a->n; i++) {
         const struct frontend_key *k = &a->keys[i];
-        if ((rc = join(path, sizeof(path), a->fe->node, k->key)))
+        if ((rc = xenbus_join(path, sizeof(path), a->fe->node, k->key)))
             return rc;
         rc = k->str ? xs_write(tx, path, k->str) : xs_printf(tx, path, "%lu", k->num);
         if (rc)
             return rc;
     }
-    if ((rc = join(path, sizeof(path), a->fe->node, "state")))
+    if ((rc = xenbus_join(path, sizeof(path), a->fe->node, "state")))
         return rc;
     return xs_printf(tx, path, "%u", (unsigned)a->state);
 }
@@ -231,26 +215,8 @@ int frontend_wait_backend(struct xenbus_frontend *fe, uint32_t mask, unsigned lo
 int frontend_backend_read(struct xenbus_frontend *fe, const char *key, char *buf, size_t size)
 {
     char path[XENBUS_PATH_MAX];
-    int rc = join(path, sizeof(path), fe->backend, key);
+    int rc = xenbus_join(path, sizeof(path), fe->backend, key);
     return rc ? rc : xs_read(XS_TX_NONE, path, buf, size);
-}
-
-/* Decimal only: XenStore numbers from backends are written with %u/%llu. */
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
 }
 
 int frontend_backend_u64(struct xenbus_frontend *fe, const char *key, uint64_t *out)
@@ -264,7 +230,8 @@ int frontend_backend_u64(struct xenbus_frontend *fe, const char *key, uint64_t *
     }
     if (rc < 0)
         return rc;
-    if (!parse_u64(val, out)) {
+    /* Decimal only: XenStore numbers from backends are written with %u/%llu. */
+    if (!parse_u64(val, 10, out)) {
         printk("%s: backend sent %s/%s = '%s', not a number\n", drv(fe), fe->backend, key, val);
         return -XEN_EINVAL;
     }
@@ -335,7 +302,7 @@ int frontend_close(struct xenbus_frontend *fe)
     int first = 0, rc;
     /* Our directory removed already: nobody to tell (and writing "state"
      * would only fail: the parent is the toolstack's). */
-    bool ours = !join(key, sizeof(key), fe->node, "state") &&
+    bool ours = !xenbus_join(key, sizeof(key), fe->node, "state") &&
                 xs_read(XS_TX_NONE, key, val, sizeof(val)) != -XEN_ENOENT;
     bool backend = !backend_state(fe, &st) && st != XenbusStateUnknown;
     if (ours) {
@@ -418,7 +385,7 @@ int frontend_watch_backend(struct xenbus_frontend *fe, frontend_gone_fn gone, vo
         return -XEN_ENOMEM;
     }
     *bw = (struct backend_watch){fe, gone, arg, NULL};
-    int rc = join(key, sizeof(key), fe->backend, "state");
+    int rc = xenbus_join(key, sizeof(key), fe->backend, "state");
     if (!rc)
         rc = xs_watch_add(key, &bw->w);
     if (rc) {

@@ -207,6 +207,24 @@ int gnttab_end_access(grant_ref_t ref)
     return 0;
 }
 
+int gnttab_end_or_leak(int *ref, void **page, const char *fmt, ...)
+{
+    if (*ref < 0)
+        return 0;
+    int rc = gnttab_end_access((grant_ref_t)*ref);
+    *ref = -1;
+    if (rc) {
+        char what[160];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        printk("%s (%s): page leaked on purpose\n", what, xen_errname(rc));
+        *page = NULL;
+    }
+    return rc;
+}
+
 struct grant_entry_v1 gnttab_entry(grant_ref_t ref)
 {
     struct grant_entry_v1 e = {0};

@@ -27,7 +27,7 @@ const char *xenbus_state_name(XenbusState s)
     return (unsigned)s < ARRAY_SIZE(state_names) && state_names[s] ? state_names[s] : "?";
 }
 
-static int state_path(char *buf, size_t size, const char *path, const char *key)
+int xenbus_join(char *buf, size_t size, const char *path, const char *key)
 {
     int n = snprintf(buf, size, "%s/%s", path, key);
     return n < 0 || (size_t)n >= size ? -XEN_ENAMETOOLONG : 0;
@@ -37,7 +37,7 @@ int xenbus_read_state(const char *path, XenbusState *out)
 {
     char key[XENBUS_PATH_MAX];
     unsigned long v;
-    int rc = state_path(key, sizeof(key), path, "state");
+    int rc = xenbus_join(key, sizeof(key), path, "state");
     if (!rc)
         rc = xs_read_ulong(XS_TX_NONE, key, &v);
     if (rc == -XEN_ENOENT) {
@@ -57,7 +57,7 @@ int xenbus_read_state(const char *path, XenbusState *out)
 int xenbus_switch_state(const char *path, XenbusState s)
 {
     char key[XENBUS_PATH_MAX];
-    int rc = state_path(key, sizeof(key), path, "state");
+    int rc = xenbus_join(key, sizeof(key), path, "state");
     return rc ? rc : xs_printf(XS_TX_NONE, key, "%u", (unsigned)s);
 }
 
@@ -66,7 +66,7 @@ int xenbus_wait_state(const char *path, uint32_t mask, unsigned long timeout_ms,
 {
     char key[XENBUS_PATH_MAX];
     struct xs_watch *w;
-    int rc = state_path(key, sizeof(key), path, "state");
+    int rc = xenbus_join(key, sizeof(key), path, "state");
     if (rc || (rc = xs_watch_add(key, &w)))
         return rc;
     uint64_t deadline = monotonic_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
@@ -94,11 +94,11 @@ int xenbus_read_peer(const char *dev, const char *key, char *buf, size_t size, d
 {
     char k[XENBUS_PATH_MAX], idkey[XENBUS_PATH_MAX / 4];
     unsigned long v;
-    int rc = state_path(k, sizeof(k), dev, key);
+    int rc = xenbus_join(k, sizeof(k), dev, key);
     if (rc || (rc = xs_read(XS_TX_NONE, k, buf, size)) < 0)
         return rc;
     if (snprintf(idkey, sizeof(idkey), "%s-id", key) >= (int)sizeof(idkey) ||
-        state_path(k, sizeof(k), dev, idkey))
+        xenbus_join(k, sizeof(k), dev, idkey))
         return -XEN_ENAMETOOLONG;
     if ((rc = xs_read_ulong(XS_TX_NONE, k, &v)))
         return rc;

@@ -63,7 +63,6 @@ static char in_body[XENSTORE_PAYLOAD_MAX + 1];
 static uint32_t in_got; /* bytes of header + body so far */
 
 void xs_count_bad(void) { stats.bad_messages++; }
-void xs_count_unexpected(void) { stats.unexpected++; }
 
 void xs_get_stats(struct xs_stats *s)
 {
@@ -378,17 +377,13 @@ int xs_request(uint32_t type, xs_tx_t tx, const struct xs_part *parts, unsigned 
 }
 
 /* xenstored's error names are errno names ("ENOENT"); Xen's errno.h has the
- * same names, which xen_errname() spells with a '-' in front. */
-#define XEN_ERRNO_SCAN_MAX 200
-
+ * same names. */
 int xs_error_code(const char *body, uint32_t len)
 {
     if (len > 0 && len < 32) { /* body[len] is a NUL we added */
-        for (long e = 1; e < XEN_ERRNO_SCAN_MAX; e++) {
-            const char *name = xen_errname(-e);
-            if (name[0] == '-' && name[1] == 'E' && !strcmp(name + 1, body))
-                return (int)-e;
-        }
+        int e = xen_errno_from_name(body);
+        if (e)
+            return e;
     }
     stats.bad_messages++;
     printk("xenstore: error answer '%.*s' is not an errno name\n", (int)(len < 32 ? len : 32),

@@ -25,7 +25,6 @@ bool xs_watch_deliver(const char *body, uint32_t len);
 
 /* Messages the transport gives up on, for its counters. */
 void xs_count_bad(void);
-void xs_count_unexpected(void);
 
 /* xenstore.c: one complete message as it came off the ring (header checked
  * for length already), dispatched to its waiter or the watch table. Exposed

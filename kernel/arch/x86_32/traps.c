@@ -27,6 +27,7 @@
  */
 #include "kernel.h"
 #include "console.h"
+#include "events.h"
 #include "mm.h"
 #include "sched.h"
 #include "shell.h"
@@ -207,13 +208,8 @@ void trap_dispatch(struct trap_frame *f)
         if (owner && !fatal_depth++)
             stack_overflow(f, owner, guard, guard_end);
         /* Events were masked for us (TRAP_FLAG_MASK_EVENTS): restore. */
-        struct vcpu_info *v = this_vcpu();
-        uint8_t saved = (uint8_t)((f->cs >> UPCALL_MASK_SHIFT) & UPCALL_MASK_BITS);
-        barrier();
-        v->evtchn_upcall_mask = saved;
-        barrier();
-        if (!saved && READ_ONCE(v->evtchn_upcall_pending))
-            (void)HYPERVISOR_xen_version(XENVER_version, NULL); /* deliver it */
+        upcall_mask_restore_kick(this_vcpu(),
+                                 (uint8_t)((f->cs >> UPCALL_MASK_SHIFT) & UPCALL_MASK_BITS));
     }
     if (f->vector < TRAP_NR && handlers[f->vector] && !fatal_depth && handlers[f->vector](f))
         return;
