@@ -284,3 +284,12 @@ bool ratelimit_ok(struct ratelimit *rl)
     rl->suppressed++;
     return false;
 }
+
+void ratelimit_vprintk(struct ratelimit *rl, const char *reason, const char *fmt, va_list ap)
+{
+    if (!ratelimit_ok(rl))
+        return;
+    char text[96];
+    vsnprintf(text, sizeof(text), fmt, ap);
+    printk("%s: %s %s: %s\n", rl->who, rl->what, reason, text);
+}

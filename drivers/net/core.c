@@ -75,14 +75,12 @@ void net_drop(enum net_drop reason, const char *fmt, ...)
         return;
     drops[reason]++;
     net_stats.drops++;
-    if (drop_info[reason].quiet || !ratelimit_ok(&drop_messages))
+    if (drop_info[reason].quiet)
         return;
-    char what[96];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
+    ratelimit_vprintk(&drop_messages, drop_info[reason].name, fmt, ap);
     va_end(ap);
-    printk("net: drop %s: %s\n", drop_info[reason].name, what);
 }
 
 void net_attach(const struct net_link *l)

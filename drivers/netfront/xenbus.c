@@ -60,14 +60,10 @@ void nf_drop(enum netfront_drop reason, const char *fmt, ...)
     if ((unsigned)reason >= NF_DROP_NR)
         return;
     nf.stats.drops[reason]++;
-    if (!ratelimit_ok(&messages))
-        return;
-    char what[96];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
+    ratelimit_vprintk(&messages, drop_names[reason], fmt, ap);
     va_end(ap);
-    printk("netfront: drop %s: %s\n", drop_names[reason], what);
 }
 
 int nf_buf_alloc(struct nf_buf *b, bool readonly)

@@ -75,6 +75,8 @@ struct ratelimit {
 };
 #define RATELIMIT_INIT(who_, what_, burst_) {.who = (who_), .what = (what_), .burst = (burst_)}
 bool ratelimit_ok(struct ratelimit *rl);
+/* "<who>: <what> <reason>: <formatted text>" if `rl` allows a message now. */
+void ratelimit_vprintk(struct ratelimit *rl, const char *reason, const char *fmt, va_list ap);
 
 /* Fatal errors: print "*** FATAL <msg>", a backtrace, then SCHEDOP_shutdown
  * with SHUTDOWN_crash. */
