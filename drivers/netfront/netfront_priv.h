@@ -68,5 +68,9 @@ unsigned nf_rx_posted(void);
 /* Allocate/free one granted buffer page for the backend. */
 int nf_buf_alloc(struct nf_buf *b, bool readonly);
 void nf_buf_free(struct nf_buf *b);
+/* The same over an array of n buffers (the rx or the tx set). */
+int nf_bufs_alloc(struct nf_buf *bufs, unsigned n, bool readonly);
+void nf_bufs_free(struct nf_buf *bufs, unsigned n);
+unsigned nf_bufs_busy(const struct nf_buf *bufs, unsigned n);
 
 #endif

@@ -44,11 +44,9 @@ enum netfront_drop netfront_rx_check(const struct netif_rx_response *rsp, uint16
 
 int nf_rx_setup(void)
 {
-    for (unsigned i = 0; i < NF_RX_BUFS; i++) {
-        int rc = nf_buf_alloc(&nf.rxb[i], false);
-        if (rc)
-            return rc;
-    }
+    int rc = nf_bufs_alloc(nf.rxb, NF_RX_BUFS, false);
+    if (rc)
+        return rc;
     for (unsigned i = 0; i < NETIF_RX_RING_SIZE; i++)
         nf.rx_slot_id[i] = NF_NO_ID;
     nf_rx_poll(); /* posts every buffer */
@@ -57,16 +55,12 @@ int nf_rx_setup(void)
 
 void nf_rx_release(void)
 {
-    for (unsigned i = 0; i < NF_RX_BUFS; i++)
-        nf_buf_free(&nf.rxb[i]);
+    nf_bufs_free(nf.rxb, NF_RX_BUFS);
 }
 
 unsigned nf_rx_posted(void)
 {
-    unsigned n = 0;
-    for (unsigned i = 0; i < NF_RX_BUFS; i++)
-        n += nf.rxb[i].busy;
-    return n;
+    return nf_bufs_busy(nf.rxb, NF_RX_BUFS);
 }
 
 /* Post every idle buffer; notify the backend if it asked (req_event). */

@@ -14,26 +14,17 @@
 
 int nf_tx_setup(void)
 {
-    for (unsigned i = 0; i < NF_TX_BUFS; i++) {
-        int rc = nf_buf_alloc(&nf.txb[i], true);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return nf_bufs_alloc(nf.txb, NF_TX_BUFS, true);
 }
 
 void nf_tx_release(void)
 {
-    for (unsigned i = 0; i < NF_TX_BUFS; i++)
-        nf_buf_free(&nf.txb[i]);
+    nf_bufs_free(nf.txb, NF_TX_BUFS);
 }
 
 unsigned nf_tx_in_flight(void)
 {
-    unsigned n = 0;
-    for (unsigned i = 0; i < NF_TX_BUFS; i++)
-        n += nf.txb[i].busy;
-    return n;
+    return nf_bufs_busy(nf.txb, NF_TX_BUFS);
 }
 
 void nf_tx_reclaim(void)

@@ -95,6 +95,30 @@ void nf_buf_free(struct nf_buf *b)
     b->busy = false;
 }
 
+int nf_bufs_alloc(struct nf_buf *bufs, unsigned n, bool readonly)
+{
+    for (unsigned i = 0; i < n; i++) {
+        int rc = nf_buf_alloc(&bufs[i], readonly);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+void nf_bufs_free(struct nf_buf *bufs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        nf_buf_free(&bufs[i]);
+}
+
+unsigned nf_bufs_busy(const struct nf_buf *bufs, unsigned n)
+{
+    unsigned busy = 0;
+    for (unsigned i = 0; i < n; i++)
+        busy += bufs[i].busy;
+    return busy;
+}
+
 static void nf_event(evtchn_port_t port, void *data)
 {
     (void)port;
