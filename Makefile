@@ -9,6 +9,9 @@
 #   make lab     build the lab's parts: Xen with CONFIG_PV32=y, the dom0 image
 #   make bench   benchmarks (speed and memory targets)
 #   make check   ruff, generated headers, unit tests (no boots)
+#   make fresh-check [RELEASE=bookworm]
+#                the README's promise on a new machine: a minimal Debian root,
+#                a clone of HEAD, a cold `make test` in it (scripts/fresh-check.sh)
 #   make clean   remove build/ (the lab cache in $(XENOLITH_CACHE) stays)
 #
 # Every target first runs scripts/bootstrap.sh, which installs missing Debian
@@ -20,7 +23,7 @@ PY := .venv/bin/python
 export XENOLITH_CACHE ?= $(HOME)/.cache/xenolith
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all bootstrap kernel lab run test bench check lint clean
+.PHONY: all bootstrap kernel lab run test bench check lint clean fresh-check
 all: kernel
 
 bootstrap:
@@ -57,6 +60,10 @@ test: bootstrap lint kernel tiny lab
 bench: bootstrap kernel tiny lab
 	$(PY) -m xenlab bench $(BUILD)/kernel.elf
 	PYTHONPATH=. $(PY) tests/bench/kernel_bench.py $(BUILD)/kernel.elf $(BUILD)/tiny/kernel.elf
+
+RELEASE ?= bookworm
+fresh-check: bootstrap
+	scripts/fresh-check.sh $(RELEASE)
 
 clean:
 	rm -rf $(BUILD)

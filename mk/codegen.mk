@@ -1,6 +1,6 @@
 # codegen/: the kernel's Xen ABI headers, generated from Xen's public headers.
-# Owned by codegen (issue 4). Provides the target `gen`, $(GEN_STAMP),
-# $(GEN_INCLUDE) (add -I$(GEN_INCLUDE)) and $(ELFCHECK) (kernel checker).
+# Provides the target `gen`, $(GEN_STAMP), $(GEN_INCLUDE) (add
+# -I$(GEN_INCLUDE)) and $(ELFCHECK) (kernel checker).
 #
 # $(BUILD)/gen is regenerated whenever codegen/ or Xen's public headers change
 # (the headers come from this machine's libxen-dev; see docs/codegen.md).
@@ -15,6 +15,8 @@ CODEGEN_CC ?= $(if $(filter default,$(origin CC)),gcc,$(CC))
 ELFCHECK := $(PY) -m codegen.elfcheck --abi $(GEN_PYTHON)
 
 CODEGEN_SRCS := $(sort $(wildcard codegen/*.py codegen/*.toml codegen/templates/*.j2))
+# Read when make starts: on a fresh machine libxen-dev is not installed yet and
+# this is empty, which is harmless there because the stamp does not exist either.
 XEN_PUBLIC_HEADERS := $(sort $(wildcard $(XEN_INCLUDE)/*.h $(XEN_INCLUDE)/io/*.h $(XEN_INCLUDE)/arch-x86/*.h))
 
 .PHONY: gen

@@ -1,4 +1,4 @@
-# kernel/, drivers/: build $(BUILD)/kernel.elf. Owned by the kernel (issue 5).
+# kernel/, drivers/: build $(BUILD)/kernel.elf.
 #
 # Every kernel/**/*.c, kernel/**/*.S and drivers/**/*.c is compiled (so a new
 # file only has to exist), objects go under $(BUILD)/obj/ with dependency
@@ -70,8 +70,8 @@ KCC := gcc
 KLD := ld
 KNM := nm
 
-# KERNEL_EXCLUDE: files to leave out of this build (e.g. someone else's file
-# that does not compile this minute): make KERNEL_EXCLUDE=kernel/foo.c kernel
+# KERNEL_EXCLUDE: files to leave out of this build (e.g. to bisect a
+# problem): make KERNEL_EXCLUDE=kernel/foo.c kernel
 KERNEL_EXCLUDE ?=
 KERNEL_C_SRCS := $(filter-out $(ASM_OFFSETS_SRC) $(KERNEL_EXCLUDE) $(KERNEL_CONFIG_EXCLUDE),\
                    $(sort $(shell find kernel drivers -name '*.c' 2>/dev/null)))
@@ -94,7 +94,12 @@ KERNEL_CFLAGS := $(KERNEL_ARCH_FLAGS) -std=c11 -ffreestanding -fno-pic -fno-pie 
                  -Wno-unused-parameter
 KERNEL_ASFLAGS := $(KERNEL_ARCH_FLAGS) -D__ASSEMBLY__ -g -Wa,--noexecstack
 KERNEL_LDFLAGS := -m elf_i386 -nostdlib -static -T $(KLDS) --no-warn-rwx-segments $(KERNEL_GC_FLAGS)
-KERNEL_LIBGCC := $(shell $(KCC) -m32 -print-libgcc-file-name)
+# Recursive (=), so the probe runs when a link recipe is expanded, after
+# scripts/bootstrap.sh (a prerequisite of every target) has installed
+# gcc-multilib; read with := it would run before, and find no 32-bit libgcc
+# on a fresh machine. The same rule holds for every probe of an installed
+# package in the Makefile and mk/.
+KERNEL_LIBGCC = $(shell $(KCC) -m32 -print-libgcc-file-name)
 
 # Quiet unless V=1.
 ifeq ($(V),1)

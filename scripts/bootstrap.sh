@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs what Xenolith needs on a fresh Debian 12 machine, and nothing twice:
+# Installs what Xenolith needs on a fresh Debian 12 machine, and nothing twice.
+# It assumes only what `make` and `git` need (bash and apt come with every
+# Debian root):
 #   1. Debian packages (apt) that are missing from APT_PACKAGES;
 #   2. the Python virtual environment .venv/ from requirements.txt
 #      (re-created when requirements.txt changes).
@@ -8,7 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  make gcc gcc-multilib binutils          # the kernel (gcc -m32) and Xen
+  python3 python3-venv ca-certificates    # the tooling's .venv/ and pip over https
+  procps                                  # pgrep/ps: the lab's tests look for stray QEMUs
+  make gcc gcc-multilib libc6-dev binutils # the kernel (gcc -m32), Xen, dom0's test peers
   flex bison bc dpkg-dev                  # Xen's hypervisor build, apt-get source
   libxen-dev                              # Xen's public headers for codegen/
   qemu-system-x86 qemu-utils              # the lab: Xen runs inside QEMU (TCG)

@@ -1,7 +1,9 @@
-"""Command line of the lab's part builders: `python -m xenlab.parts path NAME | build`.
+"""Command line of the lab's part builders: `python -m xenlab.parts path NAME | build | sources`.
 
 `path NAME` prints the path of one part (building it first when missing);
-progress goes to stderr, so stdout is only the path.
+progress goes to stderr, so stdout is only the path. `sources RELEASE`
+prints the host's apt entries for that Debian release in the one-line
+format (what scripts/fresh-check.sh writes into a new root).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from xenlab.parts.apt_sources import one_line, read_host_sources, release_entries
 from xenlab.parts.cache import default_cache
 from xenlab.parts.dom0 import build_dom0
 from xenlab.parts.errors import PartsError
@@ -37,10 +40,18 @@ def main(argv: list[str] | None = None) -> int:
     p_path = sub.add_parser("path", help="print the path of a part (building it if missing)")
     p_path.add_argument("name", choices=sorted(names))
     sub.add_parser("build", help="build every part (with progress)")
+    p_src = sub.add_parser("sources", help="the host's apt entries for a Debian release, "
+                                           "one-line format")
+    p_src.add_argument("release")
     args = parser.parse_args(argv)
     cache = default_cache()
     try:
-        if args.cmd == "path":
+        if args.cmd == "sources":
+            entries = release_entries(read_host_sources(), args.release)
+            if not entries:
+                raise PartsError(f"the host's apt sources have no entry for {args.release}")
+            print(one_line(entries), end="")
+        elif args.cmd == "path":
             print(names[args.name](cache, stderr_progress))
         else:
             parts = build_all(cache, stderr_progress)

@@ -1,89 +1,159 @@
-"""Debian packages for the lab's parts (xenlab.parts): sources and .debs.
+"""Debian packages for the lab's parts (xenlab.parts), through a private apt configuration.
 
-Adds a deb-src entry (same mirror as the host's binary sources), fetches
-pinned source packages with `apt-get source --download-only`, downloads
-pinned .debs with `apt-get download` and unpacks them with `dpkg -x`.
-Nothing is installed on the host.
+The lab asks apt for pinned source packages (`apt-get source --download-only`)
+and binary packages (`apt-get download`, unpacked with `dpkg -x`): nothing is
+installed on the host. apt runs with a configuration of the lab's own under
+the cache (`<cache>/apt/`: a deb822 sources file derived from the host's
+sources in either format, plus a `deb-src` entry; its own package lists and
+package cache), passed as `-o Dir::...` options, so the host's `/etc/apt`
+and `/var/lib/apt` are read by nobody but apt and written by nobody.
+
+A pinned version the mirror no longer serves is replaced by the newest served
+version of the same series (xenlab.parts.pins), and the build says so.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from xenlab.parts.apt_sources import lab_sources, read_host_sources
 from xenlab.parts.errors import PartsError
+from xenlab.parts.pins import Choice, Pin, choose
 from xenlab.parts.progress import Progress
-from xenlab.parts.run import as_root, capture, run
+from xenlab.parts.run import capture, run
 
-HOST_SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
-DEB_SRC_FILE = Path("/etc/apt/sources.list.d/xenolith-deb-src.sources")
-MAIN_SUITE = "bookworm"
+RELEASE = "bookworm"  # the Debian release whose packages the lab's parts pin
 
 
-def parse_stanzas(text: str) -> list[dict[str, str]]:
-    """Parse a deb822 file (apt .sources) into a list of field dicts (comments dropped)."""
-    stanzas: list[dict[str, str]] = []
-    current: dict[str, str] = {}
-    last = ""
-    for raw in text.splitlines():
-        if raw.startswith("#"):
-            continue
-        if not raw.strip():
-            if current:
-                stanzas.append(current)
-            current, last = {}, ""
-            continue
-        if raw[0] in " \t" and last:
-            current[last] += "\n" + raw.strip()
-            continue
-        key, _, value = raw.partition(":")
-        last = key.strip()
-        current[last] = value.strip()
-    if current:
-        stanzas.append(current)
-    return stanzas
+@dataclass(frozen=True)
+class Apt:
+    """apt with the lab's private configuration in `root` (see the module's docstring)."""
+
+    root: Path
+    release: str = RELEASE
+    etc: Path = Path("/etc/apt")
+
+    @property
+    def sources(self) -> Path:
+        return self.root / "sources.list.d" / "xenolith.sources"
+
+    def options(self) -> list[str]:
+        """The `-o` options that point apt at the private configuration."""
+        opts = {"Dir::Etc::SourceList": self.root / "sources.list",
+                "Dir::Etc::SourceParts": self.root / "sources.list.d",
+                "Dir::State::Lists": self.root / "lists",
+                "Dir::Cache": self.root / "cache"}
+        out = [f"-o{k}={v}" for k, v in opts.items()]
+        if os.geteuid() == 0:  # the cache is root's own: apt's _apt user cannot write there
+            out.append("-oAPT::Sandbox::User=root")
+        return out
+
+    def command(self, tool: str, *args: str) -> list[str]:
+        return [tool, *self.options(), *args]
+
+    def prepare(self, log: Path, progress: Progress) -> None:
+        """Write the private sources (from the host's) and fetch their lists when needed."""
+        want = lab_sources(read_host_sources(self.etc), self.release)
+        have = self.sources.read_text() if self.sources.exists() else ""
+        if have == want and any((self.root / "lists").glob("*_Packages*")):
+            return
+        for sub in ("sources.list.d", "lists/partial", "cache/archives/partial"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        (self.root / "sources.list").write_text("")
+        self.sources.write_text(want)
+        progress(f"apt: sources for Debian {self.release} in {self.sources}")
+        self.update(log, progress)
+
+    def update(self, log: Path, progress: Progress) -> None:
+        progress("apt: apt-get update (the lab's own package lists)")
+        run(self.command("apt-get", "update"), log,
+            hint="apt-get update failed; check the network to the Debian mirror.")
+
+    def source_versions(self, package: str) -> list[str]:
+        return parse_showsrc_versions(capture(self.command("apt-cache", "showsrc",
+                                                           package)).stdout)
+
+    def binary_versions(self, package: str) -> list[str]:
+        return parse_madison_versions(capture(self.command("apt-cache", "madison",
+                                                           package)).stdout)
+
+    def package_names(self, prefix: str) -> list[str]:
+        return capture(self.command("apt-cache", "pkgnames", prefix)).stdout.split()
+
+    def served(self, pin: Pin, source: bool) -> dict[str, list[str]]:
+        """What the mirror serves of `pin`'s package (and of its family)."""
+        versions = self.source_versions if source else self.binary_versions
+        names = [pin.package]
+        if pin.family:
+            prefix = re.split(r"[\\\[(.*+?]", pin.family, maxsplit=1)[0]
+            names += [n for n in self.package_names(prefix)
+                      if n != pin.package and re.fullmatch(pin.family, n)]
+        return {n: versions(n) for n in names}
+
+    def resolve(self, pin: Pin, source: bool, log: Path, progress: Progress) -> Choice:
+        """The pinned package and version if served, else its stand-in (said in one line)."""
+        self.prepare(log, progress)
+        served = self.served(pin, source)
+        if choose(pin, served) != Choice(pin.package, pin.version):
+            self.update(log, progress)
+            served = self.served(pin, source)
+        choice = choose(pin, served)
+        if choice is None:
+            available = sorted({v for vs in served.values() for v in vs})
+            raise PartsError(missing_version_message(pin, available, source, log))
+        if choice.stand_in:
+            progress(f"apt: {pin.package}={pin.version} is no longer served; using "
+                     f"{choice.package}={choice.version} (newest {pin.series}x served)")
+        return choice
+
+    def fetch_source(self, package: str, version: str, dest: Path, log: Path,
+                     progress: Progress) -> Path:
+        """Download source package `package=version` into `dest` (once); return its .dsc."""
+        dsc = dest / f"{package}_{strip_epoch(version)}.dsc"
+        if dsc.exists():
+            return dsc
+        self.prepare(log, progress)
+        dest.mkdir(parents=True, exist_ok=True)
+        progress(f"apt: downloading source {package}={version}")
+        run(self.command("apt-get", "source", "--download-only", f"{package}={version}"), log,
+            cwd=dest, hint=f"apt-get source {package}={version} failed; see {log}.")
+        if not dsc.exists():
+            raise PartsError(f"apt-get source did not leave {dsc}; see {log}")
+        return dsc
+
+    def download_deb(self, package: str, version: str, dest: Path, log: Path,
+                     progress: Progress) -> Path:
+        """Download binary package `package=version` into `dest` (once); return the .deb."""
+        dest.mkdir(parents=True, exist_ok=True)
+        found = _find_deb(dest, package, version)
+        if found:
+            return found
+        self.prepare(log, progress)
+        progress(f"apt: downloading {package}={version}")
+        run(self.command("apt-get", "download", f"{package}={version}"), log, cwd=dest,
+            hint=f"apt-get download {package}={version} failed; see {log}.")
+        found = _find_deb(dest, package, version)
+        if not found:
+            raise PartsError(f"apt-get download {package}={version} left no .deb in {dest}; "
+                             f"see {log}")
+        return found
 
 
-def deb_src_stanza(host_sources: str, suite: str = MAIN_SUITE) -> str:
-    """The deb-src stanza for `suite` main, with the URIs of the host's binary entry for it."""
-    for st in parse_stanzas(host_sources):
-        if "deb" in st.get("Types", "").split() and suite in st.get("Suites", "").split():
-            lines = ["Types: deb-src", f"URIs: {st['URIs']}", f"Suites: {suite}",
-                     "Components: main"]
-            if "Signed-By" in st:
-                lines.append(f"Signed-By: {st['Signed-By']}")
-            return "# Written by xenolith's lab (xenlab.parts) for apt-get source.\n" + \
-                "\n".join(lines) + "\n"
-    raise PartsError(
-        f"no 'Types: deb' entry for suite {suite!r} in {HOST_SOURCES}: cannot derive a "
-        f"deb-src entry. Add one by hand to {DEB_SRC_FILE} (Types: deb-src, Suites: {suite}, "
-        "Components: main) and run again.")
+def lab_apt(cache: Path) -> Apt:
+    """The lab's apt, configured under `cache`."""
+    return Apt(cache / "apt")
 
 
-def ensure_deb_src(log: Path, progress: Progress) -> None:
-    """Write the deb-src entry if it is missing or different, then `apt-get update`."""
-    try:
-        host = HOST_SOURCES.read_text()
-    except OSError as exc:
-        raise PartsError(f"cannot read {HOST_SOURCES} ({exc}); this lab expects Debian 12 "
-                         "with deb822 apt sources") from exc
-    want = deb_src_stanza(host)
-    have = DEB_SRC_FILE.read_text() if DEB_SRC_FILE.exists() else ""
-    if have == want:
-        return
-    progress(f"apt: adding deb-src entry {DEB_SRC_FILE}")
-    try:
-        DEB_SRC_FILE.write_text(want)
-    except OSError as exc:
-        raise PartsError(f"cannot write {DEB_SRC_FILE} ({exc}): run as root, or add it by "
-                         f"hand with this content:\n{want}") from exc
-    apt_update(log, progress)
-
-
-def apt_update(log: Path, progress: Progress) -> None:
-    progress("apt: apt-get update")
-    run(as_root(["apt-get", "update"]), log,
-        hint="apt-get update failed; check the network to the Debian mirror.")
+def _find_deb(dest: Path, package: str, version: str) -> Path | None:
+    for arch in ("amd64", "all"):
+        found = dest / deb_filename(package, version, arch)
+        if found.exists():
+            return found
+    return None
 
 
 def parse_showsrc_versions(text: str) -> list[str]:
@@ -105,44 +175,16 @@ def parse_madison_versions(text: str, kind: str = "Packages") -> list[str]:
     return seen
 
 
-def missing_version_message(package: str, version: str, available: list[str],
-                            source: bool, log: Path) -> str:
-    """The error for a pinned version the mirror does not serve."""
+def missing_version_message(pin: Pin, available: Sequence[str], source: bool,
+                            log: Path) -> str:
+    """The error for a pin with neither its version nor a stand-in of its series served."""
     what = "source package" if source else "package"
     served = ", ".join(available) if available else "none (is the apt list up to date?)"
-    where = "xenlab/parts (the pinned versions are at the top of xen.py / dom0.py / grub.py)"
-    return (f"Debian {what} {package}={version} is not served by the configured mirror; "
-            f"versions served: {served}. Log: {log}. Pin one of the served versions in {where}, "
-            f"or point apt at a snapshot that has {version}.")
-
-
-def source_versions(package: str) -> list[str]:
-    return parse_showsrc_versions(capture(["apt-cache", "showsrc", package]).stdout)
-
-
-def binary_versions(package: str) -> list[str]:
-    return parse_madison_versions(capture(["apt-cache", "madison", package]).stdout)
-
-
-def fetch_source(package: str, version: str, dest: Path, log: Path,
-                 progress: Progress) -> Path:
-    """Download source package `package=version` into `dest` (once); return its .dsc."""
-    dsc = dest / f"{package}_{strip_epoch(version)}.dsc"
-    if dsc.exists():
-        return dsc
-    ensure_deb_src(log, progress)
-    if version not in source_versions(package):
-        apt_update(log, progress)
-        available = source_versions(package)
-        if version not in available:
-            raise PartsError(missing_version_message(package, version, available, True, log))
-    dest.mkdir(parents=True, exist_ok=True)
-    progress(f"apt: downloading source {package}={version}")
-    run(["apt-get", "source", "--download-only", f"{package}={version}"], log, cwd=dest,
-        hint=missing_version_message(package, version, source_versions(package), True, log))
-    if not dsc.exists():
-        raise PartsError(f"apt-get source did not leave {dsc}; see {log}")
-    return dsc
+    where = "xenlab/parts (the pins are at the top of xen.py / dom0.py / grub.py)"
+    return (f"Debian {what} {pin.package}={pin.version} is not served by the configured "
+            f"mirror, nor any {pin.series}x stand-in; versions served: {served}. Log: {log}. "
+            f"Pin one of the served versions in {where}, or point apt at a snapshot that "
+            f"has {pin.version}.")
 
 
 def strip_epoch(version: str) -> str:
@@ -152,29 +194,6 @@ def strip_epoch(version: str) -> str:
 def deb_filename(package: str, version: str, arch: str) -> str:
     """The file name `apt-get download` gives a .deb (':' of an epoch becomes '%3a')."""
     return f"{package}_{version.replace(':', '%3a')}_{arch}.deb"
-
-
-def download_deb(package: str, version: str, dest: Path, log: Path,
-                 progress: Progress) -> Path:
-    """Download binary package `package=version` into `dest` (once); return the .deb."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for arch in ("amd64", "all"):
-        found = dest / deb_filename(package, version, arch)
-        if found.exists():
-            return found
-    if version not in binary_versions(package):
-        apt_update(log, progress)
-        available = binary_versions(package)
-        if version not in available:
-            raise PartsError(missing_version_message(package, version, available, False, log))
-    progress(f"apt: downloading {package}={version}")
-    run(["apt-get", "download", f"{package}={version}"], log, cwd=dest,
-        hint=missing_version_message(package, version, binary_versions(package), False, log))
-    for arch in ("amd64", "all"):
-        found = dest / deb_filename(package, version, arch)
-        if found.exists():
-            return found
-    raise PartsError(f"apt-get download {package}={version} left no .deb in {dest}; see {log}")
 
 
 def extract_deb(deb: Path, dest: Path, log: Path) -> None:

@@ -28,6 +28,7 @@ from xenlab.parts.cache import (
 from xenlab.parts.cpio import Entry, write_initramfs
 from xenlab.parts.errors import PartsError
 from xenlab.parts.modules import builtin_modules, index_modules, load_order
+from xenlab.parts.pins import Pin
 from xenlab.parts.progress import Progress, stderr_progress
 from xenlab.parts.rootfs import (
     add_libraries,
@@ -39,13 +40,12 @@ from xenlab.parts.rootfs import (
 )
 from xenlab.parts.run import capture
 from xenlab.parts.vmlinux import extract_vmlinux
-from xenlab.parts.xen import XEN_VERSION
+from xenlab.parts.xen import XEN_VERSION, xen_version
 
 KERNEL_PACKAGE = "linux-image-6.1.0-56-amd64"  # what linux-image-amd64 depends on
 KERNEL_VERSION = "6.1.192-2"
-KERNEL_RELEASE = "6.1.0-56-amd64"
-
-XEN_TOOLS_VERSION = XEN_VERSION  # the toolstack matching the hypervisor we build
+# A newer 6.1 ABI (linux-image-6.1.0-NN-amd64) may stand in when this one is gone.
+KERNEL_PIN = Pin(KERNEL_PACKAGE, KERNEL_VERSION, "6.1.", family=r"linux-image-6\.1\.0-\d+-amd64")
 XEN_TOOL_PACKAGES = [
     "xen-utils-4.17", "xen-utils-common", "xenstore-utils", "libxenmisc4.17",
     "libxencall1", "libxenevtchn1", "libxenforeignmemory1", "libxengnttab1", "libxenstore4",
@@ -60,8 +60,8 @@ XENSTORE_TOOLS = ["xenstore", "xenstore-chmod", "xenstore-exists", "xenstore-lis
                   "xenstore-write"]
 
 # From the host (packages in scripts/bootstrap.sh's APT_PACKAGES): what the
-# hotplug scripts need beyond busybox (LAB-NOTES: bash at /bin/bash, util-linux
-# flock + losetup, coreutils stat, iproute2 ip) and libgcc_s, which xl needs
+# hotplug scripts need beyond busybox (bash at /bin/bash for their shebang,
+# util-linux flock + losetup, coreutils stat, iproute2 ip; docs/lab-parts.md) and libgcc_s, which xl needs
 # when a thread exits but ldd does not name.
 HOST_FILES = ["usr/bin/busybox", "usr/bin/bash", "usr/bin/flock", "usr/sbin/losetup",
               "usr/bin/stat", "usr/bin/ip", "usr/lib/x86_64-linux-gnu/libgcc_s.so.1"]
@@ -70,7 +70,7 @@ HOST_PACKAGES = ["busybox-static", "bash", "util-linux", "coreutils", "iproute2"
                  "libuuid1", "libselinux1", "libpcre2-8-0", "libmnl0", "libelf1", "libcap2",
                  "libbpf1", "libbsd0", "libmd0", "libxtables12", "libdb5.3"]
 # busybox applets we do not link: real tools above win, and without brctl the
-# vif scripts use `ip` (the path LAB-NOTES saw working).
+# vif scripts use `ip` (the path seen working, docs/lab-parts.md).
 BUSYBOX_SKIP = {"brctl", "ip", "flock", "losetup", "stat", "bash"}
 
 # Modules in the order a Xen host needs them; dependencies are added first.
@@ -94,6 +94,20 @@ ETC_FILES = {
     "etc/hostname": "dom0\n",
 }
 CODE = ["dom0.py", "rootfs.py", "cpio.py", "modules.py", "vmlinux.py"]
+
+
+@dataclass(frozen=True)
+class Dom0Versions:
+    """The Debian packages one dom0 image is made of: its kernel and Xen's toolstack."""
+
+    kernel_package: str = KERNEL_PACKAGE
+    kernel_version: str = KERNEL_VERSION
+    xen_tools: str = XEN_VERSION
+
+    @property
+    def kernel_release(self) -> str:
+        """`uname -r` of the kernel (its modules' folder): the package name's tail."""
+        return self.kernel_package.removeprefix("linux-image-")
 
 
 @dataclass(frozen=True)
@@ -126,18 +140,34 @@ def files_digest() -> str:
     return h.hexdigest()[:16]
 
 
-def dom0_recipe() -> dict[str, object]:
-    return {"part": "dom0", "kernel": [KERNEL_PACKAGE, KERNEL_VERSION],
-            "xen_tools": [XEN_TOOLS_VERSION, XEN_TOOL_PACKAGES], "extra": EXTRA_PACKAGES,
+def dom0_recipe(v: Dom0Versions) -> dict[str, object]:
+    return {"part": "dom0", "kernel": [v.kernel_package, v.kernel_version],
+            "xen_tools": [v.xen_tools, XEN_TOOL_PACKAGES], "extra": EXTRA_PACKAGES,
             "host": host_versions(), "modules": DOM0_MODULES, "files": files_digest()}
+
+
+def dom0_image(cache: Path, v: Dom0Versions) -> Dom0Image:
+    key = recipe_key(dom0_recipe(v))
+    final = part_dir(cache, "dom0", f"{v.kernel_version}-xen{v.xen_tools}", key)
+    return Dom0Image(final / "vmlinux", final / "initrd.gz", key)
+
+
+def dom0_versions(cache: Path, progress: Progress) -> Dom0Versions:
+    """The pinned kernel if served, else its newest 6.1 stand-in; the toolstack of the lab's Xen."""
+    lab_apt = apt.lab_apt(cache)
+    kernel = lab_apt.resolve(KERNEL_PIN, False, cache / "apt" / "apt.log", progress)
+    return Dom0Versions(kernel.package, kernel.version, xen_version(cache, progress))
 
 
 def build_dom0(cache: Path, progress: Progress = stderr_progress) -> Dom0Image:
     """Build (once) and return the dom0 kernel + initramfs."""
-    recipe = dom0_recipe()
-    key = recipe_key(recipe)
-    final = part_dir(cache, "dom0", f"{KERNEL_VERSION}-xen{XEN_TOOLS_VERSION}", key)
-    image = Dom0Image(final / "vmlinux", final / "initrd.gz", key)
+    image = dom0_image(cache, Dom0Versions())
+    if image.initrd.exists():
+        return image
+    versions = dom0_versions(cache, progress)
+    recipe = dom0_recipe(versions)
+    image = dom0_image(cache, versions)
+    final = image.initrd.parent
     if image.initrd.exists():
         return image
     with part_lock(cache, "dom0"):
@@ -145,15 +175,16 @@ def build_dom0(cache: Path, progress: Progress = stderr_progress) -> Dom0Image:
             return image
         tmp = fresh_tmp(final)
         log = tmp / "build.log"
-        progress(f"dom0: building kernel {KERNEL_VERSION} + initramfs (log {log})")
+        progress(f"dom0: building kernel {versions.kernel_version} + initramfs (log {log})")
         work = tmp / "work"
-        kernel_tree, xen_tree = _unpack_debs(cache, work, log, progress)
+        kernel_tree, xen_tree = _unpack_debs(cache, versions, work, log, progress)
         root = work / "root"
         make_skeleton(root)
-        _add_modules(root, kernel_tree, log, progress)
+        _add_modules(root, kernel_tree, versions, log, progress)
         _add_programs(root, xen_tree, log, progress)
         progress("dom0: unpacking the kernel's ELF from vmlinuz (spares Xen ~5 s per boot)")
-        extract_vmlinux(kernel_tree / "boot" / f"vmlinuz-{KERNEL_RELEASE}", tmp / "vmlinux")
+        extract_vmlinux(kernel_tree / "boot" / f"vmlinuz-{versions.kernel_release}",
+                        tmp / "vmlinux")
         progress("dom0: packing initramfs (cpio newc, gzip)")
         (tmp / "manifest.txt").write_text(_manifest(root))
         write_initramfs(root, [Entry("dev/console", stat.S_IFCHR | 0o600, rdev=(5, 1))],
@@ -166,12 +197,16 @@ def build_dom0(cache: Path, progress: Progress = stderr_progress) -> Dom0Image:
         return image
 
 
-def _unpack_debs(cache: Path, work: Path, log: Path, progress: Progress) -> tuple[Path, Path]:
+def _unpack_debs(cache: Path, versions: Dom0Versions, work: Path, log: Path,
+                 progress: Progress) -> tuple[Path, Path]:
     debs = cache / "debs"
-    kernel_deb = apt.download_deb(KERNEL_PACKAGE, KERNEL_VERSION, debs, log, progress)
-    tool_debs = [apt.download_deb(p, XEN_TOOLS_VERSION, debs, log, progress)
+    lab_apt = apt.lab_apt(cache)
+    kernel_deb = lab_apt.download_deb(versions.kernel_package, versions.kernel_version, debs,
+                                      log, progress)
+    tool_debs = [lab_apt.download_deb(p, versions.xen_tools, debs, log, progress)
                  for p in XEN_TOOL_PACKAGES]
-    tool_debs += [apt.download_deb(p, v, debs, log, progress) for p, v in EXTRA_PACKAGES.items()]
+    tool_debs += [lab_apt.download_deb(p, v, debs, log, progress)
+                  for p, v in EXTRA_PACKAGES.items()]
     progress("dom0: unpacking the kernel and Xen's tools (dpkg -x)")
     kernel_tree, xen_tree = work / "kernel", work / "xen-tools"
     apt.extract_deb(kernel_deb, kernel_tree, log)
@@ -180,15 +215,17 @@ def _unpack_debs(cache: Path, work: Path, log: Path, progress: Progress) -> tupl
     return kernel_tree, xen_tree
 
 
-def _add_modules(root: Path, kernel_tree: Path, log: Path, progress: Progress) -> None:
-    moddir = kernel_tree / "lib" / "modules" / KERNEL_RELEASE
+def _add_modules(root: Path, kernel_tree: Path, versions: Dom0Versions, log: Path,
+                 progress: Progress) -> None:
+    release = versions.kernel_release
+    moddir = kernel_tree / "lib" / "modules" / release
     if not moddir.is_dir():
-        raise PartsError(f"{KERNEL_PACKAGE} has no {moddir.relative_to(kernel_tree)}; "
-                         f"KERNEL_RELEASE in xenlab/parts/dom0.py is wrong. Log: {log}")
+        raise PartsError(f"{versions.kernel_package} has no {moddir.relative_to(kernel_tree)}; "
+                         f"Debian changed its kernel packaging. Log: {log}")
     order = load_order(DOM0_MODULES, index_modules(moddir), builtin_modules(moddir))
     rels = [ko.relative_to(moddir).as_posix() for ko in order]
     for ko, rel in zip(order, rels, strict=True):
-        copy_into(root, ko, f"lib/modules/{KERNEL_RELEASE}/{rel}")
+        copy_into(root, ko, f"lib/modules/{release}/{rel}")
     (root / "etc" / "xenlab").mkdir(parents=True, exist_ok=True)
     (root / "etc" / "xenlab" / "modules").write_text("\n".join(rels) + "\n")
     progress(f"dom0: {len(rels)} modules: {' '.join(Path(r).stem for r in rels)}")

@@ -16,11 +16,13 @@ from pathlib import Path
 from xenlab.parts import apt
 from xenlab.parts.cache import build_once, part_dir, recipe_key
 from xenlab.parts.errors import PartsError
+from xenlab.parts.pins import Pin
 from xenlab.parts.progress import Progress, stderr_progress
 from xenlab.parts.run import capture, run
 
 XEN_SOURCE = "xen"
 XEN_VERSION = "4.17.5+72-g01140da4e8-1"
+XEN_PIN = Pin(XEN_SOURCE, XEN_VERSION, "4.17.")
 CONFIG_PACKAGE = "xen-hypervisor-4.17-amd64"
 CONFIG_PATH = "boot/xen-4.17-amd64.config"
 CONFIG_EDITS: dict[str, str] = {"CONFIG_PV32": "y"}
@@ -30,26 +32,35 @@ RECIPE_REVISION = 1  # bump when the build steps change in a way the fields belo
 MULTIBOOT1_MAGIC = 0x1BADB002
 
 
-def xen_recipe() -> dict[str, object]:
-    return {"part": "xen", "revision": RECIPE_REVISION, "source": [XEN_SOURCE, XEN_VERSION],
-            "config": [CONFIG_PACKAGE, XEN_VERSION, CONFIG_PATH], "edits": CONFIG_EDITS}
+def xen_recipe(version: str = XEN_VERSION) -> dict[str, object]:
+    return {"part": "xen", "revision": RECIPE_REVISION, "source": [XEN_SOURCE, version],
+            "config": [CONFIG_PACKAGE, version, CONFIG_PATH], "edits": CONFIG_EDITS}
 
 
-def xen_dir(cache: Path) -> Path:
-    return part_dir(cache, "xen", XEN_VERSION, recipe_key(xen_recipe()))
+def xen_dir(cache: Path, version: str = XEN_VERSION) -> Path:
+    return part_dir(cache, "xen", version, recipe_key(xen_recipe(version)))
+
+
+def xen_version(cache: Path, progress: Progress) -> str:
+    """The Xen version the lab uses: the pinned one if built or served, else its stand-in.
+    The dom0's toolstack follows it, so hypervisor and tools always match."""
+    if (xen_dir(cache) / "xen").exists():
+        return XEN_VERSION
+    return apt.lab_apt(cache).resolve(XEN_PIN, True, cache / "apt" / "apt.log", progress).version
 
 
 def build_xen(cache: Path, progress: Progress = stderr_progress) -> Path:
     """Build (once) and return the path of the uncompressed `xen` ELF with CONFIG_PV32=y."""
-    final = xen_dir(cache)
+    version = xen_version(cache, progress)
+    final = xen_dir(cache, version)
     out = final / "xen"
 
     def build(tmp: Path) -> None:
         log = tmp / "build.log"
-        progress(f"xen: building hypervisor {XEN_VERSION} with {CONFIG_EDITS} "
+        progress(f"xen: building hypervisor {version} with {CONFIG_EDITS} "
                  f"(about 2 minutes; log {log})")
-        tree = _unpack_source(cache, tmp, log, progress)
-        _configure(cache, tmp, tree, log, progress)
+        tree = _unpack_source(cache, version, tmp, log, progress)
+        _configure(cache, version, tmp, tree, log, progress)
         _compile(tree, log, progress)
         built = tree / "xen" / "xen"
         check_multiboot_elf32(built, log)
@@ -58,13 +69,13 @@ def build_xen(cache: Path, progress: Progress = stderr_progress) -> Path:
         shutil.rmtree(tmp / "config-deb", ignore_errors=True)
         progress(f"xen: done: {out}")
 
-    build_once(cache, "xen", final, out, build, xen_recipe())
+    build_once(cache, "xen", final, out, build, xen_recipe(version))
     return out
 
 
-def _unpack_source(cache: Path, tmp: Path, log: Path, progress: Progress) -> Path:
-    dsc = apt.fetch_source(XEN_SOURCE, XEN_VERSION, cache / "src" / f"xen-{XEN_VERSION}",
-                           log, progress)
+def _unpack_source(cache: Path, version: str, tmp: Path, log: Path, progress: Progress) -> Path:
+    dsc = apt.lab_apt(cache).fetch_source(XEN_SOURCE, version, cache / "src" / f"xen-{version}",
+                                          log, progress)
     progress("xen: unpacking source and applying Debian's patches (dpkg-source -x)")
     tree = tmp / "work" / "src"  # dpkg-source also leaves the orig tarball in work/
     tree.parent.mkdir(parents=True, exist_ok=True)
@@ -74,8 +85,9 @@ def _unpack_source(cache: Path, tmp: Path, log: Path, progress: Progress) -> Pat
     return tree
 
 
-def _configure(cache: Path, tmp: Path, tree: Path, log: Path, progress: Progress) -> None:
-    deb = apt.download_deb(CONFIG_PACKAGE, XEN_VERSION, cache / "debs", log, progress)
+def _configure(cache: Path, version: str, tmp: Path, tree: Path, log: Path,
+               progress: Progress) -> None:
+    deb = apt.lab_apt(cache).download_deb(CONFIG_PACKAGE, version, cache / "debs", log, progress)
     config = apt.extract_file(deb, CONFIG_PATH, tmp / "config-deb", log,
                               "Update CONFIG_PATH in xenlab/parts/xen.py.")
     target = tree / "xen" / ".config"
