@@ -33,7 +33,7 @@ static void program_xen(void)
         want = 1; /* 0 means "cancel" to set_timer_op; 1 ns is long past */
     if (want == xen_deadline)
         return;
-    long rc = HYPERVISOR_set_timer_op(want);
+    long rc = HYPERVISOR_set_timer_op(want > 1 ? xen_time_at(want) : want);
     if (rc) {
         printk("timer: HYPERVISOR_set_timer_op(%lu ms) failed: %ld\n",
                (unsigned long)udiv64_32(want, NSEC_PER_MSEC, NULL), rc);

@@ -88,7 +88,21 @@ class Host:
         res = host.dom0(MOUNT_9P + " && mkdir -p /run/xenlab/disks", timeout=30)
         if res.status:
             raise LabError(f"mounting the 9p share in dom0 failed: {res.output.strip()}")
+        host.set_wall_clock()
         return host
+
+    def set_wall_clock(self) -> None:
+        """Set dom0's clock, and so Xen's wall clock, from this machine's.
+
+        A restored snapshot brings back the time it was taken at; a PV Linux dom0 passes
+        settimeofday on to Xen (XENPF_settime), and every guest reads its wall clock from
+        Xen. The command goes out just before a second begins and names that second, so
+        the clock is right to within the agent's latency (~0.1 s)."""
+        now = time.time()
+        time.sleep(1 - (now - int(now)))
+        res = self.dom0(f"date -u -s @{int(now) + 1} >/dev/null", timeout=30)
+        if res.status:
+            raise LabError(f"setting dom0's clock failed: {res.output.strip()}")
 
     @classmethod
     def attach(cls, run_dir: Path, share: Path) -> tuple[Console, Agent]:

@@ -28,6 +28,16 @@ XEN_COM1 = "com1=115200,8n1,0x3f8,0"
 XEN_CMDLINE = (f"console=com1 {XEN_COM1} dom0_mem=1024M,max:1024M dom0_max_vcpus=1 "
                "loglvl=all guest_loglvl=all noreboot")
 SNAPSHOT_TAG = "dom0ready"
+# One CPU for Xen. Xen cannot trust the TSC that QEMU/TCG gives it (TCG ignores
+# TSC writes, so Xen finds it "only partially writable" and clears
+# CONSTANT_TSC), so every second it recalibrates each CPU's clock from a
+# rendezvous in which the CPUs read the platform timer and their TSC "at the
+# same moment". Under TCG each CPU is a host thread that the host may preempt
+# between those reads, and with two CPUs the CPUs' clocks then disagree and
+# step by up to Xen's one-second epoch; a PV guest's TSC is emulated by Xen
+# and kept monotonic per domain, so a step back freezes the guest's clock for
+# as long. With one CPU the calibration reads both back to back.
+XEN_CPUS = 1
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class MachineSpec:
     share: Path | None = None
     control: bool = False
     extra: tuple[str, ...] = field(default_factory=tuple)
+    cpus: int = XEN_CPUS
 
     def key(self, salt: str = "") -> str:
         """Hash of the machine: files' identity, command lines, memory, devices."""
@@ -49,7 +60,7 @@ class MachineSpec:
             st = path.stat()
             h.update(f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
         h.update(repr((self.modules, self.memory_mib, self.xen_cmdline, self.share is not None,
-                       self.control, self.extra)).encode())
+                       self.control, self.extra, self.cpus)).encode())
         return h.hexdigest()[:16]
 
 
@@ -66,7 +77,7 @@ def _initrd_arg(modules: tuple[tuple[Path, str], ...]) -> str:
 def qemu_argv(spec: MachineSpec, run_dir: Path, snapshot: Path | None, loadvm: bool) -> list[str]:
     """The QEMU command line for `spec`, with its sockets in `run_dir`."""
     argv = ["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "Haswell-noTSX",
-            "-m", str(spec.memory_mib), "-smp", "2", "-nographic", "-monitor", "none", "-S",
+            "-m", str(spec.memory_mib), "-smp", str(spec.cpus), "-nographic", "-monitor", "none", "-S",
             "-no-reboot",
             "-chardev", (f"socket,id=ser0,path={run_socket(run_dir, 'serial')},server=on,wait=off,"
                          f"logfile={run_dir}/serial.log,logappend=on"),

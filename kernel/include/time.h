@@ -1,8 +1,7 @@
 /*
  * time.h — time (interface manual: "Time"): system time from vcpu_time_info
  * with TSC scaling and the version protocol, wall clock from shared_info,
- * one-shot timers with set_timer_op. Owner: kernel/xen/time.c, kernel/timer.c
- * (events & time).
+ * one-shot timers with set_timer_op (kernel/xen/time.c, kernel/timer.c).
  */
 #ifndef XENOLITH_TIME_H
 #define XENOLITH_TIME_H
@@ -14,8 +13,17 @@
 #define NSEC_PER_SEC 1000000000ULL
 #define MSEC_PER_SEC 1000UL
 
-uint64_t monotonic_ns(void); /* Xen system time; never goes back */
+uint64_t monotonic_ns(void); /* Xen system time; never goes back, never stands still */
+uint64_t xen_time_at(uint64_t deadline); /* monotonic_ns() time -> Xen's, for set_timer_op */
 uint64_t wallclock_ns(void); /* nanoseconds since 1970-01-01 UTC */
+
+/* How monotonic_ns() makes Xen's readings monotonic without standing still
+ * (time.c): feed it raw readings, it returns the clock. */
+struct clock_state {
+    uint64_t last_raw, last, ahead; /* ahead: how far the clock is ahead of Xen's */
+    uint64_t steps_back, largest_back_ns;
+};
+uint64_t clock_absorb(struct clock_state *c, uint64_t raw);
 
 /* Raw pieces, for tests and tools: Xen system time as computed now (not
  * clamped), the TSC, and the TSC -> ns scaling Xen currently publishes. */

@@ -81,19 +81,55 @@ uint64_t xen_system_time_ns(void)
     return r.system_time + scale_delta(delta, r.mul, r.shift);
 }
 
+/*
+ * The kernel's clock: Xen system time, never going back and never standing
+ * still. Xen's record is per VCPU and is rewritten when Xen recalibrates or
+ * moves the VCPU to another CPU; unless Xen sets XEN_PVCLOCK_TSC_STABLE_BIT
+ * (not under QEMU/TCG, whose TSC Xen cannot trust), a reading may come out
+ * below the previous one, by as much as Xen's local clocks disagree. Clamping
+ * alone would then freeze the clock for that long (a whole boot's figures
+ * read 0). Instead the step is absorbed: `ahead` is how far our clock is
+ * ahead of Xen's, and while it is non-zero our clock runs at half of Xen's
+ * rate until Xen's has caught up (twice the step, at most). Timers are armed
+ * in Xen's time (xen_time_at), so they still fire when our clock says.
+ */
+static struct clock_state clk;
+
+uint64_t clock_absorb(struct clock_state *c, uint64_t raw)
+{
+    if (c->last == 0) {
+        c->last = c->last_raw = raw;
+    } else if (raw < c->last_raw) {
+        uint64_t back = c->last_raw - raw;
+        c->ahead += back;
+        c->steps_back++;
+        if (back > c->largest_back_ns)
+            c->largest_back_ns = back;
+    } else {
+        uint64_t advance = raw - c->last_raw;
+        uint64_t slew = advance / 2 < c->ahead ? advance / 2 : c->ahead;
+        c->ahead -= slew;
+        c->last += advance - slew;
+    }
+    c->last_raw = raw;
+    return c->last;
+}
+
 uint64_t monotonic_ns(void)
 {
-    /* Xen's records are per VCPU and recalibrated; across an update the
-     * extrapolated value can step back a little. Never let callers see it. */
-    static uint64_t last;
-    uint64_t now = xen_system_time_ns();
+    uint64_t raw = xen_system_time_ns();
     unsigned long flags = irq_save();
-    if (now < last)
-        now = last;
-    else
-        last = now;
+    uint64_t now = clock_absorb(&clk, raw);
     irq_restore(flags);
     return now;
+}
+
+uint64_t xen_time_at(uint64_t deadline)
+{
+    unsigned long flags = irq_save();
+    uint64_t ahead = clk.ahead;
+    irq_restore(flags);
+    return deadline > ahead ? deadline - ahead : 1;
 }
 
 uint64_t wallclock_ns(void)
@@ -155,8 +191,11 @@ static int time_init(void)
     uint64_t wall = wallclock_ns();
     struct utc_time t;
     utc_from_unix(udiv64_32(wall, NSEC_PER_SEC, NULL), &t);
-    printk("time: TSC %lu kHz, system time %lu ms, wall clock %04u-%02u-%02u %02u:%02u:%02u UTC\n",
+    bool stable = this_vcpu()->time.flags & XEN_PVCLOCK_TSC_STABLE_BIT;
+    printk("time: TSC %lu kHz (%s), system time %lu ms, wall clock "
+           "%04u-%02u-%02u %02u:%02u:%02u UTC\n",
            (unsigned long)udiv64_32(hz, 1000, NULL),
+           stable ? "stable across CPUs" : "not marked stable: steps back are absorbed",
            (unsigned long)udiv64_32(monotonic_ns(), NSEC_PER_MSEC, NULL), t.year, t.month, t.day,
            t.hour, t.min, t.sec);
     return 0;
@@ -190,3 +229,71 @@ static int cmd_date(int argc, char **argv)
     return 0;
 }
 SHELL_COMMAND(date, "date", "date", "wall clock (UTC) from Xen's shared_info", cmd_date);
+
+/*
+ * `clock` prints the VCPU's time record as Xen published it and what it
+ * gives now; `clock watch SECONDS` reads it back to back for that long and
+ * prints every pair of consecutive readings whose step is negative or over
+ * CLOCK_WATCH_STEP_NS, with both records: the way to see a clock that jumps.
+ */
+#define CLOCK_WATCH_STEP_NS (10 * NSEC_PER_MSEC)
+
+static void print_record(const char *tag, const struct time_record *r, uint32_t version,
+                         uint64_t tsc, uint64_t now)
+{
+    printk("clock: %s v=%u tsc_ts=%llu sys=%llu mul=%u shift=%d tsc=%llu now=%llu\n", tag,
+           version, (unsigned long long)r->tsc_timestamp, (unsigned long long)r->system_time,
+           r->mul, r->shift, (unsigned long long)tsc, (unsigned long long)now);
+}
+
+static uint64_t sample(struct time_record *r, uint32_t *version, uint64_t *tsc)
+{
+    read_record(r, tsc);
+    *version = this_vcpu()->time.version;
+    uint64_t delta = *tsc > r->tsc_timestamp ? *tsc - r->tsc_timestamp : 0;
+    return r->system_time + scale_delta(delta, r->mul, r->shift);
+}
+
+static int cmd_clock(int argc, char **argv)
+{
+    struct time_record r, prev;
+    uint32_t v, prev_v;
+    uint64_t tsc, prev_tsc, seconds;
+
+    uint64_t now = sample(&r, &v, &tsc);
+    if (argc == 1) {
+        print_record("now", &r, v, tsc, now);
+        uint64_t mono = monotonic_ns();
+        printk("clock: monotonic=%llu ahead_of_xen=%llu steps_back=%llu largest_back=%llu "
+               "tsc_stable=%u\n", (unsigned long long)mono, (unsigned long long)clk.ahead,
+               (unsigned long long)clk.steps_back, (unsigned long long)clk.largest_back_ns,
+               (unsigned)(this_vcpu()->time.flags & XEN_PVCLOCK_TSC_STABLE_BIT));
+        return 0;
+    }
+    if (argc != 3 || strcmp(argv[1], "watch") || !parse_u64(argv[2], 10, &seconds) ||
+        seconds == 0 || seconds > 600) {
+        printk("usage: clock [watch SECONDS (1-600)]\n");
+        return -XEN_EINVAL;
+    }
+    uint64_t start = now, end = now + seconds * NSEC_PER_SEC, prev_now = now;
+    unsigned long reads = 0, steps = 0;
+    while (now < end) {
+        prev = r;
+        prev_v = v;
+        prev_tsc = tsc;
+        now = sample(&r, &v, &tsc);
+        reads++;
+        if (now < prev_now || now - prev_now > CLOCK_WATCH_STEP_NS) {
+            steps++;
+            print_record("before", &prev, prev_v, prev_tsc, prev_now);
+            print_record("after", &r, v, tsc, now);
+        }
+        prev_now = now;
+    }
+    printk("clock: watched %llu ns of system time in %lu reads, %lu steps\n",
+           (unsigned long long)(now - start), reads, steps);
+    return 0;
+}
+SHELL_COMMAND(clock, "clock", "clock [watch SECONDS]",
+              "the VCPU's time record, raw; `watch` reports steps between back-to-back reads",
+              cmd_clock);

@@ -6,6 +6,9 @@
  *   (the TSC ticks over the sleep, scaled with Xen's tsc_to_system_mul and
  *   tsc_shift, give the system time that passed); the wall clock moved with
  *   system time, and its year is plausible.
+ * clock_absorb: raw readings that step back (as Xen's do when it recalibrates
+ *   or moves the VCPU) give a clock that never goes back, never stands still
+ *   for more than the one reading of the step, and rejoins Xen's time.
  * virq_timer: a one-shot timer arms Xen's timer (set_timer_op), VIRQ_TIMER
  *   comes, and its handler runs our timer, not before its deadline, while
  *   this thread waits blocked in Xen.
@@ -71,6 +74,31 @@ SELFTEST(time)
     ST_PASS(r, "%u reads monotonic; sleep %u ms took %lu ms; TSC %llu ns vs system %llu ns; "
                "wall %04u-%02u-%02u", MONOTONIC_READS, SLEEP_MS, ms_of(slept), by_tsc, by_sys,
             t.year, t.month, t.day);
+}
+
+SELFTEST(clock_absorb)
+{
+    /* Xen's time in ms: steady, then a second back, then steady again. */
+    static const uint64_t raw_ms[] = {1000, 1010, 1020, 20, 30, 530, 1030, 1530, 2030, 2530,
+                                      3030, 3040};
+    struct clock_state c = {0};
+    uint64_t prev = 0, now = 0;
+    unsigned stood = 0;
+    for (unsigned i = 0; i < sizeof(raw_ms) / sizeof(raw_ms[0]); i++) {
+        now = clock_absorb(&c, raw_ms[i] * NSEC_PER_MSEC);
+        ST_EXPECT(r, now >= prev, "reading %u went back: %llu -> %llu", i, prev, now);
+        if (i > 0 && now == prev)
+            stood++;
+        prev = now;
+    }
+    ST_EXPECT(r, stood == 1, "the clock stood still for %u readings, not 1 (the step's own)",
+              stood);
+    ST_EXPECT(r, c.ahead == 0 && now == raw_ms[11] * NSEC_PER_MSEC,
+              "not back on Xen's time: clock %llu, Xen %llu, ahead %llu", now,
+              raw_ms[11] * NSEC_PER_MSEC, c.ahead);
+    ST_EXPECT(r, c.steps_back == 1 && c.largest_back_ns == 1000 * NSEC_PER_MSEC,
+              "%llu steps back, largest %llu ns", c.steps_back, c.largest_back_ns);
+    ST_PASS(r, "a 1 s step back absorbed in %llu ns of Xen time", now - 20 * NSEC_PER_MSEC);
 }
 
 static volatile uint64_t virq_test_fired_at;
