@@ -115,23 +115,37 @@ static int split(char *s, char **argv)
     }
 }
 
-static void run_line(char *line)
+/* Split `line` in place and run its command: the command's result, 0 for an
+ * empty line, or a negative error (already printed). */
+static int run_line(char *line)
 {
     char *argv[SHELL_MAX_ARGS + 1];
     int argc = split(line, argv);
     if (argc < 0) {
         printk("error: too many words (max %u)\n", SHELL_MAX_ARGS);
-        return;
+        return -XEN_E2BIG;
     }
     if (argc == 0)
-        return;
+        return 0;
     argv[argc] = NULL;
     const struct shell_command *c = find_command(argv[0]);
     if (!c) {
         printk("unknown command '%s' (try help)\n", argv[0]);
-        return;
+        return -XEN_ENOENT;
     }
-    c->fn(argc, argv);
+    return c->fn(argc, argv);
+}
+
+int shell_exec(const char *line)
+{
+    char buf[SHELL_MAX_LINE];
+    size_t len = strlen(line);
+    if (len >= sizeof(buf)) {
+        printk("error: line too long (max %u)\n", SHELL_MAX_LINE - 1);
+        return -XEN_E2BIG;
+    }
+    memcpy(buf, line, len + 1);
+    return run_line(buf);
 }
 
 _Noreturn void shell_run(void)
@@ -144,7 +158,7 @@ _Noreturn void shell_run(void)
         read_line(&l);
         switch (l.status) {
         case LINE_OK:
-            run_line(l.buf);
+            (void)run_line(l.buf);
             break;
         case LINE_TOO_LONG:
             printk("error: line too long (max %u)\n", SHELL_MAX_LINE - 1);

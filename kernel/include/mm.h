@@ -170,5 +170,11 @@ long balloon_populate(const unsigned long *pfns, unsigned long n);
  * page allocator; returns the reservation reached, or -errno. */
 long balloon_set_target(unsigned long pages);
 unsigned long balloon_out_pages(void); /* pfns currently given back */
+/* The smallest reservation balloon_set_target can reach now: pages in use
+ * plus the free pages it always keeps. */
+unsigned long balloon_floor_pages(void);
+/* The toolstack's target (memory/target), in pages; 0 before it is known
+ * (kernel/xen/balloon_target.c). */
+unsigned long balloon_toolstack_target(void);
 
 #endif

@@ -175,6 +175,18 @@ static unsigned long pick_populate(unsigned long want, unsigned long *cursor)
     return n;
 }
 
+unsigned long balloon_floor_pages(void)
+{
+    long cur = mm_current_reservation();
+    unsigned long spare = 0;
+    for (unsigned long pfn = mm_direct_pfns(); pfn < p2m_size(); pfn++)
+        if (pfn_to_mfn(pfn) != P2M_INVALID)
+            spare++; /* above the direct map: populated, never used */
+    if (page_free_count() > BALLOON_MIN_FREE_PAGES)
+        spare += page_free_count() - BALLOON_MIN_FREE_PAGES;
+    return cur > 0 && (unsigned long)cur > spare ? (unsigned long)cur - spare : 0;
+}
+
 static void give_to_allocator(const unsigned long *pfns, unsigned long n)
 {
     for (unsigned long i = 0; i < n; i++)

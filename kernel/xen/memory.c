@@ -60,6 +60,12 @@ static int cmd_mem(int argc, char **argv)
         return 1;
     printk("mem: reservation current %ld pages (%lu MiB), maximum %ld pages (%lu MiB)\n", cur,
            mib((unsigned long)cur), max, mib((unsigned long)max));
+    unsigned long target = balloon_toolstack_target(), floor = balloon_floor_pages();
+    if (target)
+        printk("mem: toolstack target %lu pages (%lu MiB), floor %lu pages (%lu MiB)\n", target,
+               mib(target), floor, mib(floor));
+    else
+        printk("mem: toolstack target none, floor %lu pages (%lu MiB)\n", floor, mib(floor));
     return 0;
 }
 SHELL_COMMAND(mem, "mem", "mem", "memory: pages, free, heap, reservation, direct map", cmd_mem);
