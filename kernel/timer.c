@@ -13,6 +13,7 @@
  * VIRQ_TIMER handler edits it from upcall context.
  */
 #include "kernel.h"
+#include "suspend.h"
 #include "events.h"
 #include "sched.h"
 #include "shell.h"
@@ -145,6 +146,18 @@ static int timer_init(void)
     return 0;
 }
 INITCALL(INIT_TIME, timer_init);
+
+/* A new domain starts with the 100 Hz tick on and no timer armed; the same
+ * domain keeps both, and arming again is harmless. */
+void timer_resume(void)
+{
+    (void)HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
+    timer_port = evtchn_virq_port(VIRQ_TIMER);
+    unsigned long flags = irq_save();
+    xen_deadline = 0;
+    program_xen();
+    irq_restore(flags);
+}
 
 evtchn_port_t timer_virq_port(void)
 {

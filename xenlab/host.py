@@ -163,11 +163,16 @@ class Host:
             tail = self.dom0("tail -n 20 /var/log/xen/xen-hotplug.log 2>/dev/null").output
             raise GuestError(f"xl create of {spec.name} failed ({res.status}): {res.output.strip()}"
                              f"\nhotplug log tail:\n{tail}\nserial log: {self.log}")
-        self.console.send(f"xl console {spec.name}\r")
-        self.console.expect([re.escape(f"xl console {spec.name}") + r"\r*\n"], timeout=10)
-        time.sleep(0.2)
+        self.attach_console(spec.name)
         self.check(f"xl unpause {spec.name}")
         return Guest(self, spec)
+
+    def attach_console(self, name: str) -> None:
+        """`xl console NAME` on dom0's hvc0 (the console tests read): at create, and again
+        after the domain was restored or migrated (a new domain, whose console is new)."""
+        self.console.send(f"xl console {name}\r")
+        self.console.expect([re.escape(f"xl console {name}") + r"\r*\n"], timeout=10)
+        time.sleep(0.2)
 
     def close(self) -> None:
         self.agent.close()

@@ -73,6 +73,7 @@ struct blkdev {
     volatile bool broken;
     volatile bool detached; /* backend gone: I/O refused, ring not read */
     bool busy; /* a blk_read/blk_write is running (one at a time) */
+    bool held; /* locked by a suspend (suspend.h) until the resume */
     XenbusState state;
     struct blk_slot slots[BLK_SLOTS];
     unsigned long requests, errors, bad_responses;
@@ -97,6 +98,7 @@ int blk_slots_alloc(struct blkdev *d); /* bounce pages for every slot */
 /* After the close: end every grant still held (a page the backend still
  * maps is leaked on purpose) and free the pages. */
 void blk_slots_free(struct blkdev *d);
+void blk_slots_forget(struct blkdev *d); /* after a resume in a new domain (suspend.h) */
 /* Mark the disk detached: new requests refused, the ring no longer read,
  * every request in flight failed (its waiter wakes with -XEN_ENODEV; its
  * pages stay granted until blk_slots_free). Any context. */

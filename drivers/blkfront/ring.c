@@ -65,6 +65,21 @@ void blk_slots_free(struct blkdev *d)
     }
 }
 
+void blk_slots_forget(struct blkdev *d)
+{
+    for (unsigned i = 0; i < BLK_SLOTS; i++) {
+        struct blk_slot *s = &d->slots[i];
+        for (unsigned j = 0; j < BLK_SEG_MAX; j++) {
+            s->grefs[j] = -1; /* the old domain's table: void, not ended */
+            if (s->pages[j])
+                page_free(s->pages[j], 0);
+            s->pages[j] = NULL;
+        }
+        s->waiter = NULL;
+        s->state = SLOT_FREE;
+    }
+}
+
 /* End the grants of an answered slot (thread context). A grant the backend
  * still maps cannot be ended: that page stays the backend's for good and
  * the slot gets a fresh one. */

@@ -24,6 +24,7 @@
  * and drivers/ links before kernel/, so INIT_DEVICES would come too early.
  */
 #include "kernel.h"
+#include "suspend.h"
 #include "blkfront_priv.h"
 #include "grant.h"
 #include "mm.h"
@@ -309,10 +310,54 @@ void blk_get_info(const struct blkdev *d, struct blk_info *out)
     out->bad_responses = d->bad_responses;
 }
 
+/* ---- suspend and resume (suspend.h) --------------------------------------- */
+
+/* Each connected disk is locked: the transfer running, if any, ends first,
+ * and the next one waits for the resume (and then goes to the new backend). */
+static int blk_suspend(void)
+{
+    for (unsigned i = 0; i < blk_ndisks; i++) {
+        struct blkdev *d = blk_disks[i];
+        if (!d->connected)
+            continue;
+        blk_lock(d);
+        frontend_unwatch_backend(&d->fe);
+        d->held = true;
+    }
+    return 0;
+}
+
+static void blk_resume(bool new_domain)
+{
+    for (unsigned i = 0; i < blk_ndisks; i++) {
+        struct blkdev *d = blk_disks[i];
+        if (!d->held)
+            continue;
+        if (new_domain) {
+            /* The old backend, its grants and its port went with the old
+             * domain: start again with the new backend (connect re-reads
+             * its path, which names the new domain). */
+            frontend_forget(&d->fe, &d->rpage);
+            blk_slots_forget(d);
+            d->ring.sring = NULL;
+            d->connected = d->broken = false;
+            if (connect(d) == 0)
+                printk("blkfront: %s: reconnected after resume\n", d->name);
+        } else {
+            (void)frontend_watch_backend(&d->fe, backend_gone, d);
+        }
+        d->held = false;
+        blk_unlock(d);
+    }
+}
+
+static const struct suspend_hooks blk_hooks = {"blkfront", blk_suspend, blk_resume};
+
 static int blkfront_init(void)
 {
     if (!xs_available())
         return 0; /* dom0 mode: no XenStore, no virtual disks */
+    suspend_register(&blk_hooks);
     int n = blk_rescan();
     if (n == 0)
         printk("blkfront: no disks\n");

@@ -24,6 +24,7 @@
  * (`net rescan`) then connects whatever device/vif is there.
  */
 #include "kernel.h"
+#include "suspend.h"
 #include "events.h"
 #include "grant.h"
 #include "mm.h"
@@ -109,6 +110,18 @@ void nf_bufs_free(struct nf_buf *bufs, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
         nf_buf_free(&bufs[i]);
+}
+
+/* After a resume in a new domain: the grants were the old domain's. */
+static void nf_bufs_forget(struct nf_buf *bufs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        bufs[i].ref = -1;
+        if (bufs[i].page)
+            page_free(bufs[i].page, 0);
+        bufs[i].page = NULL;
+        bufs[i].busy = false;
+    }
 }
 
 unsigned nf_bufs_busy(const struct nf_buf *bufs, unsigned n)
@@ -222,6 +235,19 @@ static int connect(void)
     return 0;
 }
 
+/* The receive thread, stopped and joined (it may be waiting to run). */
+static void stop_thread(void)
+{
+    struct thread *t = nf.thread;
+    nf.thread = NULL; /* the event handler wakes nobody now */
+    if (t) {
+        nf.stopping = true;
+        thread_wake(t);
+        thread_join(t);
+        nf.stopping = false;
+    }
+}
+
 /* frontend.c's watch thread: the backend is Closing/Closed, or gone. */
 static void nf_gone(struct xenbus_frontend *fe, XenbusState st, void *arg)
 {
@@ -232,14 +258,7 @@ static void nf_gone(struct xenbus_frontend *fe, XenbusState st, void *arg)
     printk("netfront: %s: backend %s: detaching\n", node, reason);
     nf.state = NETFRONT_CLOSING; /* netfront_xmit refuses from here on */
     net_attach(NULL);
-    struct thread *t = nf.thread;
-    nf.thread = NULL; /* the event handler wakes nobody now */
-    if (t) {
-        nf.stopping = true;
-        thread_wake(t);
-        thread_join(t);
-        nf.stopping = false;
-    }
+    stop_thread();
     teardown(true);
     snprintf(nf.why, sizeof(nf.why), "%s detached (backend %s); `net rescan` looks again", node,
              reason);
@@ -311,6 +330,54 @@ int netfront_rescan(void)
     }
 }
 
+/* ---- suspend and resume (suspend.h) --------------------------------------- */
+
+static bool nf_held;
+
+/* The vif stops sending (the stack's link detached, xmit refused) and the
+ * receive thread ends; frames the stack sends meanwhile are dropped, as a
+ * wire would during a migration. */
+static int nf_suspend(void)
+{
+    if (nf.state != NETFRONT_CONNECTED)
+        return 0;
+    nf.state = NETFRONT_CLOSING;
+    net_attach(NULL);
+    stop_thread();
+    frontend_unwatch_backend(&nf.fe);
+    nf_held = true;
+    return 0;
+}
+
+static void nf_resume(bool new_domain)
+{
+    if (!nf_held)
+        return;
+    nf_held = false;
+    if (!new_domain) {
+        nf.thread = thread_create("netfront", nf_thread, NULL);
+        nf.state = nf.thread ? NETFRONT_CONNECTED : NETFRONT_FAILED;
+        if (nf.thread) {
+            net_attach(&link_with_mac);
+            (void)frontend_watch_backend(&nf.fe, nf_gone, NULL);
+        }
+        return;
+    }
+    /* A new domain: new backend, grants and port; the stack announces the
+     * address again (gratuitous ARP) when the link comes back. */
+    frontend_forget(&nf.fe, &nf.tx_ring_page);
+    frontend_forget(&nf.fe, &nf.rx_ring_page);
+    nf_bufs_forget(nf.rxb, NF_RX_BUFS);
+    nf_bufs_forget(nf.txb, NF_TX_BUFS);
+    nf.tx.sring = NULL;
+    nf.rx.sring = NULL;
+    nf.fe.node[0] = '\0';
+    if (probe() == 0 && nf.state == NETFRONT_CONNECTED)
+        printk("netfront: reconnected after resume\n");
+}
+
+static const struct suspend_hooks nf_hooks = {"netfront", nf_suspend, nf_resume};
+
 static int netfront_init(void)
 {
     if (xen_is_dom0()) {
@@ -318,6 +385,7 @@ static int netfront_init(void)
         strlcpy(nf.why, "no XenStore in dom0 mode", sizeof(nf.why));
         return 0;
     }
+    suspend_register(&nf_hooks);
     return probe();
 }
 INITCALL(INIT_LATE, netfront_init);

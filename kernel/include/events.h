@@ -21,6 +21,7 @@ int evtchn_bind_virq(unsigned virq, evtchn_handler_t h, void *data, evtchn_port_
 int evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
 /* Note: Xen marks the new local port pending once (lost-notification fixup). */
 int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_port_t *port);
+evtchn_port_t evtchn_virq_port(unsigned virq); /* the port VIRQ virq is bound to, or 0 */
 int evtchn_send(evtchn_port_t port);
 int evtchn_close(evtchn_port_t port);
 void evtchn_mask(evtchn_port_t port);

@@ -2,7 +2,7 @@
  * frontend.h — the steps every split-driver frontend takes (interface
  * manual: "Device drivers" / "XenStore"; Xen 4.17 public/io/xenbus.h for the
  * states, public/io/blkif.h and io/netif.h for the keys of each kind).
- * Owner: kernel/xen/frontend.c (blkfront's engineer; netfront may append).
+ * Implemented in kernel/xen/frontend.c.
  *
  * The toolstack creates, for each virtual device of ours, the frontend
  * directory device/<type>/<id> (relative to /local/domain/<our id>) with
@@ -91,6 +91,13 @@ int frontend_init(struct xenbus_frontend *fe, const char *type, const char *id);
 int frontend_ring_alloc(struct xenbus_frontend *fe, struct frontend_ring *ring);
 int frontend_ring_free(struct xenbus_frontend *fe, struct frontend_ring *ring);
 
+/* After a resume in a new domain (suspend.h): the ring's grant and the
+ * event channel belonged to the old domain, whose grant table and ports are
+ * gone. Drop them without ending or closing them (that would hit the new
+ * domain's entries of the same numbers) and free the page (no backend maps
+ * it: the old backend mapped the old domain's frames). ring may be NULL. */
+void frontend_forget(struct xenbus_frontend *fe, struct frontend_ring *ring);
+
 /* An unbound event channel for the backend, bound to handler (runs in upcall
  * context: see events.h) and unmasked; fe->evtchn / fe->has_evtchn. */
 int frontend_evtchn_alloc(struct xenbus_frontend *fe, evtchn_handler_t handler, void *data);
@@ -138,6 +145,10 @@ int frontend_close(struct xenbus_frontend *fe);
 typedef void (*frontend_gone_fn)(struct xenbus_frontend *fe, XenbusState backend_state,
                                  void *arg);
 int frontend_watch_backend(struct xenbus_frontend *fe, frontend_gone_fn gone, void *arg);
+/* Stop watching fe's backend without calling gone (for a suspend: a new
+ * domain's backend lives elsewhere, and the driver watches it anew after
+ * reconnecting). The thread ends at its next wake-up, touching fe no more. */
+void frontend_unwatch_backend(struct xenbus_frontend *fe);
 /* "Closing", "Closed", or "gone" for a state gone() was given (messages). */
 const char *frontend_gone_reason(XenbusState backend_state);
 

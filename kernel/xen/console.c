@@ -32,6 +32,7 @@
  * a full output ring (console_write may run with events masked), it yields.
  */
 #include "kernel.h"
+#include "suspend.h"
 #include "console.h"
 #include "events.h"
 #include "mm.h"
@@ -286,6 +287,17 @@ static int console_input_init(void)
     return 0;
 }
 INITCALL(INIT_DEVICES, console_input_init);
+
+void console_resume(bool new_domain)
+{
+    /* The ring is a page of ours and keeps its pfn; a new domain's backend
+     * notifies on a new port. */
+    if (!new_domain || xen_is_dom0() || !ring)
+        return;
+    ring_port = start_info->console.domU.evtchn;
+    if (input_events)
+        (void)evtchn_set_handler(ring_port, console_event, NULL);
+}
 
 int console_getc(void)
 {

@@ -12,11 +12,13 @@
  * reported once, so the toolstack times out instead of believing us.
  *
  * A thread "control" watches control/ and acts; domU only (dom0 has no
- * XenStore here). The sysrq keys run the shell's dump commands.
+ * XenStore here). Suspend is suspend.c's; the sysrq keys run the shell's
+ * dump commands.
  */
 #include "kernel.h"
 #include "sched.h"
 #include "shell.h"
+#include "suspend.h"
 #include "xenstore.h"
 
 #define CONTROL_WORD_MAX 32
@@ -28,6 +30,7 @@ static const struct {
     {"poweroff", SHUTDOWN_poweroff},
     {"halt", SHUTDOWN_poweroff},
     {"reboot", SHUTDOWN_reboot},
+    {"suspend", SHUTDOWN_suspend},
 };
 
 static const struct {
@@ -39,7 +42,7 @@ static const struct {
     {'e', "events"},
 };
 
-static const char *const features[] = {"feature-poweroff", "feature-reboot"};
+static const char *const features[] = {"feature-poweroff", "feature-reboot", "feature-suspend"};
 
 struct request {
     char path[24];              /* "control/shutdown" or "control/sysrq" */
@@ -105,7 +108,11 @@ static void do_shutdown(const char *word)
         if (strcmp(word, shutdown_words[i].word))
             continue;
         printk("control: the toolstack asks for %s\n", word);
-        kernel_shutdown(shutdown_words[i].reason);
+        if (shutdown_words[i].reason != SHUTDOWN_suspend)
+            kernel_shutdown(shutdown_words[i].reason);
+        int rc = kernel_suspend();
+        if (rc)
+            printk("control: suspend failed: %s\n", xen_errname(rc));
     }
 }
 
@@ -151,6 +158,12 @@ static int control_advertise(void)
     return first;
 }
 
+/* A new domain's XenStore home is written afresh by the toolstack. */
+void control_resume(void)
+{
+    (void)control_advertise();
+}
+
 static int control_init(void)
 {
     if (!xs_available())
@@ -168,7 +181,7 @@ static int control_init(void)
         return -XEN_ENOMEM;
     }
     rc = control_advertise();
-    printk("control: answering shutdown (poweroff, halt, reboot) and sysrq (t m e)\n");
+    printk("control: answering shutdown (poweroff, halt, reboot, suspend) and sysrq (t m e)\n");
     return rc;
 }
 INITCALL(INIT_LATE, control_init);

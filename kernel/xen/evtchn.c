@@ -22,6 +22,7 @@
 #include "kernel.h"
 #include "events.h"
 #include "shell.h"
+#include "suspend.h"
 #include "../arch/x86_32/upcall.h"
 
 _Static_assert(offsetof(struct vcpu_info, evtchn_upcall_pending) == VCPU_INFO_UPCALL_PENDING,
@@ -306,6 +307,14 @@ unsigned long evtchn_port_count(evtchn_port_t port)
     return port_ok(port) ? READ_ONCE(ports[port].count) : 0;
 }
 
+evtchn_port_t evtchn_virq_port(unsigned virq)
+{
+    for (evtchn_port_t port = 0; port < EVTCHN_NR_PORTS; port++)
+        if (ports[port].kind == PORT_VIRQ && ports[port].virq == virq)
+            return port;
+    return 0;
+}
+
 /* ---- VIRQ_DEBUG: Xen's 'q' debug key notifies every domain ---------------- */
 
 /* One short line straight from the handler: printk formats on the stack
@@ -357,6 +366,32 @@ static int evtchn_init(void)
     return 0;
 }
 INITCALL(INIT_EVENTS, evtchn_init);
+
+/* A new domain has no event channel at all (and its shared_info every port
+ * unmasked and idle): every port we knew is gone. VIRQs are ours alone, so
+ * they are bound again here, to the same handlers, maybe on other ports;
+ * the owners of the other ports (console, XenStore, frontends) make their
+ * own. Called with events masked. */
+void evtchn_resume(bool new_domain)
+{
+    if (!new_domain)
+        return;
+    struct virq_binding {
+        uint32_t virq;
+        evtchn_handler_t handler;
+        void *data;
+    } virqs[NR_VIRQS];
+    unsigned n = 0;
+    for (evtchn_port_t port = 0; port < EVTCHN_NR_PORTS; port++)
+        if (ports[port].kind == PORT_VIRQ && n < ARRAY_SIZE(virqs))
+            virqs[n++] = (struct virq_binding){ports[port].virq, ports[port].handler,
+                                               ports[port].data};
+    memset(ports, 0, sizeof(ports));
+    (void)register_callback(CALLBACKTYPE_event, 0, hypervisor_callback);
+    (void)register_callback(CALLBACKTYPE_failsafe, CALLBACKF_mask_events, failsafe_callback);
+    for (unsigned i = 0; i < n; i++)
+        (void)evtchn_bind_virq(virqs[i].virq, virqs[i].handler, virqs[i].data, NULL);
+}
 
 /* ---- shell: events -------------------------------------------------------- */
 

@@ -132,6 +132,17 @@ int frontend_ring_free(struct xenbus_frontend *fe, struct frontend_ring *ring)
     return rc;
 }
 
+void frontend_forget(struct xenbus_frontend *fe, struct frontend_ring *ring)
+{
+    if (ring) {
+        ring->ref = -1; /* a reference of the old domain's table: void, not ended */
+        if (ring->page)
+            page_free(ring->page, 0);
+        ring->page = NULL;
+    }
+    fe->has_evtchn = false; /* the old domain's port: gone with it */
+}
+
 int frontend_evtchn_alloc(struct xenbus_frontend *fe, evtchn_handler_t handler, void *data)
 {
     evtchn_port_t port;
@@ -340,7 +351,27 @@ struct backend_watch {
     frontend_gone_fn gone;
     void *arg;
     struct xs_watch *w;
+    volatile bool stop; /* frontend_unwatch_backend: end without calling gone */
+    struct backend_watch *next;
 };
+
+static struct backend_watch *watching; /* every watch thread that has not ended */
+
+static void unlist(struct backend_watch *bw)
+{
+    for (struct backend_watch **pp = &watching; *pp; pp = &(*pp)->next)
+        if (*pp == bw) {
+            *pp = bw->next;
+            return;
+        }
+}
+
+void frontend_unwatch_backend(struct xenbus_frontend *fe)
+{
+    for (struct backend_watch *bw = watching; bw; bw = bw->next)
+        if (bw->fe == fe)
+            bw->stop = true; /* seen at its next wake-up; it never touches fe again */
+}
 
 const char *frontend_gone_reason(XenbusState st)
 {
@@ -356,7 +387,11 @@ static void watch_main(void *arg)
     for (;;) {
         /* An event, or the poll interval: either way, read the state. */
         (void)xs_watch_wait(bw->w, NULL, 0, FRONTEND_WATCH_POLL_MS);
+        if (bw->stop)
+            break;
         int rc = backend_state(fe, &st);
+        if (bw->stop)
+            break;
         if (rc) {
             if (rc != reported) /* say it once, keep watching */
                 printk("%s: %s: cannot read %s/state: %s\n", drv(fe), fe->node, fe->backend,
@@ -369,7 +404,9 @@ static void watch_main(void *arg)
             break;
     }
     (void)xs_watch_remove(bw->w);
-    bw->gone(fe, st, bw->arg);
+    unlist(bw);
+    if (!bw->stop)
+        bw->gone(fe, st, bw->arg);
     free(bw);
     ended_watchers[n_ended_watchers++] = thread_current(); /* then no switch: */
     thread_exit();
@@ -384,7 +421,7 @@ int frontend_watch_backend(struct xenbus_frontend *fe, frontend_gone_fn gone, vo
         printk("%s: %s: no memory to watch the backend\n", drv(fe), fe->node);
         return -XEN_ENOMEM;
     }
-    *bw = (struct backend_watch){fe, gone, arg, NULL};
+    *bw = (struct backend_watch){fe, gone, arg, NULL, false, NULL};
     int rc = xenbus_join(key, sizeof(key), fe->backend, "state");
     if (!rc)
         rc = xs_watch_add(key, &bw->w);
@@ -401,5 +438,7 @@ int frontend_watch_backend(struct xenbus_frontend *fe, frontend_gone_fn gone, vo
         free(bw);
         return -XEN_ENOMEM;
     }
+    bw->next = watching;
+    watching = bw;
     return 0;
 }

@@ -35,6 +35,7 @@
 #include "grant.h"
 #include "mm.h"
 #include "shell.h"
+#include "suspend.h"
 #include "../arch/x86_32/pagetable.h"
 
 #define GREFS_PER_FRAME (PAGE_SIZE / sizeof(struct grant_entry_v1))
@@ -99,6 +100,40 @@ out:
     free(bigger); /* the old array, or the unused new one */
     free(frames);
     return err;
+}
+
+/* ---- suspend and resume (suspend.h) --------------------------------------- */
+
+/* The table's frames are Xen's, not the domain's: the save side refuses page
+ * tables that map them, so they are unmapped for the suspend. */
+void gnttab_suspend(void)
+{
+    for (unsigned i = 0; i < nr_frames; i++)
+        (void)unmap_page(MM_GRANT_VA + i * PAGE_SIZE);
+}
+
+int gnttab_resume(bool new_domain)
+{
+    if (!ready)
+        return 0;
+    unsigned frames = nr_frames;
+    unsigned long flags = irq_save();
+    if (new_domain) {
+        /* A new, empty table: every reference we handed out is void (their
+         * owners forget them without ending them) and all are free again. */
+        free(next);
+        next = NULL;
+        free_head = GREF_END;
+        nr_free = nr_entries = 0;
+    }
+    /* Map every frame again from the first; in the same domain the entries
+     * and the free list stay as they were (gnttab_grow_to keeps them). */
+    nr_frames = 0;
+    irq_restore(flags);
+    int rc = gnttab_grow_to(frames);
+    if (rc)
+        printk("grant table: cannot map the table again after resume: %s\n", xen_errname(rc));
+    return rc;
 }
 
 static int gnttab_setup(void)

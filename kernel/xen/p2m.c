@@ -77,3 +77,64 @@ uint64_t virt_to_machine(const void *v)
     /* Not in the direct map (the scratch window, say): ask the page tables. */
     return pt_translate(va);
 }
+
+/*
+ * The p2m for the toolstack (public/arch-x86/xen.h, arch_shared_info): to
+ * save or migrate a PV domain, the toolstack reads our p2m, and finds it
+ * through a three-level list of machine frames: shared_info's
+ * pfn_to_mfn_frame_list_list names one page of frame numbers of pages of
+ * frame numbers of the p2m's own pages; max_pfn says how many p2m entries
+ * there are. Ballooning changes entries in place, so the lists stay right;
+ * a restore gives every page a new frame, so after one they are written
+ * again (suspend.c).
+ */
+#define P2M_PER_PAGE (PAGE_SIZE / sizeof(xen_pfn_t))
+
+static xen_pfn_t *frame_list_list, **frame_lists;
+static unsigned long nr_frame_lists;
+
+static xen_pfn_t mfn_of(const void *v)
+{
+    return (xen_pfn_t)(virt_to_machine(v) >> PAGE_SHIFT);
+}
+
+static int frame_lists_alloc(unsigned long lists)
+{
+    frame_list_list = page_alloc(0);
+    frame_lists = calloc(lists, sizeof(*frame_lists));
+    if (!frame_list_list || !frame_lists)
+        return -XEN_ENOMEM;
+    for (unsigned long i = 0; i < lists; i++)
+        if (!(frame_lists[i] = page_alloc(0)))
+            return -XEN_ENOMEM;
+    nr_frame_lists = lists;
+    return 0;
+}
+
+int p2m_publish(void)
+{
+    unsigned long pages = (p2m_entries + P2M_PER_PAGE - 1) / P2M_PER_PAGE;
+    unsigned long lists = (pages + P2M_PER_PAGE - 1) / P2M_PER_PAGE;
+    if (lists > P2M_PER_PAGE) {
+        printk("p2m: %lu entries need more than one frame list list\n", p2m_entries);
+        return -XEN_E2BIG;
+    }
+    if (!frame_list_list) {
+        int rc = frame_lists_alloc(lists);
+        if (rc) {
+            printk("p2m: no memory for the frame lists: xl save will fail\n");
+            return rc;
+        }
+    }
+    memset(frame_list_list, 0, PAGE_SIZE);
+    for (unsigned long l = 0; l < nr_frame_lists; l++) {
+        memset(frame_lists[l], 0, PAGE_SIZE);
+        for (unsigned long i = 0; i < P2M_PER_PAGE && l * P2M_PER_PAGE + i < pages; i++)
+            frame_lists[l][i] = mfn_of(p2m + (l * P2M_PER_PAGE + i) * P2M_PER_PAGE);
+        frame_list_list[l] = mfn_of(frame_lists[l]);
+    }
+    shared_info->arch.max_pfn = p2m_entries;
+    wmb(); /* the lists are complete before the toolstack is told where they are */
+    shared_info->arch.pfn_to_mfn_frame_list_list = mfn_of(frame_list_list);
+    return 0;
+}

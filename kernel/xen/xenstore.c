@@ -31,6 +31,7 @@
 #include "events.h"
 #include "mm.h"
 #include "sched.h"
+#include "suspend.h"
 #include "time.h"
 #include "xenstore.h"
 #include "xenstore_priv.h"
@@ -426,6 +427,51 @@ bool xs_ensure_ready(void)
     }
     ready = true;
     return true;
+}
+
+/* ---- suspend and resume (suspend.h) --------------------------------------- */
+
+static bool idle(void *arg)
+{
+    (void)arg;
+    for (unsigned i = 0; i < XS_MAX_PENDING; i++)
+        if (pending[i].used)
+            return false;
+    return true;
+}
+
+int xs_suspend(void)
+{
+    if (!ready)
+        return 0;
+    /* A request half-way through xenstored would be answered to nobody (a
+     * new domain) or cut in two: let those in flight finish. No thread
+     * starts a new one meanwhile: the caller does not switch threads
+     * between this and the suspend. */
+    for (unsigned waited = 0; !idle(NULL); waited++) {
+        if (waited * 10 >= XS_TIMEOUT_MS) {
+            printk("xenstore: requests still in flight after %lu ms\n", XS_TIMEOUT_MS);
+            return -XEN_EBUSY;
+        }
+        sleep_ms(10);
+    }
+    return 0;
+}
+
+void xs_resume(bool new_domain)
+{
+    if (!ready || !new_domain)
+        return;
+    /* The ring is our page (same pfn); a new xenstored connection on a new
+     * port. Whatever the old xenstored left unread in it is not for us. */
+    store_port = start_info->store_evtchn;
+    rsp_cons = READ_ONCE(ring->rsp_prod);
+    WRITE_ONCE(ring->rsp_cons, rsp_cons);
+    req_prod = READ_ONCE(ring->req_prod);
+    in_got = 0;
+    int rc = evtchn_set_handler(store_port, store_event, NULL);
+    if (rc)
+        printk("xenstore: event channel %u after resume: %s\n", store_port, xen_errname(rc));
 }
 
 static int xenstore_init(void)

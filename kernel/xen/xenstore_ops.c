@@ -15,6 +15,7 @@
  * before use (a directory ends with a NUL, a transaction id is a number).
  */
 #include "kernel.h"
+#include "suspend.h"
 #include "mm.h"
 #include "xenstore.h"
 #include "xenstore_priv.h"
@@ -265,11 +266,17 @@ int xs_transaction(int (*fn)(xs_tx_t tx, void *arg), void *arg)
     return rc;
 }
 
+static domid_t cached_domid;
+static bool domid_known;
+
+void xs_domid_forget(void)
+{
+    domid_known = false;
+}
+
 int xs_domid(domid_t *out)
 {
-    static domid_t cached;
-    static bool known;
-    if (!known) {
+    if (!domid_known) {
         unsigned long id;
         int rc = xs_read_ulong(XS_TX_NONE, "domid", &id);
         if (rc)
@@ -278,9 +285,9 @@ int xs_domid(domid_t *out)
             printk("xenstore: domid %lu is not a domain id\n", id);
             return -XEN_EINVAL;
         }
-        cached = (domid_t)id;
-        known = true;
+        cached_domid = (domid_t)id;
+        domid_known = true;
     }
-    *out = cached;
+    *out = cached_domid;
     return 0;
 }

@@ -13,6 +13,7 @@
  * xs_watch_wait, if any, is woken.
  */
 #include "kernel.h"
+#include "suspend.h"
 #include "mm.h"
 #include "sched.h"
 #include "xenstore.h"
@@ -28,10 +29,11 @@ struct xs_watch {
     unsigned head, count;
     unsigned long lost;
     struct thread *waiter;
+    unsigned long resumed; /* the last resume it was registered again for */
 };
 
 static struct xs_watch *watches;
-static unsigned long next_token;
+static unsigned long next_token, resumes;
 
 unsigned long xs_watch_lost(const struct xs_watch *w)
 {
@@ -110,6 +112,29 @@ static void free_watch(struct xs_watch *w)
     }
     free(w->path);
     free(w);
+}
+
+void xs_watches_resume(void)
+{
+    /* xenstored of a new domain knows none of them: register each again
+     * (it fires each once, as at the first registration). Each request
+     * blocks, and meanwhile another thread may remove any watch (its own):
+     * so no pointer is kept across one; the walk starts again from the head
+     * and skips those already done. */
+    resumes++;
+    for (;;) {
+        struct xs_watch *w = watches;
+        while (w && w->resumed == resumes)
+            w = w->next;
+        if (!w)
+            return;
+        w->resumed = resumes;
+        char path[64];
+        snprintf(path, sizeof(path), "%s", w->path);
+        int rc = watch_op(XS_WATCH, w); /* w may be gone once this returns */
+        if (rc)
+            printk("xenstore: watch %s after resume: %s\n", path, xen_errname(rc));
+    }
 }
 
 int xs_watch_add(const char *path, struct xs_watch **out)

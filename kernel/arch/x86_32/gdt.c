@@ -49,7 +49,12 @@ _Static_assert(GDT_ENTRIES <= GDT_SLOTS, "our entries fit in one page");
 _Static_assert(GDT_ENTRIES < FIRST_RESERVED_GDT_ENTRY, "set_gdt wants entries below Xen's");
 
 static uint64_t gdt_table[GDT_SLOTS] __attribute__((aligned(PAGE_SIZE)));
-static xen_pfn_t gdt_mfn;          /* the table's machine frame */
+/* The table's machine frame: looked up each time, as it changes when the
+ * domain is restored or migrated (suspend.h). */
+static xen_pfn_t gdt_mfn(void)
+{
+    return pfn_to_mfn(virt_to_pfn(gdt_table));
+}
 static bool installed;             /* set_gdt done, segment registers ours */
 static bool percpu_ready;          /* %fs holds PERCPU_SEL */
 static const char *install_note = "gdt_init has not run";
@@ -70,7 +75,7 @@ uint64_t gdt_read(unsigned idx)
 
 xen_pfn_t gdt_frame(void)
 {
-    return installed ? gdt_mfn : 0;
+    return installed ? gdt_mfn() : 0;
 }
 
 const char *gdt_state(void)
@@ -137,7 +142,7 @@ static uint64_t percpu_desc(struct percpu *p)
 /* Put the table's direct-map page back to read-write (after a failure). */
 static void gdt_page_writable(void)
 {
-    int rc = map_page((unsigned long)gdt_table, gdt_mfn, PTE_KERNEL_RW);
+    int rc = map_page((unsigned long)gdt_table, gdt_mfn(), PTE_KERNEL_RW);
     if (rc < 0)
         printk("gdt: update_va_mapping (back to read-write) failed: %s\n", xen_errname(rc));
 }
@@ -160,8 +165,7 @@ static int gdt_init(void)
     gdt_table[GDT_ENTRY_KERNEL_DS] = desc_flat(DESC_TYPE_DATA_RW);
 
     /* 2. Its only mapping becomes read-only. */
-    gdt_mfn = pfn_to_mfn(virt_to_pfn(gdt_table));
-    rc = map_page((unsigned long)gdt_table, gdt_mfn, PTE_KERNEL_RO);
+    rc = map_page((unsigned long)gdt_table, gdt_mfn(), PTE_KERNEL_RO);
     if (rc < 0) {
         install_note = "update_va_mapping (read-only) failed";
         printk("gdt: update_va_mapping of the GDT page read-only failed: %s\n", xen_errname(rc));
@@ -169,11 +173,11 @@ static int gdt_init(void)
     }
 
     /* 3. Hand Xen the machine frame. */
-    unsigned long frames[1] = {gdt_mfn};
+    unsigned long frames[1] = {gdt_mfn()};
     rc = (int)HYPERVISOR_set_gdt(frames, GDT_ENTRIES);
     if (rc < 0) {
         install_note = "set_gdt refused";
-        printk("gdt: set_gdt(mfn %#lx, %u entries) refused: %s\n", (unsigned long)gdt_mfn,
+        printk("gdt: set_gdt(mfn %#lx, %u entries) refused: %s\n", (unsigned long)gdt_mfn(),
                (unsigned)GDT_ENTRIES, xen_errname(rc));
         gdt_page_writable();
         return rc;
@@ -192,7 +196,7 @@ static int gdt_init(void)
     }
     printk("gdt: own GDT in mfn %#lx (read-only), %u entries below Xen's %u: cs %#x, ds/es/ss %#x, "
            "fs %#x (per-CPU), gs 0\n",
-           (unsigned long)gdt_mfn, (unsigned)GDT_ENTRIES, (unsigned)FIRST_RESERVED_GDT_ENTRY,
+           (unsigned long)gdt_mfn(), (unsigned)GDT_ENTRIES, (unsigned)FIRST_RESERVED_GDT_ENTRY,
            KERNEL_CS, KERNEL_DS, percpu_ready ? PERCPU_SEL : 0);
     return rc;
 }
@@ -240,7 +244,7 @@ static int cmd_gdt(int argc, char **argv)
         printk("gdt: not installed (%s); Xen's default table is in use\n", install_note);
     } else {
         printk("gdt: mfn %#lx mapped read-only, %u of %u slots below Xen's reserved entries\n",
-               (unsigned long)gdt_mfn, (unsigned)GDT_ENTRIES, (unsigned)FIRST_RESERVED_GDT_ENTRY);
+               (unsigned long)gdt_mfn(), (unsigned)GDT_ENTRIES, (unsigned)FIRST_RESERVED_GDT_ENTRY);
         printk("  idx  sel     descriptor          base        limit       kind          dpl  use\n");
         for (unsigned i = 0; i < GDT_ENTRIES; i++) {
             uint64_t d = gdt_read(i);

@@ -55,6 +55,28 @@ static _Noreturn void early_fatal(const char *msg)
         (void)HYPERVISOR_sched_op(SCHEDOP_shutdown, &sd);
 }
 
+/*
+ * For a suspend (suspend.c): the page goes back to its own frame, since the
+ * save side refuses page tables that map a frame the domain does not own;
+ * afterwards it maps start_info->shared_info, which names a new frame after
+ * a restore or migration and the old one otherwise.
+ */
+int arch_shared_info_unmap(void)
+{
+    uint64_t own = virt_to_machine(shared_info_page) & ~(uint64_t)(PAGE_SIZE - 1);
+    /* virt_to_machine goes by the p2m: the page's own frame, not Xen's. */
+    return (int)HYPERVISOR_update_va_mapping((unsigned long)shared_info_page,
+                                             own | PTE_PRESENT | PTE_RW | PTE_ACCESSED |
+                                                 PTE_DIRTY, UVMF_INVLPG);
+}
+
+int arch_shared_info_map(void)
+{
+    uint64_t pte = (uint64_t)start_info->shared_info | PTE_PRESENT | PTE_RW | PTE_ACCESSED |
+                   PTE_DIRTY;
+    return (int)HYPERVISOR_update_va_mapping((unsigned long)shared_info_page, pte, UVMF_INVLPG);
+}
+
 _Noreturn void arch_start(struct start_info *si)
 {
     start_info = si;
