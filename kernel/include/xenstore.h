@@ -1,6 +1,6 @@
 /*
  * xenstore.h — XenStore client (interface manual: "XenStore"; Xen 4.17
- * public/io/xs_wire.h). Owner: kernel/xen/xenstore*.c (XenStore & grants).
+ * public/io/xs_wire.h), implemented in kernel/xen/xenstore*.c.
  *
  * A domU talks to xenstored through one shared page (start_info->store_mfn)
  * holding a request and a response ring, and one event channel
@@ -75,6 +75,9 @@ int xs_watch_add(const char *path, struct xs_watch **out);
 int xs_watch_wait(struct xs_watch *w, char *buf, size_t size, unsigned long timeout_ms);
 int xs_watch_remove(struct xs_watch *w);
 unsigned long xs_watch_lost(const struct xs_watch *w); /* events dropped: queue full */
+/* Make the thread waiting on w (now or later) return -XEN_ENOENT at once;
+ * it then removes the watch itself. */
+void xs_watch_cancel(struct xs_watch *w);
 
 /* Our domain id, read once from the "domid" key and cached. */
 int xs_domid(domid_t *out);

@@ -369,8 +369,10 @@ static void unlist(struct backend_watch *bw)
 void frontend_unwatch_backend(struct xenbus_frontend *fe)
 {
     for (struct backend_watch *bw = watching; bw; bw = bw->next)
-        if (bw->fe == fe)
-            bw->stop = true; /* seen at its next wake-up; it never touches fe again */
+        if (bw->fe == fe) {
+            bw->stop = true; /* seen when it wakes; it never touches fe again */
+            xs_watch_cancel(bw->w);
+        }
 }
 
 const char *frontend_gone_reason(XenbusState st)

@@ -30,6 +30,7 @@ struct xs_watch {
     unsigned long lost;
     struct thread *waiter;
     unsigned long resumed; /* the last resume it was registered again for */
+    volatile bool cancelled; /* xs_watch_cancel: the waiter returns at once */
 };
 
 static struct xs_watch *watches;
@@ -164,7 +165,15 @@ int xs_watch_add(const char *path, struct xs_watch **out)
 
 static bool has_event(void *arg)
 {
-    return READ_ONCE(((struct xs_watch *)arg)->count) != 0;
+    const struct xs_watch *w = arg;
+    return READ_ONCE(w->count) != 0 || w->cancelled;
+}
+
+void xs_watch_cancel(struct xs_watch *w)
+{
+    w->cancelled = true;
+    if (w->waiter)
+        thread_wake(w->waiter);
 }
 
 int xs_watch_wait(struct xs_watch *w, char *buf, size_t size, unsigned long timeout_ms)
@@ -174,6 +183,8 @@ int xs_watch_wait(struct xs_watch *w, char *buf, size_t size, unsigned long time
     w->waiter = NULL;
     if (rc)
         return rc;
+    if (!w->count)
+        return -XEN_ENOENT;
     char *path = w->queue[w->head];
     w->head = (w->head + 1) % XS_WATCH_QUEUE;
     w->count--;

@@ -1,0 +1,163 @@
+"""Save, restore and live migration, as OSSTest runs them on every PV guest
+(kernel/xen/suspend.c, control.c, p2m.c; the frontends' suspend steps).
+
+One guest with a vif and a disk, in file order: save/restore twice, `xl migrate`
+to this host ten times in a row (`xl migrate -s '' NAME 'xl migrate-receive'`:
+an empty ssh command runs the "host" argument), `xl save -c` (a checkpoint: the
+guest carries on in the same domain), then `xl mem-set` and a migration (the
+published p2m follows the balloon). After every step, judged from dom0: ping
+answered, the shell answers, data written before is read back and data written
+now lands in the image, every device Connected, `uptime` moved forward, the
+threads still there, grants and free pages where they were before the first
+suspend.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from kshell import SECTOR, Shell, domu_shell, make_image
+
+from xenlab import Host
+
+GUEST = "xmigrate"
+GUEST_MIB = 32
+GUEST_IP = "10.0.0.2"
+SECTORS = 2048
+BOOT_TIMEOUT = 240
+COMMAND_TIMEOUT = 120
+STEP_TIMEOUT = 300
+MIGRATIONS = 10
+THREADS = ("main", "idle", "xenstore", "control", "balloon", "netfront")
+
+
+@dataclass
+class Baseline:
+    uptime: float
+    grants_in_use: int
+    free_pages: int
+    steps: int = 0
+
+
+@pytest.fixture(scope="module")
+def guest(xen_host: Host, kernel_elf: Path,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shell]:
+    image = make_image(tmp_path_factory.mktemp("mig") / "disk.img", b"migration", SECTORS)
+    with domu_shell(xen_host, kernel_elf, GUEST, GUEST_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT,
+                    cmdline=f"ip={GUEST_IP}/24", vifs=("xenbr0",), disks=((image, "w"),),
+                    drop_echo=True) as shell:
+        yield shell
+
+
+@pytest.fixture(scope="module")
+def baseline(xen_host: Host, guest: Shell) -> Baseline:
+    """Before the first suspend: a sector written, every check run once (so the heap has
+    grown to what they need), the counts to come back to."""
+    out = guest.run("blk write xvda 7 written-before-any-suspend")
+    assert "blk: wrote" in out, out
+    base = Baseline(uptime(guest), *counts(guest))
+    check_carries_on(xen_host, guest, base, "boot")
+    base.grants_in_use, base.free_pages = counts(guest)
+    return base
+
+
+def uptime(shell: Shell) -> float:
+    m = re.search(r"up (\d+)\.(\d{3}) s", shell.run("uptime"))
+    assert m
+    return int(m.group(1)) + int(m.group(2)) / 1000
+
+
+def counts(shell: Shell) -> tuple[int, int]:
+    """(grant references in use, free pages), once the ended watch threads of the old
+    backends are joined (a rescan does that) and their stacks freed."""
+    shell.run("blk rescan")
+    grants = re.search(r"(\d+) in use, \d+ free", shell.run("grants"))
+    free = re.search(r"page allocator \d+ pages, free (\d+) pages", shell.run("mem"))
+    assert grants and free
+    return int(grants.group(1)), int(free.group(1))
+
+
+def sector_text(host: Host, sector: int) -> bytes:
+    out = host.check(f"dd if=/run/xenlab/disks/{GUEST}.disk0 bs={SECTOR} skip={sector} "
+                     "count=1 2>/dev/null | od -An -tx1 -v")
+    return bytes.fromhex("".join(out.split())).rstrip(b"\0")
+
+
+def check_carries_on(host: Host, shell: Shell, base: Baseline, what: str) -> None:
+    """Everything an admin would look at after one save/restore/migration."""
+    base.steps += 1
+    sector = 100 + base.steps
+    res = host.dom0(f"ping -c 3 -W 5 {GUEST_IP}", timeout=90)
+    assert res.status == 0, f"after {what}: dom0's ping not answered:\n{res.output}"
+    shell.alive()
+    out = shell.run("blk read xvda 7")
+    assert 'blk: text "written-before-any-suspend"' in out, f"after {what}: {out}"
+    out = shell.run(f"blk write xvda {sector} {what.replace(' ', '-')}")
+    assert "blk: wrote" in out, f"after {what}: {out}"
+    assert sector_text(host, sector) == what.replace(" ", "-").encode(), what
+    domid = host.domid(GUEST)
+    states = host.check(f"xenstore-ls /local/domain/{domid}/device")
+    found = re.findall(r"^\s+state = \"(\d+)\"", states, re.MULTILINE)
+    assert found == ["4", "4"], f"after {what}: device states {found}:\n{states}"
+    now = uptime(shell)
+    assert now > base.uptime, f"after {what}: uptime {now} not past {base.uptime}"
+    base.uptime = now
+    threads = shell.run("threads")
+    for name in THREADS:
+        assert re.search(rf"^\s*\d+\s+{name}\s", threads, re.MULTILINE), f"{name}:\n{threads}"
+    assert counts(shell) == (base.grants_in_use, base.free_pages), \
+        f"after {what}: grants in use / free pages {counts(shell)}, before the first " \
+        f"suspend {(base.grants_in_use, base.free_pages)}"
+
+
+def test_feature_suspend_and_p2m_published(xen_host: Host, guest: Shell,
+                                           baseline: Baseline) -> None:
+    domid = xen_host.domid(GUEST)
+    assert xen_host.check(f"xenstore-read /local/domain/{domid}/control/feature-suspend"
+                          ).strip() == "1"
+    assert "suspend: p2m published for the toolstack (8192 entries)" in guest.boot
+
+
+@pytest.mark.timeout(2 * STEP_TIMEOUT)
+def test_save_and_restore_twice(xen_host: Host, guest: Shell, baseline: Baseline) -> None:
+    for i in range(2):
+        xen_host.check(f"xl save {GUEST} /run/{GUEST}.save", timeout=STEP_TIMEOUT)
+        xen_host.check(f"xl restore -p /run/{GUEST}.save && rm /run/{GUEST}.save",
+                       timeout=STEP_TIMEOUT)
+        xen_host.attach_console(GUEST)
+        xen_host.check(f"xl unpause {GUEST}")
+        guest.console.expect([r"suspend: resumed in a new domain"], 120)
+        check_carries_on(xen_host, guest, baseline, f"restore {i + 1}")
+
+
+@pytest.mark.timeout(MIGRATIONS * STEP_TIMEOUT)
+def test_migrate_ten_times_in_a_row(xen_host: Host, guest: Shell, baseline: Baseline) -> None:
+    for i in range(MIGRATIONS):
+        xen_host.check(f"xl migrate -s '' {GUEST} 'xl migrate-receive'", timeout=STEP_TIMEOUT)
+        xen_host.attach_console(GUEST)
+        check_carries_on(xen_host, guest, baseline, f"migration {i + 1}")
+
+
+def test_checkpoint_carries_on_in_the_same_domain(xen_host: Host, guest: Shell,
+                                                  baseline: Baseline) -> None:
+    domid = xen_host.domid(GUEST)
+    xen_host.check(f"xl save -c {GUEST} /run/{GUEST}.ckpt && rm /run/{GUEST}.ckpt",
+                   timeout=STEP_TIMEOUT)
+    guest.console.expect([r"suspend: resumed in the same domain"], 60)
+    assert xen_host.domid(GUEST) == domid
+    check_carries_on(xen_host, guest, baseline, "checkpoint")
+
+
+def test_mem_set_then_migrate(xen_host: Host, guest: Shell, baseline: Baseline) -> None:
+    xen_host.check(f"xl mem-set {GUEST} 24")
+    guest.console.expect([r"balloon: memory/target 24576 KiB: reservation"], 60)
+    xen_host.check(f"xl migrate -s '' {GUEST} 'xl migrate-receive'", timeout=STEP_TIMEOUT)
+    xen_host.attach_console(GUEST)
+    out = xen_host.check(f"xl list {GUEST}")
+    assert int(out.strip().splitlines()[-1].split()[2]) == 24, out
+    baseline.free_pages = counts(guest)[1]  # the balloon took pages: a new reference
+    check_carries_on(xen_host, guest, baseline, "migration after mem-set")
