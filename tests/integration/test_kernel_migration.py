@@ -15,6 +15,7 @@ suspend.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,3 +162,32 @@ def test_mem_set_then_migrate(xen_host: Host, guest: Shell, baseline: Baseline) 
     assert int(out.strip().splitlines()[-1].split()[2]) == 24, out
     baseline.free_pages = counts(guest)[1]  # the balloon took pages: a new reference
     check_carries_on(xen_host, guest, baseline, "migration after mem-set")
+
+
+WRITER_FIRST, WRITER_COUNT = 200, 1500
+
+
+def test_migrate_while_writing(xen_host: Host, guest: Shell, baseline: Baseline) -> None:
+    """A background writer runs through a migration: every write lands, once, in place."""
+    out = guest.run(f"blkwriter xvda {WRITER_FIRST} {WRITER_COUNT}")
+    assert "blkwriter: writing" in out, out
+    xen_host.check(f"xl migrate -s '' {GUEST} 'xl migrate-receive'", timeout=STEP_TIMEOUT)
+    xen_host.attach_console(GUEST)
+    deadline = time.monotonic() + STEP_TIMEOUT
+    status = guest.run("blkwriter")
+    while "running" in status and time.monotonic() < deadline:
+        time.sleep(2)
+        status = guest.run("blkwriter")
+    status = guest.run("blkwriter")  # the writer has ended: this joins it (its stack freed)
+    assert f"{WRITER_COUNT} of {WRITER_COUNT} written, 0 errors" in status and "done" in status, \
+        status
+    found = xen_host.check(
+        f"dd if=/run/xenlab/disks/{GUEST}.disk0 bs={SECTOR} skip={WRITER_FIRST} "
+        f"count={WRITER_COUNT} 2>/dev/null | tr -d '\\000' | grep -o 'blkwriter sector [0-9]*'")
+    sectors = [int(line.split()[-1]) for line in found.split()[2::3]]
+    want = list(range(WRITER_FIRST, WRITER_FIRST + WRITER_COUNT))
+    wrong = [(want[i] if i < len(want) else None, got) for i, got in enumerate(sectors)
+             if i >= len(want) or got != want[i]]
+    assert sectors == want, f"{len(sectors)} sectors found, {len(want)} written; " \
+                            f"first misplaced (wanted, found): {wrong[:5]}"
+    check_carries_on(xen_host, guest, baseline, "migration while writing")
