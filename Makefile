@@ -4,7 +4,7 @@
 #                QEMU (one vif on xenbr0, one disk) and attach to its console
 #   make test    the whole suite: unit tests, then boots under real Xen
 #   make kernel  build/kernel.elf (checked by codegen.elfcheck)
-#   make tiny    build/tiny/kernel.elf: the small configuration (-Os, no self-tests,
+#   make tiny    build/tiny/kernel.elf: the small configuration (-Oz, no self-tests,
 #                no benchmarks, no symbol table; see mk/kernel.mk)
 #   make lab     build the lab's parts: Xen with CONFIG_PV32=y, the dom0 image
 #   make bench   benchmarks (speed and memory targets)

@@ -24,6 +24,17 @@ struct clock_state {
     uint64_t steps_back, largest_back_ns;
 };
 uint64_t clock_absorb(struct clock_state *c, uint64_t raw);
+void clock_state_get(struct clock_state *out); /* monotonic_ns()'s, now */
+
+/* The VCPU's time record (vcpu_info->time) as read under its version
+ * protocol, and the system time it gives for the TSC read with it. */
+struct time_record {
+    uint64_t tsc_timestamp;
+    uint64_t system_time;
+    uint32_t mul;
+    int8_t shift;
+};
+uint64_t time_record_sample(struct time_record *r, uint32_t *version, uint64_t *tsc);
 
 /* Raw pieces, for tests and tools: Xen system time as computed now (not
  * clamped), the TSC, and the TSC -> ns scaling Xen currently publishes. */
