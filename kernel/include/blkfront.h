@@ -1,6 +1,6 @@
 /*
  * blkfront.h — virtual block devices (interface manual: "Device drivers",
- * block devices; Xen 4.17 public/io/blkif.h). Owner: drivers/blkfront/.
+ * block devices; Xen 4.17 public/io/blkif.h). Implemented in drivers/blkfront/.
  *
  * At boot (INIT_LATE) blkfront connects every device/vbd/<id> the
  * toolstack gave us; `blk rescan` looks again (new devices, and each

@@ -1,7 +1,7 @@
 /*
  * console.h — the console (interface manual: "Console"; Xen 4.17: io/console.h
- * ring for a domU, HYPERVISOR_console_io for dom0). Owner: kernel/xen/console.c
- * (core).
+ * ring for a domU, HYPERVISOR_console_io for dom0). Implemented in
+ * kernel/xen/console.c.
  *
  * Output is usable from the first instruction of kernel_main (console_init
  * is its first call); printk is the usual way in. Input: console_getc blocks

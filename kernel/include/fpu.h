@@ -1,7 +1,7 @@
 /*
  * fpu.h — lazy FPU switching (interface manual: "CPU state",
- * HYPERVISOR_fpu_taskswitch). Owner: kernel/arch/x86_32/fpu.c (events &
- * time). Used by kernel/sched.c only.
+ * HYPERVISOR_fpu_taskswitch). Implemented in
+ * kernel/arch/x86_32/fpu.c. Used by kernel/sched.c only.
  *
  * A context switch sets CR0.TS (through Xen); the first FPU/SSE instruction a
  * thread then runs raises #NM, and only then are the registers of the

@@ -4,7 +4,7 @@
  * macros (INITCALL) that let each part of the interface plug itself in
  * without a central list.
  *
- * Owners: kernel/main.c, kernel/printk.c, kernel/lib.c (core).
+ * Implemented in kernel/main.c, kernel/printk.c, kernel/lib.c.
  */
 #ifndef XENOLITH_KERNEL_H
 #define XENOLITH_KERNEL_H

@@ -2,9 +2,9 @@
  * mm.h — memory (interface manual: "Memory", "Pseudo-physical memory",
  * "Page-table updates"). The kernel is linked at KERNEL_VIRT_BASE and keeps
  * every pseudo-physical page it can at KERNEL_VIRT_BASE + (pfn << PAGE_SHIFT)
- * (the direct map). Owners: kernel/arch/x86_32/pagetable.c, kernel/page_alloc.c,
- * kernel/heap.c, kernel/xen/memory.c, kernel/xen/p2m.c, kernel/xen/balloon.c
- * (memory).
+ * (the direct map). Implemented in kernel/arch/x86_32/pagetable.c,
+ * kernel/page_alloc.c, kernel/heap.c, kernel/xen/memory.c, kernel/xen/p2m.c,
+ * kernel/xen/balloon.c, kernel/xen/balloon_target.c.
  *
  * Not reentrant: call none of this from an event handler (upcall context);
  * the mmu queue, the page allocator and the heap have no locks.

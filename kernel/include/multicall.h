@@ -2,8 +2,8 @@
  * multicall.h — batching hypercalls (interface manual: "Multicalls",
  * HYPERVISOR_multicall). One trap into Xen runs every entry in order; the
  * hypercall's own return only says the batch was read, so each entry's
- * `result` must be checked on its own. Owner: kernel/xen/multicall.c
- * (events & time). Used by the context switch (kernel/sched.c).
+ * `result` must be checked on its own. Implemented in
+ * kernel/xen/multicall.c. Used by the context switch (kernel/sched.c).
  *
  *   struct multicall mc;
  *   multicall_init(&mc);

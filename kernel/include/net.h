@@ -1,7 +1,7 @@
 /*
  * net.h — the tiny IPv4 stack above a link driver (Ethernet, ARP, IPv4,
- * ICMP echo, UDP echo; wire formats in netproto.h). Owner: drivers/net/
- * (netfront & net); it is in drivers/ so `make tiny` leaves it out with the
+ * ICMP echo, UDP echo; wire formats in netproto.h). Implemented in
+ * drivers/net/; it is in drivers/ so `make tiny` leaves it out with the
  * drivers. The stack knows no Xen: a link (netfront) attaches itself with
  * net_attach() and hands every received frame to net_input().
  *

@@ -1,7 +1,7 @@
 /*
  * netfront.h — the Xen network frontend (interface manual: "Device
- * drivers"; Xen 4.17 public/io/netif.h). Owner: drivers/netfront/ (netfront
- * & net). Not in `make tiny` (no drivers there).
+ * drivers"; Xen 4.17 public/io/netif.h). Implemented in
+ * drivers/netfront/. Not in `make tiny` (no drivers there).
  *
  * At boot (INIT_LATE) the first device/vif/<id> is connected: MAC from its
  * "mac" key, one tx and one rx ring page granted to the backend, one event

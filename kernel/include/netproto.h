@@ -3,7 +3,7 @@
  * named from their RFCs (these are not Xen numbers, so they are ours):
  * Ethernet II framing (IEEE 802.3 / RFC 894), ARP (RFC 826), IPv4
  * (RFC 791, header checksum RFC 1071), ICMP (RFC 792), UDP (RFC 768).
- * Owner: drivers/net/ (netfront & net).
+ * Used by drivers/net/ and drivers/netfront/.
  *
  * Every multi-byte field on the wire is big-endian ("network order"); the
  * structs are packed and read through net16/net32, never by casting a

@@ -1,8 +1,7 @@
 /*
  * sched.h — cooperative threads (interface manual: "Scheduling", "CPU
- * state": stack_switch, fpu_taskswitch). Owner: kernel/sched.c,
- * kernel/arch/x86_32/switch.S, kernel/arch/x86_32/fpu.c, kernel/xen/schedop.c
- * (events & time). Boot runs as thread 0 ("main", the shell); an idle thread
+ * state": stack_switch, fpu_taskswitch). Implemented in kernel/sched.c,
+ * kernel/arch/x86_32/switch.S, kernel/arch/x86_32/fpu.c, kernel/xen/schedop.c. Boot runs as thread 0 ("main", the shell); an idle thread
  * blocks the VCPU in Xen when no thread can run.
  *
  * Threads switch only when they call thread_yield, thread_block,

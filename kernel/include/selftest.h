@@ -6,8 +6,8 @@
  * `selftest NAME: PASS|FAIL <detail>`; an unknown name prints
  * `selftest: no suite named 'NAME'` and counts as a failure; a run ends with
  * `selftest summary: N passed, M failed`. Suites go in files named
- * *_selftest.c, which `make tiny` leaves out (kernel-internals.md). Owner:
- * kernel/selftest.c (core).
+ * *_selftest.c, which `make tiny` leaves out (kernel-internals.md).
+ * Implemented in kernel/selftest.c.
  *
  *   SELFTEST(time) {
  *       uint64_t a = monotonic_ns(), b = monotonic_ns();

@@ -4,7 +4,6 @@
  * kernel/arch/x86_32/entry.S build a struct trap_frame and call trap_dispatch.
  * Parts that own a vector (#NM lazy FPU, #DB watchpoints) register a handler;
  * anything unhandled is fatal: "*** FATAL", the dump, SHUTDOWN_crash.
- * Owner: core.
  */
 #ifndef XENOLITH_TRAPS_H
 #define XENOLITH_TRAPS_H

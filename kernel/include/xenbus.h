@@ -1,7 +1,7 @@
 /*
  * xenbus.h — the split-driver handshake over XenStore (interface manual:
  * "XenStore" / "Device drivers"; Xen 4.17 public/io/xenbus.h for the
- * XenbusState values). Owner: kernel/xen/xenbus.c (XenStore & grants).
+ * XenbusState values). Implemented in kernel/xen/xenbus.c.
  *
  * A frontend lives at device/<type>/<id> (e.g. "device/vif/0", relative to
  * our /local/domain/<domid>); its "backend" key holds the backend's

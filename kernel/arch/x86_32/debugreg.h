@@ -1,8 +1,7 @@
 /*
  * debugreg.h — hardware watchpoints through set_debugreg/get_debugreg, as
  * kernel/arch/x86_32/debugreg.c offers them to its shell command and to its
- * self-test (debugreg_selftest.c). Owner: debugreg.c (segments, debug
- * registers).
+ * self-test (debugreg_selftest.c). Implemented in debugreg.c.
  */
 #ifndef XENOLITH_ARCH_DEBUGREG_H
 #define XENOLITH_ARCH_DEBUGREG_H

@@ -1,8 +1,8 @@
 /*
  * gdt.h — segment descriptors and Xenolith's GDT layout (interface manual:
  * "Segment Descriptor Tables" and, in the hypercall appendix,
- * "Segmentation Support": set_gdt, update_descriptor). Owner:
- * kernel/arch/x86_32/gdt.c (segments).
+ * "Segmentation Support": set_gdt, update_descriptor), implemented in
+ * kernel/arch/x86_32/gdt.c.
  *
  * The descriptor format is the hardware's (Intel SDM Vol. 3A, 3.4.5
  * "Segment Descriptors", 3.5 "System Descriptor Types"): Xen checks each
