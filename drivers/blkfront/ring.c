@@ -81,16 +81,21 @@ void blk_slots_forget(struct blkdev *d)
 }
 
 /* End the grants of an answered slot (thread context). A grant the backend
- * still maps cannot be ended: that page stays the backend's for good and
- * the slot gets a fresh one. */
-static void slot_release(struct blkdev *d, struct blk_slot *s)
+ * still maps cannot be ended: that page stays the backend's for good (it
+ * could still write it), the slot gets a fresh zeroed one, and false is
+ * returned: what the page held is not the request's data. */
+static bool slot_release(struct blkdev *d, struct blk_slot *s)
 {
+    bool revoked = true;
     for (unsigned j = 0; j < BLK_SEG_MAX; j++) {
         if (gnttab_end_or_leak(&s->grefs[j], &s->pages[j],
                                "blkfront: %s: backend still maps grant of request 0x%llx",
                                d->name, (unsigned long long)s->id)) {
+            revoked = false;
             s->pages[j] = page_alloc(0);
-            if (!s->pages[j]) {
+            if (s->pages[j]) {
+                memset(s->pages[j], 0, PAGE_SIZE);
+            } else {
                 printk("blkfront: %s: no page to replace it: disk stopped\n", d->name);
                 d->broken = true;
             }
@@ -98,6 +103,7 @@ static void slot_release(struct blkdev *d, struct blk_slot *s)
     }
     s->waiter = NULL;
     s->state = SLOT_FREE;
+    return revoked;
 }
 
 struct blk_slot *blk_slot_get(struct blkdev *d)
@@ -108,7 +114,7 @@ struct blk_slot *blk_slot_get(struct blkdev *d)
         uint8_t st = s->state;
         irq_restore(flags);
         if (st == SLOT_ORPHAN_DONE)
-            slot_release(d, s); /* answered at last: its pages are ours again */
+            (void)slot_release(d, s); /* answered at last: its pages are ours again */
         if (s->state == SLOT_FREE && !d->broken && !d->detached)
             return s;
     }
@@ -123,14 +129,22 @@ int blk_slot_submit(struct blkdev *d, struct blk_slot *s, uint8_t op, uint64_t s
         return -XEN_EINVAL;
     bool readonly_grant = op != BLKIF_OP_READ; /* the backend only reads our data */
 
+    /* The backend sees whole pages: nothing but the request's bytes may be
+     * in them (a read's pages are the backend's to fill; a write's last
+     * page has room after the data). */
+    if (op == BLKIF_OP_READ)
+        for (unsigned j = 0; j < nseg; j++)
+            memset(s->pages[j], 0, per_page);
+    else if (nseg && bytes % per_page)
+        memset((uint8_t *)s->pages[nseg - 1] + bytes % per_page, 0, per_page - bytes % per_page);
+
     for (unsigned j = 0; j < nseg; j++) {
         int ref = gnttab_grant_page(d->fe.backend_id, s->pages[j], readonly_grant);
         if (ref < 0) {
             printk("blkfront: %s: cannot grant a data page: %s\n", d->name, xen_errname(ref));
-            for (unsigned k = 0; k < j; k++) {
-                (void)gnttab_end_access((grant_ref_t)s->grefs[k]); /* never shared yet */
-                s->grefs[k] = -1;
-            }
+            /* Not announced yet, but a backend may guess a reference: end
+             * them as any other (a page it mapped is not reused). */
+            (void)slot_release(d, s);
             return ref;
         }
         s->grefs[j] = ref;
@@ -139,10 +153,7 @@ int blk_slot_submit(struct blkdev *d, struct blk_slot *s, uint8_t op, uint64_t s
     unsigned long flags = irq_save();
     if (d->detached || d->broken || RING_FULL(&d->ring)) {
         irq_restore(flags);
-        for (unsigned j = 0; j < nseg; j++) {
-            (void)gnttab_end_access((grant_ref_t)s->grefs[j]);
-            s->grefs[j] = -1;
-        }
+        (void)slot_release(d, s);
         if (d->detached) {
             printk("blkfront: %s is detached\n", d->name);
             return -XEN_ENODEV;
@@ -325,6 +336,11 @@ int blk_slot_wait(struct blkdev *d, struct blk_slot *s, unsigned long timeout_ms
         s->state = SLOT_ORPHAN;
         return -XEN_EIO;
     }
-    slot_release(d, s);
+    if (!slot_release(d, s) && !rc) {
+        d->errors++;
+        printk("blkfront: %s: request 0x%llx failed: the backend kept a page mapped after "
+               "answering, so its data cannot be trusted\n", d->name, (unsigned long long)s->id);
+        rc = -XEN_EIO;
+    }
     return rc;
 }

@@ -30,6 +30,7 @@ struct nf_buf {
     void *page;
     int ref;     /* grant reference, -1 when none */
     bool busy;   /* rx: posted to the backend; tx: in flight */
+    unsigned used; /* tx: bytes of the page the last frame filled (the rest is zero) */
 };
 
 struct netfront {
@@ -46,6 +47,7 @@ struct netfront {
     uint16_t rx_slot_id[NETIF_RX_RING_SIZE];
     struct thread *thread;
     volatile bool stopping; /* the receive thread is asked to end */
+    bool broken; /* the backend broke the ring protocol: the rings are no longer read */
     struct netfront_stats stats;
 };
 
@@ -53,6 +55,11 @@ extern struct netfront nf;
 
 /* Count a drop and print "netfront: drop <reason>: ..." (rate-limited). */
 void nf_drop(enum netfront_drop reason, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The backend broke the ring protocol (e.g. a producer index beyond what we
+ * produced): say so once, stop reading the rings, refuse to send; the rest
+ * of the kernel runs on, and a detach or `net rescan` starts afresh. */
+void nf_broken(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* rx.c */
 int nf_rx_setup(void);    /* buffers allocated and granted, ring filled */

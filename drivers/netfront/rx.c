@@ -108,7 +108,12 @@ static struct chain deliver(const struct netif_rx_response *rsp, uint16_t id, RI
     }
     nf.stats.rx_packets++;
     nf.stats.rx_bytes += len;
-    net_input((const uint8_t *)nf.rxb[id].page + off, len);
+    /* The page stays granted to the backend, which could change the frame
+     * under the stack's feet (between a checksum and the use): the stack
+     * parses a private copy. One thread receives, so one buffer will do. */
+    static uint8_t frame[PAGE_SIZE];
+    memcpy(frame, (const uint8_t *)nf.rxb[id].page + off, len);
+    net_input(frame, len);
     return next;
 }
 
@@ -116,13 +121,19 @@ void nf_rx_poll(void)
 {
     struct chain chain = {false, false};
     int more;
+    if (nf.broken || !nf.rx.sring)
+        return;
     do {
         RING_IDX rp = READ_ONCE(nf.rx.sring->rsp_prod);
         xen_rmb(); /* responses are read after the index that covers them */
         if (!RING_RSP_PROD_OK(&nf.rx, rp)) {
+            /* Going on would loop for ever (the final check below reads the
+             * same index again): the ring is stopped instead. */
             nf_drop(NF_DROP_RX_OVERRUN, "rsp_prod %u but only %u requests after %u", rp,
                     nf.rx.req_prod_pvt - nf.rx.rsp_cons, nf.rx.rsp_cons);
-            rp = nf.rx.req_prod_pvt;
+            nf_broken("rx rsp_prod %u is beyond the %u requests outstanding", rp,
+                      nf.rx.req_prod_pvt - nf.rx.rsp_cons);
+            return;
         }
         for (RING_IDX i = nf.rx.rsp_cons; i != rp; i++) {
             unsigned slot = i & RX_MASK(&nf.rx);

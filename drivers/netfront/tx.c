@@ -30,7 +30,7 @@ unsigned nf_tx_in_flight(void)
 void nf_tx_reclaim(void)
 {
     int more;
-    if (!nf.tx.sring)
+    if (!nf.tx.sring || nf.broken)
         return;
     do {
         RING_IDX rp = READ_ONCE(nf.tx.sring->rsp_prod);
@@ -38,13 +38,15 @@ void nf_tx_reclaim(void)
         if (!RING_RSP_PROD_OK(&nf.tx, rp)) {
             nf_drop(NF_DROP_TX_OVERRUN, "rsp_prod %u but only %u requests after %u", rp,
                     nf.tx.req_prod_pvt - nf.tx.rsp_cons, nf.tx.rsp_cons);
-            rp = nf.tx.req_prod_pvt;
+            nf_broken("tx rsp_prod %u is beyond the %u requests outstanding", rp,
+                      nf.tx.req_prod_pvt - nf.tx.rsp_cons);
+            return;
         }
         for (RING_IDX i = nf.tx.rsp_cons; i != rp; i++) {
             struct netif_tx_response rsp;
             memcpy(&rsp, RING_GET_RESPONSE(&nf.tx, i), sizeof(rsp));
-            if (rsp.status == NETIF_RSP_NULL)
-                continue;
+            /* We send no extra-info slots, so every response answers a frame:
+             * NETIF_RSP_NULL too (as an error), or its buffer would stay busy. */
             if (rsp.id >= NF_TX_BUFS || !nf.txb[rsp.id].busy) {
                 nf_drop(NF_DROP_TX_BAD_ID, "slot %u: id %u is not in flight", i, rsp.id);
                 continue;
@@ -82,6 +84,9 @@ int netfront_xmit(const void *frame, size_t len)
     }
     struct nf_buf *b = &nf.txb[id];
     memcpy(b->page, frame, len);
+    if (b->used > len) /* the backend sees the whole page: no older frame's tail */
+        memset((uint8_t *)b->page + len, 0, b->used - len);
+    b->used = (unsigned)len;
     struct netif_tx_request *req = RING_GET_REQUEST(&nf.tx, nf.tx.req_prod_pvt);
     req->gref = (grant_ref_t)b->ref;
     req->offset = 0;

@@ -67,10 +67,25 @@ void nf_drop(enum netfront_drop reason, const char *fmt, ...)
     va_end(ap);
 }
 
+void nf_broken(const char *fmt, ...)
+{
+    if (nf.broken)
+        return;
+    nf.broken = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(nf.why, sizeof(nf.why), fmt, ap);
+    va_end(ap);
+    nf.state = NETFRONT_FAILED; /* netfront_xmit refuses from here on */
+    net_attach(NULL);
+    printk("netfront: %s: stopped: %s\n", nf.fe.node, nf.why);
+}
+
 int nf_buf_alloc(struct nf_buf *b, bool readonly)
 {
     b->busy = false;
     b->ref = -1;
+    b->used = 0;
     b->page = page_alloc(0);
     if (!b->page)
         return -XEN_ENOMEM;
@@ -276,6 +291,7 @@ static int probe(void)
     char macb[18];
     nf.state = NETFRONT_CONNECTING;
     nf.why[0] = '\0';
+    nf.broken = false;
     int n = frontend_list("vif", ids, sizeof(ids));
     if (n <= 0) {
         nf.state = NETFRONT_NO_VIF;
