@@ -16,7 +16,6 @@ _Noreturn void panic(const char *fmt, ...)
     char msg[256];
     va_list ap;
 
-    console_emergency();
     if (panicking) {
         printk("*** FATAL panic while panicking\n");
         kernel_shutdown(SHUTDOWN_crash);

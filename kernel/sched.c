@@ -297,7 +297,6 @@ static unsigned long stack_first_touched(const struct thread *t, unsigned long b
 
 static _Noreturn void stack_canary_fatal(const struct thread *t, unsigned long at)
 {
-    console_emergency();
     printk("*** FATAL stack overflow in thread %s: canary at 0x%08lx overwritten (high-water %lu "
            "of %lu bytes)\n", t->name, at, t->stack_top - at, t->stack_top - t->stack_lowest);
     printk("its canary is 0x%08lx-0x%08lx, the lowest %u bytes of its stack; %s\n",

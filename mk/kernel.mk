@@ -32,8 +32,9 @@
 #            the size target of `make bench` measures. -Oz; no self-test
 #            suites (files *_selftest.c, *_selftest_fpu.c: `selftest=...`
 #            then says "this kernel was built without self-tests" and fails);
-#            no benchmark commands (*_bench.c); no symbol table (one link
-#            pass; backtraces and fatal dumps print addresses only, look
+#            no benchmark commands (*_bench.c); no debugging aids that
+#            crash the domain on purpose (*_debug.c: `fault`); no symbol
+#            table (one link pass; backtraces and fatal dumps print addresses only, look
 #            them up with `addr2line -fe build/tiny/kernel.elf ADDR`);
 #            -ffunction-sections -fdata-sections with --gc-sections, so
 #            code nothing calls is dropped (the linker script KEEPs the
@@ -47,7 +48,7 @@ KERNEL_OUT := $(BUILD)/tiny
 # 16: no code here needs more (no SSE: the *_fpu.c files are self-tests, left
 # out), and the padding around every call site is gone.
 KERNEL_OPT := -Oz -mpreferred-stack-boundary=2
-KERNEL_CONFIG_EXCLUDE := %_selftest.c %_selftest_fpu.c %_bench.c drivers/%
+KERNEL_CONFIG_EXCLUDE := %_selftest.c %_selftest_fpu.c %_bench.c %_debug.c drivers/%
 KERNEL_SECTION_FLAGS := -ffunction-sections -fdata-sections
 KERNEL_GC_FLAGS := --gc-sections
 KERNEL_KSYMS := 0

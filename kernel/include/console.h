@@ -20,8 +20,6 @@ int console_trygetc(void); /* -1 when nothing is there */
 /* Wait (bounded) until the backend has consumed everything written, so the
  * last lines are seen before a shutdown. */
 void console_flush(void);
-/* Fatal paths: from now on a full ring is waited on only for a bounded time. */
-void console_emergency(void);
 
 /* The domU ring, or NULL in dom0 mode (for the self-test and `info`). */
 struct xencons_interface *console_ring(void);

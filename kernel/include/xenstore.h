@@ -90,6 +90,7 @@ struct xs_part {
     const void *data;
     size_t len;
 };
+#define XS_MAX_PARTS 4 /* parts of one request */
 int xs_request(uint32_t type, xs_tx_t tx, const struct xs_part *parts, unsigned n,
                char **reply, uint32_t *len);
 

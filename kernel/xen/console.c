@@ -46,7 +46,6 @@ static struct xencons_interface *ring;
 static evtchn_port_t ring_port;
 static bool ring_broken;
 static bool initialised;
-static bool emergency; /* fatal path: never wait forever on the backend */
 
 /* --- event mask (vcpu_info->evtchn_upcall_mask), kept local so the console
  * works before the event-channel part is up. --- */
@@ -105,11 +104,6 @@ void console_init(void)
     ring_port = start_info->console.domU.evtchn;
 }
 
-void console_emergency(void)
-{
-    emergency = true;
-}
-
 struct xencons_interface *console_ring(void)
 {
     return ring_broken ? NULL : ring;
@@ -122,18 +116,37 @@ static bool ring_usable(void)
     return ring && !ring_broken;
 }
 
+/* The ring's producer index is ours: kept here, written to the page, never
+ * read back from it (a backend scribbling on the page cannot move it). */
+static XENCONS_RING_IDX out_prod;
+static bool out_prod_known;
+/* Bytes given up because the backend stopped draining the ring; while it
+ * does not, writes do not wait again (`stalled`). */
+static unsigned long dropped;
+static bool stalled, noting;
+
+static void note_dropped(void);
+
 /* Copy s to the out ring, each '\n' as "\r\n": all that fits at once (one
  * barrier and one index update), waiting while the ring is full, then one
- * notification. Stops without notifying when the ring is corrupt or
- * (emergency) the backend does not drain it. */
+ * notification. Stops without notifying when the ring is corrupt. A ring
+ * that stays full for CONSOLE_DRAIN_NS loses the rest of the text (counted,
+ * and said once the ring drains): events are masked here, so waiting for
+ * ever would hang the kernel on a backend that stopped reading. */
 static void ring_write(const char *s, size_t len)
 {
     uint64_t deadline = 0;
     bool cr_put = false; /* the '\r' before s[i] == '\n' is on the ring */
     size_t i = 0;
+    if (!out_prod_known) {
+        out_prod = READ_ONCE(ring->out_prod);
+        out_prod_known = true;
+    }
+    if (dropped && !noting)
+        note_dropped();
     while (i < len) {
         XENCONS_RING_IDX cons = READ_ONCE(ring->out_cons);
-        XENCONS_RING_IDX prod = ring->out_prod, start = prod;
+        XENCONS_RING_IDX prod = out_prod, start = prod;
         mb(); /* read cons before writing data into the space it frees */
         if ((XENCONS_RING_IDX)(prod - cons) > sizeof(ring->out)) {
             ring_broken = true;
@@ -152,22 +165,37 @@ static void ring_write(const char *s, size_t len)
         }
         if (prod != start) {
             wmb(); /* data before the index that publishes it */
-            ring->out_prod = prod;
+            out_prod = prod;
+            WRITE_ONCE(ring->out_prod, prod);
             deadline = 0;
+            stalled = false;
             continue;
         }
-        /* Full: tell the backend and give it the CPU. */
+        /* Full: tell the backend and give it the CPU, for a while. */
         notify_backend();
-        yield_cpu();
-        if (emergency) {
-            uint64_t now = xen_system_time_ns();
-            if (!deadline)
-                deadline = now + CONSOLE_DRAIN_NS;
-            else if (now > deadline)
-                return;
+        uint64_t now = xen_system_time_ns();
+        if (!deadline)
+            deadline = now + CONSOLE_DRAIN_NS;
+        if (stalled || now > deadline) {
+            stalled = true;
+            dropped += len - i;
+            return;
         }
+        yield_cpu();
     }
     notify_backend();
+}
+
+static void note_dropped(void)
+{
+    char note[80];
+    int n = snprintf(note, sizeof(note),
+                     "\n[console: %lu bytes lost: the backend did not drain the ring]\n",
+                     dropped);
+    dropped = 0;
+    noting = true;
+    ring_write(note, n > 0 && (size_t)n < sizeof(note) ? (size_t)n : 0);
+    noting = false;
 }
 
 void console_write(const char *s, size_t len)
@@ -198,7 +226,7 @@ void console_flush(void)
         return;
     uint64_t deadline = xen_system_time_ns() + CONSOLE_DRAIN_NS;
     while (xen_system_time_ns() < deadline) {
-        if (READ_ONCE(ring->out_cons) == READ_ONCE(ring->out_prod))
+        if (READ_ONCE(ring->out_cons) == out_prod)
             return;
         notify_backend();
         yield_cpu();

@@ -278,10 +278,12 @@ static bool slot_free(void *arg)
     return false;
 }
 
-/* Copy into the request ring, waiting (bounded) for room. */
-static int req_put(const void *src, size_t len, uint64_t deadline)
+/* Copy into the request ring, waiting (bounded) for room; *put counts the
+ * bytes that went in (all of them, unless an error is returned). */
+static int req_put(const void *src, size_t len, uint64_t deadline, size_t *put)
 {
     const char *s = src;
+    *put = 0;
     while (len) {
         XENSTORE_RING_IDX cons = READ_ONCE(ring->req_cons);
         mb(); /* read cons before writing into the space it frees */
@@ -307,8 +309,30 @@ static int req_put(const void *src, size_t len, uint64_t deadline)
         WRITE_ONCE(ring->req_prod, req_prod);
         s += chunk;
         len -= chunk;
+        *put += chunk;
     }
     return 0;
+}
+
+/*
+ * A message is never left half-written: xenstored would read the next one's
+ * bytes as its rest, and the stream would stay misframed for good. When the
+ * ring stays full past the deadline in the middle of a message, what is
+ * left of it is kept here and goes out first, before the next message (the
+ * caller of the cut one has its -XEN_ETIMEDOUT, and its late answer finds
+ * no waiter).
+ */
+static char backlog[XS_HDR_LEN + XENSTORE_PAYLOAD_MAX];
+static size_t backlog_len, backlog_off;
+
+static int flush_backlog(uint64_t deadline)
+{
+    size_t put;
+    int rc = req_put(backlog + backlog_off, backlog_len - backlog_off, deadline, &put);
+    backlog_off += put;
+    if (backlog_off == backlog_len)
+        backlog_off = backlog_len = 0;
+    return rc;
 }
 
 static int send_message(const struct xsd_sockmsg *h, const struct xs_part *parts, unsigned n)
@@ -317,9 +341,34 @@ static int send_message(const struct xsd_sockmsg *h, const struct xs_part *parts
     while (writing) /* another thread is half-way through a long message */
         wait_for_event();
     writing = true;
-    int rc = req_put(h, sizeof(*h), deadline);
-    for (unsigned i = 0; !rc && i < n; i++)
-        rc = req_put(parts[i].data, parts[i].len, deadline);
+    int rc = backlog_len ? flush_backlog(deadline) : 0;
+    if (rc) { /* still stuck in the earlier message: this one is not begun */
+        writing = false;
+        return rc;
+    }
+    struct xs_part all[1 + XS_MAX_PARTS];
+    unsigned count = 0;
+    all[count++] = (struct xs_part){h, sizeof(*h)};
+    for (unsigned i = 0; i < n && count < ARRAY_SIZE(all); i++)
+        all[count++] = parts[i];
+    size_t sent = 0;
+    for (unsigned i = 0; !rc && i < count; i++) {
+        size_t put;
+        rc = req_put(all[i].data, all[i].len, deadline, &put);
+        sent += put;
+        if (rc && sent) { /* cut mid-message: keep the rest for later */
+            size_t at = 0;
+            for (unsigned j = i; j < count; j++) {
+                size_t from = j == i ? put : 0;
+                memcpy(backlog + at, (const char *)all[j].data + from, all[j].len - from);
+                at += all[j].len - from;
+            }
+            backlog_len = at;
+            backlog_off = 0;
+            printk("xenstore: request ring full for %lu ms mid-message; %u bytes held back "
+                   "to keep the stream framed\n", XS_TIMEOUT_MS, (unsigned)at);
+        }
+    }
     writing = false;
     notify();
     return rc;
@@ -338,7 +387,7 @@ int xs_request(uint32_t type, xs_tx_t tx, const struct xs_part *parts, unsigned 
     size_t total = 0;
     for (unsigned i = 0; i < n; i++)
         total += parts[i].len;
-    if (total > XENSTORE_PAYLOAD_MAX)
+    if (total > XENSTORE_PAYLOAD_MAX || n > XS_MAX_PARTS)
         return -XEN_E2BIG;
 
     /* All slots busy: other threads' answers free them; poll on events. */
