@@ -29,6 +29,11 @@ void evtchn_unmask(evtchn_port_t port); /* delivers an event that came while mas
 bool evtchn_is_pending(evtchn_port_t port);
 void evtchn_clear_pending(evtchn_port_t port);
 unsigned long evtchn_port_count(evtchn_port_t port); /* events dispatched on port */
+/* Storm guard (evtchn.c): a port with more than EVTCHN_STORM_EVENTS events in
+ * one EVTCHN_STORM_WINDOW_NS is masked until the window ends; how often. */
+#define EVTCHN_STORM_EVENTS 1000
+#define EVTCHN_STORM_WINDOW_NS (100 * 1000000ULL)
+unsigned evtchn_port_storms(evtchn_port_t port);
 extern unsigned long evtchn_events_handled;          /* on all ports */
 
 /* Event delivery on/off (vcpu_info->evtchn_upcall_mask). irq_restore and

@@ -23,6 +23,7 @@
 #include "events.h"
 #include "shell.h"
 #include "suspend.h"
+#include "time.h"
 #include "../arch/x86_32/upcall.h"
 
 _Static_assert(offsetof(struct vcpu_info, evtchn_upcall_pending) == VCPU_INFO_UPCALL_PENDING,
@@ -44,6 +45,10 @@ struct port {
     evtchn_handler_t handler;
     void *data;
     unsigned long count; /* events dispatched on this port */
+    uint64_t window_start;  /* storm guard: this window's start (system time) */
+    uint32_t window_events; /* ... and its events so far */
+    uint32_t storms;        /* windows the port was masked for */
+    bool storm_masked;
     uint8_t kind;        /* enum port_kind: how *we* got it */
     uint32_t virq;       /* PORT_VIRQ */
     domid_t remote;      /* PORT_UNBOUND, PORT_INTERDOMAIN */
@@ -52,7 +57,49 @@ struct port {
 static struct port ports[EVTCHN_NR_PORTS];
 
 unsigned long evtchn_events_handled; /* all ports; see wait_for_event() */
-static unsigned long upcalls, unhandled;
+static unsigned long upcalls, unhandled, storms;
+
+/*
+ * Event storms: a peer that notifies without pause (a hostile backend,
+ * XSA-391) must cost bounded CPU. Each port counts its events in windows of
+ * EVTCHN_STORM_WINDOW_NS; past EVTCHN_STORM_EVENTS in one window it is
+ * masked until the window ends, when a timer unmasks it (EVTCHNOP_unmask
+ * then delivers what came meanwhile, once). Counted per port (`events`)
+ * and said once per storm.
+ */
+static struct timer storm_timer;
+
+static void storm_end(struct timer *t);
+
+static bool storm_guard(evtchn_port_t port, struct port *p)
+{
+    uint64_t now = monotonic_ns();
+    if (now - p->window_start >= EVTCHN_STORM_WINDOW_NS) {
+        p->window_start = now;
+        p->window_events = 0;
+    }
+    if (++p->window_events <= EVTCHN_STORM_EVENTS)
+        return false;
+    if (!p->storm_masked) {
+        p->storm_masked = true;
+        p->storms++;
+        storms++;
+        evtchn_mask(port);
+        /* This event's pending bit was cleared for dispatch: set it again,
+         * so the unmask delivers it and its handler misses nothing. */
+        __atomic_fetch_or(&shared_info->evtchn_pending[port / EVTCHN_WORD_BITS],
+                          (xen_ulong_t)1 << (port % EVTCHN_WORD_BITS), __ATOMIC_SEQ_CST);
+        static struct ratelimit storm_lines = RATELIMIT_INIT("evtchn", "storm", 2);
+        if (ratelimit_ok(&storm_lines))
+            printk("evtchn: port %u: more than %u events in %llu ms: masked for the rest of "
+                   "the window (storm %u)\n", (unsigned)port, EVTCHN_STORM_EVENTS,
+                   (unsigned long long)(EVTCHN_STORM_WINDOW_NS / NSEC_PER_MSEC), p->storms);
+        storm_timer.fn = storm_end;
+        if (!storm_timer.armed || storm_timer.deadline > p->window_start + EVTCHN_STORM_WINDOW_NS)
+            timer_arm(&storm_timer, p->window_start + EVTCHN_STORM_WINDOW_NS);
+    }
+    return true;
+}
 
 /* ---- the upcall --------------------------------------------------------- */
 
@@ -60,6 +107,8 @@ static void dispatch(evtchn_port_t port)
 {
     struct port *p = &ports[port];
 
+    if (storm_guard(port, p))
+        return; /* masked: what comes now waits for the window's end */
     p->count++;
     evtchn_events_handled++;
     if (p->handler)
@@ -307,12 +356,40 @@ unsigned long evtchn_port_count(evtchn_port_t port)
     return port_ok(port) ? READ_ONCE(ports[port].count) : 0;
 }
 
+unsigned evtchn_port_storms(evtchn_port_t port)
+{
+    return port_ok(port) ? READ_ONCE(ports[port].storms) : 0;
+}
+
 evtchn_port_t evtchn_virq_port(unsigned virq)
 {
     for (evtchn_port_t port = 0; port < EVTCHN_NR_PORTS; port++)
         if (ports[port].kind == PORT_VIRQ && ports[port].virq == virq)
             return port;
     return 0;
+}
+
+/* The storm timer: unmask every port whose storm window is over (upcall
+ * context); re-armed for the next one still masked. */
+static void storm_end(struct timer *t)
+{
+    uint64_t now = monotonic_ns(), next = 0;
+    for (evtchn_port_t port = 0; port < EVTCHN_NR_PORTS; port++) {
+        struct port *p = &ports[port];
+        if (!p->storm_masked)
+            continue;
+        uint64_t end = p->window_start + EVTCHN_STORM_WINDOW_NS;
+        if (end <= now) {
+            p->storm_masked = false;
+            p->window_start = now;
+            p->window_events = 0;
+            evtchn_unmask(port);
+        } else if (!next || end < next) {
+            next = end;
+        }
+    }
+    if (next)
+        timer_arm(t, next);
 }
 
 /* ---- VIRQ_DEBUG: Xen's 'q' debug key notifies every domain ---------------- */
@@ -445,14 +522,17 @@ static int cmd_events(int argc, char **argv)
         if (p->kind == PORT_FREE && p->count == 0)
             continue;
         describe_port(port, what, sizeof(what));
-        printk("%4u  %-34s  %6lu  %-8s  %s%s\n", (unsigned)port, what, p->count,
+        printk("%4u  %-34s  %6lu  %-8s  %s%s", (unsigned)port, what, p->count,
                p->handler ? "yes" : "none", evtchn_is_pending(port) ? "pending " : "",
                (READ_ONCE(shared_info->evtchn_mask[port / EVTCHN_WORD_BITS]) >>
                 (port % EVTCHN_WORD_BITS)) & 1 ? "masked" : "");
+        if (p->storms)
+            printk(" storms %u", p->storms);
+        printk("\n");
         shown++;
     }
-    printk("%u ports; %lu upcalls, %lu events, %lu without handler; VIRQ_DEBUG %lu\n", shown,
-           upcalls, evtchn_events_handled, unhandled, debug_virqs);
+    printk("%u ports; %lu upcalls, %lu events, %lu without handler; VIRQ_DEBUG %lu; "
+           "storms %lu\n", shown, upcalls, evtchn_events_handled, unhandled, debug_virqs, storms);
     return 0;
 }
 SHELL_COMMAND(events, "events", "events", "event channels: bound ports, what they are bound to, counts",

@@ -5,16 +5,21 @@
  * from its side: `evtchn alloc 0` offers a port to dom0, which binds to it
  * (Linux: /dev/xen/evtchn, IOCTL_EVTCHN_BIND_INTERDOMAIN) and notifies us;
  * `evtchn send PORT` notifies it back. Each event on a port made here
- * prints one line `event: port P (n=N)`.
+ * prints one line `event: port P (n=N)`, at most EVENT_LINES_PER_S a second
+ * (a peer may notify without pause: evtchn.c's storm guard).
  */
 #include "kernel.h"
 #include "events.h"
 #include "shell.h"
 
+#define EVENT_LINES_PER_S 10
+
 static void print_event(evtchn_port_t port, void *data)
 {
+    static struct ratelimit lines = RATELIMIT_INIT("evtchn", "event", EVENT_LINES_PER_S);
     (void)data;
-    printk("event: port %u (n=%lu)\n", (unsigned)port, evtchn_port_count(port));
+    if (ratelimit_ok(&lines))
+        printk("event: port %u (n=%lu)\n", (unsigned)port, evtchn_port_count(port));
 }
 
 static bool arg_u32(const char *s, const char *what, uint32_t max, uint32_t *out)

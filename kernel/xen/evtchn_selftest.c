@@ -4,6 +4,10 @@
  * EVTCHNOP_bind_interdomain to it) carries events both ways; a masked port
  * holds its event until EVTCHNOP_unmask; masking all events (irq_save)
  * holds it until irq_restore; after EVTCHNOP_close sends fail.
+ * evtchn_storm: sends without pause on such a pair (3 x EVTCHN_STORM_EVENTS
+ * within one window): the port is masked part-way, counted as a storm, and
+ * once the window is over unmasked again, the held event delivered, and a
+ * new one too.
  *
  * A send is a hypercall, and Xen delivers the upcall on the way back from
  * it, so the handler has run by the time evtchn_send() returns.
@@ -11,6 +15,7 @@
 #include "kernel.h"
 #include "events.h"
 #include "selftest.h"
+#include "time.h"
 
 struct counter {
     volatile unsigned long n;
@@ -95,4 +100,51 @@ SELFTEST(events)
     ST_EXPECT(r, rc_send < 0, "send on closed port %u succeeded", (unsigned)b);
     ST_PASS(r, "loopback %u<->%u both ways, port mask and event mask hold then deliver, "
                "closed port refused (%d)", (unsigned)a, (unsigned)b, rc_send);
+}
+
+SELFTEST(evtchn_storm)
+{
+    static struct counter ca, cb;
+    evtchn_port_t a, b;
+    ca.n = cb.n = 0;
+    ST_EXPECT(r, evtchn_alloc_unbound(DOMID_SELF, &a) == 0, "EVTCHNOP_alloc_unbound failed");
+    unsigned long flags = irq_save();
+    int rc = evtchn_bind_interdomain(DOMID_SELF, a, &b);
+    if (rc == 0) {
+        evtchn_set_handler(a, count_event, &ca);
+        evtchn_set_handler(b, count_event, &cb);
+        evtchn_clear_pending(a);
+        evtchn_clear_pending(b);
+    }
+    irq_restore(flags);
+    if (rc) {
+        evtchn_close(a);
+        ST_EXPECT(r, false, "EVTCHNOP_bind_interdomain to own port %u: %d", (unsigned)a, rc);
+    }
+    sleep_ms(EVTCHN_STORM_WINDOW_NS / NSEC_PER_MSEC); /* start in a fresh window */
+    cb.n = 0;
+    unsigned sends = 3 * EVTCHN_STORM_EVENTS;
+    uint64_t start = monotonic_ns();
+    for (unsigned i = 0; i < sends; i++)
+        (void)evtchn_send(a); /* each delivered on the way back, unless masked */
+    uint64_t took = monotonic_ns() - start;
+    unsigned long during = cb.n;
+    unsigned storms = evtchn_port_storms(b);
+    sleep_ms(2 * EVTCHN_STORM_WINDOW_NS / NSEC_PER_MSEC);
+    unsigned long after_window = cb.n;
+    (void)evtchn_send(a);
+    unsigned long after_send = cb.n;
+    evtchn_close(b);
+    evtchn_close(a);
+    ST_EXPECT(r, took < EVTCHN_STORM_WINDOW_NS,
+              "%u sends took %llu ms, more than one window: no storm to see", sends,
+              took / NSEC_PER_MSEC);
+    ST_EXPECT(r, storms >= 1 && during <= EVTCHN_STORM_EVENTS + 1,
+              "%u sends: %lu handled, %u storms", sends, during, storms);
+    ST_EXPECT(r, after_window == during + 1, "the held event: %lu handled after the window, "
+              "%lu before", after_window, during);
+    ST_EXPECT(r, after_send == after_window + 1, "a send after the window was not delivered");
+    ST_PASS(r, "%u sends in %llu ms: %lu handled, then masked (storm %u); after the window "
+               "the held one and a new one delivered", sends, took / NSEC_PER_MSEC, during,
+            storms);
 }

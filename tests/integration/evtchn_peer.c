@@ -4,7 +4,7 @@
  * lab's Linux dom0, where /dev/xen/evtchn (the xen-evtchn driver) lets a
  * process bind event channels.
  *
- *   evtchn_peer DOMID PORT TIMEOUT_S
+ *   evtchn_peer DOMID PORT TIMEOUT_S [storm SECONDS]
  *
  * Binds to the guest's unbound PORT (IOCTL_EVTCHN_BIND_INTERDOMAIN returns
  * our local port), drops the one notification Xen raises on every new
@@ -12,7 +12,9 @@
  * ("peer: notified"), then waits up to TIMEOUT_S seconds for the guest to
  * notify back: "peer: event on port N" (exit 0) or "peer: timeout" (exit 3).
  * The driver delivers events as port numbers from read(); writing a port
- * back unmasks it.
+ * back unmasks it. With `storm SECONDS` it plays a hostile peer instead:
+ * after "peer: ready" it notifies without pause for that long, then prints
+ * "peer: storm done, N notifications" and exits 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <xen/xen.h> /* domid_t, used by the driver header */
 #include <xen/sys/evtchn.h>
@@ -43,8 +46,8 @@ static int wait_event(int fd, int timeout_ms, uint32_t *port)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s DOMID PORT TIMEOUT_S\n", argv[0]);
+    if (argc != 4 && argc != 6) {
+        fprintf(stderr, "usage: %s DOMID PORT TIMEOUT_S [storm SECONDS]\n", argv[0]);
         return 2;
     }
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -71,6 +74,18 @@ int main(int argc, char **argv)
            bind.remote_domain, bind.remote_port, drained);
 
     struct ioctl_evtchn_notify notify = {.port = (unsigned)local};
+    if (argc == 6 && !strcmp(argv[4], "storm")) {
+        time_t end = time(NULL) + atoi(argv[5]);
+        unsigned long sent = 0;
+        while (time(NULL) < end)
+            for (int i = 0; i < 1000; i++, sent++)
+                if (ioctl(fd, IOCTL_EVTCHN_NOTIFY, &notify) < 0) {
+                    printf("peer: notify: %s\n", strerror(errno));
+                    return 2;
+                }
+        printf("peer: storm done, %lu notifications\n", sent);
+        return 0;
+    }
     if (ioctl(fd, IOCTL_EVTCHN_NOTIFY, &notify) < 0) {
         printf("peer: notify: %s\n", strerror(errno));
         return 2;
