@@ -87,6 +87,9 @@ const char *symbol_lookup(unsigned long addr, unsigned long *offset);
 
 /* SCHEDOP_shutdown with SHUTDOWN_poweroff / _reboot / _crash; never returns. */
 _Noreturn void kernel_shutdown(unsigned reason);
+/* The SHUTDOWN_* reason a word names (shutdown.c): "poweroff", "halt" (a
+ * poweroff), "reboot", "crash", "suspend"; false for any other word. */
+bool shutdown_reason_of(const char *word, unsigned *reason);
 
 /* Initcalls: `INITCALL(INIT_MM, mm_init);` runs mm_init() at boot, levels in
  * increasing order, in link order within a level. Return 0 on success; a

@@ -75,6 +75,11 @@ int xs_watch_add(const char *path, struct xs_watch **out);
 int xs_watch_wait(struct xs_watch *w, char *buf, size_t size, unsigned long timeout_ms);
 int xs_watch_remove(struct xs_watch *w);
 unsigned long xs_watch_lost(const struct xs_watch *w); /* events dropped: queue full */
+/* A thread `name` running fn(w), w a watch on `path` made for it (fn loops on
+ * xs_watch_wait). 0, or an error, printed with `without`: what then does
+ * not happen ("xl shutdown will not be answered"). */
+int xs_watch_thread(const char *path, const char *name, void (*fn)(void *w),
+                    const char *without);
 /* Make the thread waiting on w (now or later) return -XEN_ENOENT at once;
  * it then removes the watch itself. */
 void xs_watch_cancel(struct xs_watch *w);

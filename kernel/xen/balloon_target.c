@@ -77,18 +77,7 @@ static int balloon_target_init(void)
 {
     if (!xs_available())
         return 0;
-    struct xs_watch *w;
-    int rc = xs_watch_add("memory/target", &w);
-    if (rc) {
-        printk("balloon: cannot watch memory/target: %s; xl mem-set will not be followed\n",
-               xen_errname(rc));
-        return rc;
-    }
-    if (!thread_create("balloon", balloon_main, w)) {
-        printk("balloon: no thread; xl mem-set will not be followed\n");
-        (void)xs_watch_remove(w);
-        return -XEN_ENOMEM;
-    }
-    return 0;
+    return xs_watch_thread("memory/target", "balloon", balloon_main,
+                           "xl mem-set will not be followed");
 }
 INITCALL(INIT_LATE, balloon_target_init);

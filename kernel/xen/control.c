@@ -24,16 +24,6 @@
 #define CONTROL_WORD_MAX 32
 
 static const struct {
-    const char *word;
-    unsigned reason;
-} shutdown_words[] = {
-    {"poweroff", SHUTDOWN_poweroff},
-    {"halt", SHUTDOWN_poweroff},
-    {"reboot", SHUTDOWN_reboot},
-    {"suspend", SHUTDOWN_suspend},
-};
-
-static const struct {
     char key;
     const char *command;
 } sysrq_keys[] = {
@@ -50,12 +40,11 @@ struct request {
     bool (*known)(const char *value);
 };
 
+/* What the toolstack may ask for: every reason but a crash. */
 static bool known_shutdown(const char *value)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(shutdown_words); i++)
-        if (!strcmp(value, shutdown_words[i].word))
-            return true;
-    return false;
+    unsigned reason;
+    return shutdown_reason_of(value, &reason) && reason != SHUTDOWN_crash;
 }
 
 static bool known_sysrq(const char *value)
@@ -104,16 +93,15 @@ static bool next_request(struct request *rq, char *last_unknown, size_t size)
 
 static void do_shutdown(const char *word)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(shutdown_words); i++) {
-        if (strcmp(word, shutdown_words[i].word))
-            continue;
-        printk("control: the toolstack asks for %s\n", word);
-        if (shutdown_words[i].reason != SHUTDOWN_suspend)
-            kernel_shutdown(shutdown_words[i].reason);
-        int rc = kernel_suspend();
-        if (rc)
-            printk("control: suspend failed: %s\n", xen_errname(rc));
-    }
+    unsigned reason;
+    if (!shutdown_reason_of(word, &reason))
+        return;
+    printk("control: the toolstack asks for %s\n", word);
+    if (reason != SHUTDOWN_suspend)
+        kernel_shutdown(reason);
+    int rc = kernel_suspend();
+    if (rc)
+        printk("control: suspend failed: %s\n", xen_errname(rc));
 }
 
 static void do_sysrq(const char *key)
@@ -168,18 +156,10 @@ static int control_init(void)
 {
     if (!xs_available())
         return 0;
-    struct xs_watch *w;
-    int rc = xs_watch_add("control", &w);
-    if (rc) {
-        printk("control: cannot watch control/: %s; xl shutdown will not be answered\n",
-               xen_errname(rc));
+    int rc = xs_watch_thread("control", "control", control_main,
+                             "xl shutdown will not be answered");
+    if (rc)
         return rc;
-    }
-    if (!thread_create("control", control_main, w)) {
-        printk("control: no thread; xl shutdown will not be answered\n");
-        (void)xs_watch_remove(w);
-        return -XEN_ENOMEM;
-    }
     rc = control_advertise();
     printk("control: answering shutdown (poweroff, halt, reboot, suspend) and sysrq (t m e)\n");
     return rc;

@@ -63,30 +63,38 @@ static void events_checks(struct selftest_result *r, evtchn_port_t a, evtchn_por
               evtchn_port_count(a));
 }
 
+/* A loopback pair a <-> b, each counting its events in ca, cb. 0, or the
+ * failing call's error (nothing left open). */
+static int loopback_pair(evtchn_port_t *a, evtchn_port_t *b, struct counter *ca,
+                         struct counter *cb)
+{
+    int rc = evtchn_alloc_unbound(DOMID_SELF, a);
+    if (rc)
+        return rc;
+    /* Masked while wiring up: Xen marks a freshly bound interdomain port
+     * pending once (in case the peer sent before the bind); drop that. */
+    unsigned long flags = irq_save();
+    rc = evtchn_bind_interdomain(DOMID_SELF, *a, b);
+    if (rc == 0) {
+        evtchn_set_handler(*a, count_event, ca);
+        evtchn_set_handler(*b, count_event, cb);
+        evtchn_clear_pending(*a);
+        evtchn_clear_pending(*b);
+    }
+    irq_restore(flags);
+    if (rc)
+        evtchn_close(*a);
+    ca->n = cb->n = 0;
+    return rc;
+}
+
 SELFTEST(events)
 {
     static struct counter ca, cb;
     evtchn_port_t a, b;
 
-    ca.n = cb.n = 0;
-    int rc = evtchn_alloc_unbound(DOMID_SELF, &a);
-    ST_EXPECT(r, rc == 0, "EVTCHNOP_alloc_unbound: %d", rc);
-    /* Masked while wiring up: Xen marks a freshly bound interdomain port
-     * pending once (in case the peer sent before the bind); drop that. */
-    unsigned long flags = irq_save();
-    rc = evtchn_bind_interdomain(DOMID_SELF, a, &b);
-    if (rc == 0) {
-        evtchn_set_handler(a, count_event, &ca);
-        evtchn_set_handler(b, count_event, &cb);
-        evtchn_clear_pending(a);
-        evtchn_clear_pending(b);
-    }
-    irq_restore(flags);
-    if (rc) {
-        evtchn_close(a);
-        ST_EXPECT(r, false, "EVTCHNOP_bind_interdomain to own port %u: %d", (unsigned)a, rc);
-    }
-    ca.n = cb.n = 0;
+    int rc = loopback_pair(&a, &b, &ca, &cb);
+    ST_EXPECT(r, rc == 0, "a loopback pair (alloc_unbound, bind_interdomain): %d", rc);
 
     events_checks(r, a, b, &ca, &cb);
     bool checks_ok = !r->failed;
@@ -106,21 +114,8 @@ SELFTEST(evtchn_storm)
 {
     static struct counter ca, cb;
     evtchn_port_t a, b;
-    ca.n = cb.n = 0;
-    ST_EXPECT(r, evtchn_alloc_unbound(DOMID_SELF, &a) == 0, "EVTCHNOP_alloc_unbound failed");
-    unsigned long flags = irq_save();
-    int rc = evtchn_bind_interdomain(DOMID_SELF, a, &b);
-    if (rc == 0) {
-        evtchn_set_handler(a, count_event, &ca);
-        evtchn_set_handler(b, count_event, &cb);
-        evtchn_clear_pending(a);
-        evtchn_clear_pending(b);
-    }
-    irq_restore(flags);
-    if (rc) {
-        evtchn_close(a);
-        ST_EXPECT(r, false, "EVTCHNOP_bind_interdomain to own port %u: %d", (unsigned)a, rc);
-    }
+    int rc = loopback_pair(&a, &b, &ca, &cb);
+    ST_EXPECT(r, rc == 0, "a loopback pair (alloc_unbound, bind_interdomain): %d", rc);
     sleep_ms(EVTCHN_STORM_WINDOW_NS / NSEC_PER_MSEC); /* start in a fresh window */
     cb.n = 0;
     unsigned sends = 3 * EVTCHN_STORM_EVENTS;

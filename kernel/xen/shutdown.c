@@ -11,14 +11,30 @@
 #include "console.h"
 #include "shell.h"
 
+static const struct {
+    const char *word;
+    unsigned reason;
+} words[] = {
+    {"poweroff", SHUTDOWN_poweroff}, {"halt", SHUTDOWN_poweroff}, {"reboot", SHUTDOWN_reboot},
+    {"crash", SHUTDOWN_crash},       {"suspend", SHUTDOWN_suspend},
+};
+
+bool shutdown_reason_of(const char *word, unsigned *reason)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+        if (!strcmp(word, words[i].word)) {
+            *reason = words[i].reason;
+            return true;
+        }
+    return false;
+}
+
 static const char *reason_name(unsigned reason)
 {
-    switch (reason) {
-    case SHUTDOWN_poweroff: return "poweroff";
-    case SHUTDOWN_reboot: return "reboot";
-    case SHUTDOWN_crash: return "crash";
-    default: return "unknown";
-    }
+    for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+        if (words[i].reason == reason)
+            return words[i].word;
+    return "unknown";
 }
 
 _Noreturn void kernel_shutdown(unsigned reason)
@@ -41,22 +57,12 @@ _Noreturn void kernel_shutdown(unsigned reason)
 
 static int cmd_shutdown(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        unsigned reason;
-    } reasons[] = {
-        {"poweroff", SHUTDOWN_poweroff},
-        {"reboot", SHUTDOWN_reboot},
-        {"crash", SHUTDOWN_crash},
-    };
-    if (argc == 1)
-        kernel_shutdown(SHUTDOWN_poweroff);
-    if (argc == 2)
-        for (size_t i = 0; i < ARRAY_SIZE(reasons); i++)
-            if (!strcmp(argv[1], reasons[i].name))
-                kernel_shutdown(reasons[i].reason);
-    printk("usage: shutdown [poweroff|reboot|crash]\n");
+    unsigned reason = SHUTDOWN_poweroff;
+    if (argc == 1 || (argc == 2 && shutdown_reason_of(argv[1], &reason) &&
+                      reason != SHUTDOWN_suspend))
+        kernel_shutdown(reason);
+    printk("usage: shutdown [poweroff|halt|reboot|crash]\n");
     return 1;
 }
-SHELL_COMMAND(shutdown, "shutdown", "shutdown [poweroff|reboot|crash]",
+SHELL_COMMAND(shutdown, "shutdown", "shutdown [poweroff|halt|reboot|crash]",
               "stop the domain with SCHEDOP_shutdown (default poweroff)", cmd_shutdown);

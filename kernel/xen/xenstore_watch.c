@@ -163,6 +163,23 @@ int xs_watch_add(const char *path, struct xs_watch **out)
     return 0;
 }
 
+int xs_watch_thread(const char *path, const char *name, void (*fn)(void *w),
+                    const char *without)
+{
+    struct xs_watch *w;
+    int rc = xs_watch_add(path, &w);
+    if (rc) {
+        printk("xenstore: cannot watch %s: %s; %s\n", path, xen_errname(rc), without);
+        return rc;
+    }
+    if (!thread_create(name, fn, w)) {
+        printk("xenstore: no thread to watch %s; %s\n", path, without);
+        (void)xs_watch_remove(w);
+        return -XEN_ENOMEM;
+    }
+    return 0;
+}
+
 static bool has_event(void *arg)
 {
     const struct xs_watch *w = arg;

@@ -40,7 +40,7 @@ def test_help_lists_core_commands(shell: Shell) -> None:
     out = shell.run("help")
     for name in CORE_COMMANDS:
         assert re.search(rf"^  {name}\b", out, re.MULTILINE), f"{name} missing from help:\n{out}"
-    assert "usage: shutdown [poweroff|reboot|crash]" in shell.run("help shutdown")
+    assert "usage: shutdown [poweroff|halt|reboot|crash]" in shell.run("help shutdown")
 
 
 def test_info_reports_domu_and_xen(shell: Shell) -> None:
