@@ -1,0 +1,274 @@
+"""`python -m xenlab bench`: every peer's figures in one lab run, then the report and charts.
+
+One Xen + Linux dom0 host serves the whole run; each step boots the peers
+that can do it, one at a time, and records a value or the reason there is
+none. Progress lines (`bench: ...`) go to stderr as it goes.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from xenlab.bench import session
+from xenlab.bench.floor import memory_floor
+from xenlab.bench.linux_guest import READY, build_linux_initrd
+from xenlab.bench.netload import build_netload, parse_rate
+from xenlab.bench.peers import (
+    GRUB,
+    LINUX,
+    XENOLITH,
+    XENOLITH_PROMPT,
+    XENOLITH_TINY,
+    Peer,
+    file_kib,
+    loaded_kib,
+    parse_peers,
+)
+from xenlab.bench.plan import BenchOptions
+from xenlab.bench.report import Report
+from xenlab.errors import LabError
+from xenlab.host import Host
+from xenlab.lab import Lab, LabConfig
+from xenlab.parts import build_dom0, build_grub_pv, default_cache
+
+Say = Callable[[str], None]
+XENOLITH_IP, LINUX_IP = "10.0.0.2", "10.0.0.3"
+BANNER = re.compile(r"boot: banner to shell in ([0-9.]+) ms")
+MMU = re.compile(r"bench mmu: (single|batched) \([^)]*\): .*?, (\d+) hypercalls, (\d+) us")
+SELFTEST = r"selftest summary: (\d+) passed, (\d+) failed"
+GRUB_MARKER = r"GNU GRUB"
+LINUX_FLOOR_STEP = 8  # Linux's floor is searched in 8 MiB steps: each probe is a ~15 s boot
+NO_DISK = ("no disk benchmark yet: Xenolith has no `blk bench` command and the Linux peer's "
+           "initramfs has no fio")
+
+
+def say(line: str) -> None:
+    print(f"bench: {line}", file=sys.stderr, flush=True)
+
+
+def make_peers(opts: BenchOptions, netload: Path, progress: Say) -> list[Peer]:
+    cache = default_cache()
+    peers = [Peer(XENOLITH, XENOLITH, opts.kernel, re.escape(XENOLITH_PROMPT), memory_mib=32,
+                  cmdline="", floor_range=(2, 32), ip=XENOLITH_IP)]
+    if opts.tiny:
+        peers.append(Peer(XENOLITH_TINY, XENOLITH_TINY, opts.tiny, re.escape(XENOLITH_PROMPT),
+                          memory_mib=32, floor_range=(2, 32)))
+    if opts.linux:
+        parts_say = lambda line: progress(f"parts: {line}")
+        dom0 = build_dom0(cache, parts_say)
+        initrd = build_linux_initrd(cache, netload, parts_say)
+        peers.append(Peer(LINUX, LINUX, dom0.kernel, READY, memory_mib=256, ramdisk=initrd,
+                          cmdline=f"console=hvc0 quiet rodata=off benchip={LINUX_IP}",
+                          floor_range=(64, 256), ip=LINUX_IP))
+    if opts.grub:
+        peers.append(Peer(GRUB, GRUB, build_grub_pv(cache, progress), GRUB_MARKER,
+                          memory_mib=16, floor_range=(2, 32)))
+    return peers + parse_peers(opts.peers)
+
+
+def image_figures(report: Report, peers: list[Peer]) -> None:
+    for p in peers:
+        report.measured(p.name, "image_file", [file_kib(p.images())],
+                        "kernel + initramfs" if p.ramdisk else "")
+        kib = loaded_kib(p.kernel)
+        if kib is None:
+            report.not_measured(p.name, "image_loaded", "the kernel is not an ELF file")
+        else:
+            report.measured(p.name, "image_loaded", [kib],
+                            "kernel only (the initramfs is loaded as a module)" if p.ramdisk else "")
+
+
+def boot_figures(host: Host, report: Report, peer: Peer, reps: int, timeout: float,
+                 progress: Say) -> None:
+    times, inside = [], []
+    for i in range(reps):
+        b = session.boot(host, peer, f"b-{peer.name}", timeout)
+        if b.seconds is None:
+            progress(f"{peer.name}: boot {i + 1}/{reps} failed: {b.error}")
+            continue
+        session.destroy(host, b.name)
+        times.append(b.seconds)
+        if m := BANNER.search(b.text):
+            inside.append(float(m.group(1)))
+        progress(f"{peer.name}: boot {i + 1}/{reps}: {b.seconds:.2f} s")
+    report.measured(peer.name, "boot", times, "no devices; xl create -c to the ready marker "
+                    f"{peer.marker!r}, {peer.memory_mib} MiB")
+    if peer.kind in (XENOLITH, XENOLITH_TINY):
+        report.measured(peer.name, "boot_guest", inside, "the kernel's own `boot: banner to "
+                        "shell` line (Xen system time)")
+    else:
+        report.not_measured(peer.name, "boot_guest", "the peer prints no time of its own")
+
+
+def smoke(host: Host, peer: Peer, mib: int, timeout: float) -> bool:
+    """Boot at `mib` and check the peer works (selftest=all, or its shell answers)."""
+    name = f"f-{peer.name}"
+    if peer.kind == XENOLITH:
+        b = session.boot(host, replace(peer, marker=SELFTEST), name, timeout, memory_mib=mib,
+                         cmdline="selftest=all")
+        if b.seconds is None:
+            return False
+        session.destroy(host, name)
+        m = re.search(SELFTEST, b.marker)
+        return bool(m and m.group(2) == "0")
+    b = session.boot(host, peer, name, timeout, memory_mib=mib)
+    if b.seconds is None:
+        return False
+    ok = True
+    if peer.kind in (XENOLITH_TINY, LINUX):
+        ok = session.shell(host, "echo alive-$((6*7))" if peer.kind == LINUX else "echo alive-42",
+                           r"alive-42\r*\n", 30) is not None
+    session.destroy(host, name)
+    return ok
+
+
+def floor_figure(host: Host, report: Report, peer: Peer, step: int, timeout: float,
+                 progress: Say) -> None:
+    low, high = peer.floor_range
+    if peer.kind == LINUX:
+        step *= LINUX_FLOOR_STEP
+
+    def passes(mib: int) -> bool:
+        ok = smoke(host, peer, mib, timeout)
+        progress(f"{peer.name}: memory={mib}: {'passes' if ok else 'fails'}")
+        return ok
+    res = memory_floor(passes, low, high, step)
+    tried = ", ".join(f"{m}:{'ok' if ok else 'no'}" for m, ok in res.probes)
+    if res.floor is None:
+        report.not_measured(peer.name, "memory_floor", f"did not pass even at {high} MiB "
+                            f"(probes {tried})")
+    else:
+        check = {XENOLITH: "selftest=all passes", LINUX: "its shell answers",
+                 XENOLITH_TINY: "its shell answers"}.get(peer.kind, "ready marker")
+        report.measured(peer.name, "memory_floor", [res.floor],
+                        f"{check}; bisection in ({low}, {high}] to {step} MiB, probes {tried}")
+
+
+def mmu_figures(host: Host, report: Report, peer: Peer, reps: int, timeout: float,
+                progress: Say) -> None:
+    b = session.boot(host, peer, f"m-{peer.name}", timeout)
+    if b.seconds is None:
+        for key in ("mmu_single", "mmu_batched", "mmu_speedup"):
+            report.not_measured(peer.name, key, f"the guest did not boot: {b.error}")
+        return
+    single, batched, calls = [], [], ""
+    for i in range(reps):
+        out = session.shell(host, "bench mmu", re.escape(XENOLITH_PROMPT), timeout) or ""
+        got = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in MMU.finditer(out)}
+        if "single" in got and "batched" in got and got["batched"][1] > 0:
+            single.append(got["single"][1] / 1000)
+            batched.append(got["batched"][1] / 1000)
+            calls = f"{got['single'][0]} vs {got['batched'][0]} hypercalls"
+            progress(f"{peer.name}: bench mmu {i + 1}/{reps}: {single[-1]:.1f} ms vs "
+                     f"{batched[-1]:.1f} ms")
+    session.destroy(host, b.name)
+    report.measured(peer.name, "mmu_single", single, calls)
+    report.measured(peer.name, "mmu_batched", batched, calls)
+    report.measured(peer.name, "mmu_speedup", [s / b for s, b in zip(single, batched, strict=True)],
+                    "per repetition, single / batched")
+
+
+def net_figures(host: Host, report: Report, peer: Peer, netload: str, reps: int, seconds: float,
+                timeout: float, progress: Say) -> None:
+    assert peer.ip
+    cmdline = f"ip={peer.ip}/24" if peer.kind == XENOLITH else None
+    b = session.boot(host, peer, f"n-{peer.name}", timeout + 60, cmdline=cmdline, vifs=("xenbr0",))
+    if b.seconds is None:
+        for key in ("udp_rr", "icmp_rr"):
+            report.not_measured(peer.name, key, f"the guest did not boot with a vif: {b.error}")
+        return
+    # The first exchange waits for ARP (and for the Linux peer's echo server to start).
+    host.dom0(f"ping -c 3 -W 2 {peer.ip} >/dev/null; {netload} udp {peer.ip} 7 1 64 >/dev/null",
+              timeout=60)
+    rates: dict[str, list[float]] = {"udp_rr": [], "icmp_rr": []}
+    lost: dict[str, int] = {"udp_rr": 0, "icmp_rr": 0}
+    for i in range(reps):
+        for key, args in (("udp_rr", f"udp {peer.ip} 7 {seconds} 64"),
+                          ("icmp_rr", f"icmp {peer.ip} {seconds} 64")):
+            res = host.dom0(f"{netload} {args}", timeout=seconds + 60)
+            got = parse_rate(res.output)
+            if got is None or got[1] == 0:
+                progress(f"{peer.name}: {key} {i + 1}/{reps}: no answer ({res.output.strip()})")
+                continue
+            rates[key].append(got[0])
+            lost[key] += got[2]
+            progress(f"{peer.name}: {key} {i + 1}/{reps}: {got[0]:.0f}/s")
+    session.destroy(host, b.name)
+    for key, values in rates.items():
+        report.measured(peer.name, key, values, f"one request in flight for {seconds:g} s per "
+                        f"repetition from dom0 over xenbr0; {lost[key]} lost in all")
+
+
+def run_bench(opts: BenchOptions) -> int:
+    """Measure, write build/bench/{report.json,report.md,*.png}, print the summary."""
+    from xenlab.bench.charts import write_charts
+    from xenlab.bench.report import summary, write
+    plan = opts.plan
+    started = time.monotonic()
+    report = Report(meta={"date": time.strftime("%Y-%m-%d %H:%M:%S"),
+                          "emulation": "QEMU TCG (no KVM): absolute times are slow, compare "
+                                       "ratios", "plan": str(plan)})
+    say("building netload and the peers' images")
+    netload = build_netload(opts.out)
+    peers = make_peers(opts, netload, say)
+    for p in peers:
+        report.add_peer(p.name)
+    image_figures(report, peers)
+    booting = [p for p in peers if p.boots]
+    try:
+        say("starting Xen + dom0")
+        host = Lab(LabConfig()).up(memory_mib=2048)
+        try:
+            session_steps(host, report, booting, opts, netload)
+        finally:
+            host.close()
+    except LabError as exc:
+        say(f"lab failure, the report keeps what was measured: {exc}")
+        report.meta["lab_failure"] = str(exc).splitlines()[0]
+    report.meta["seconds"] = round(time.monotonic() - started)
+    report.complete("the run stopped before this step (see lab_failure)")
+    paths = write(report, opts.out, XENOLITH)
+    paths += write_charts(report, opts.out)
+    print(summary(report))
+    say("wrote " + " ".join(str(p) for p in paths))
+    return 0
+
+
+def session_steps(host: Host, report: Report, peers: list[Peer], opts: BenchOptions,
+                  netload: Path) -> None:
+    plan = opts.plan
+    (host.share / "netload").write_bytes(netload.read_bytes())
+    host.check(f"mkdir -p {session.STAGE} && cp /host/netload {session.STAGE}/ && "
+               f"chmod +x {session.STAGE}/netload")
+    dom0_netload = f"{session.STAGE}/netload"
+    for p in peers:
+        say(f"{p.name}: staging {', '.join(str(i) for i in p.images())}")
+        session.stage(host, p)
+    for p in peers:
+        say(f"{p.name}: boot x{plan.boot_reps}")
+        boot_figures(host, report, p, plan.boot_reps, plan.boot_timeout, say)
+    for p in peers:
+        if p.kind == XENOLITH:
+            say(f"{p.name}: bench mmu x{plan.mmu_reps}")
+            mmu_figures(host, report, p, plan.mmu_reps, plan.boot_timeout, say)
+        else:
+            for key in ("mmu_single", "mmu_batched", "mmu_speedup"):
+                report.not_measured(p.name, key, "Xenolith's own `bench mmu` command")
+    for p in peers:
+        if p.ip:
+            say(f"{p.name}: network x{plan.net_reps}")
+            net_figures(host, report, p, dom0_netload, plan.net_reps, plan.net_seconds,
+                        plan.boot_timeout, say)
+        else:
+            for key in ("udp_rr", "icmp_rr"):
+                report.not_measured(p.name, key, "the peer has no network stack here")
+    for p in peers:
+        report.not_measured(p.name, "disk_seq_read", NO_DISK)
+    for p in peers:
+        say(f"{p.name}: memory floor")
+        floor_figure(host, report, p, plan.floor_step_mib, plan.boot_timeout, say)

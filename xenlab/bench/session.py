@@ -1,0 +1,109 @@
+"""One guest boot as the bench sees it: `xl create -c` typed on dom0's console, timed to
+the guest's ready marker, with the guest's files staged in dom0 beforehand.
+
+Staging (kernel, initramfs, config) happens once per peer and outside the
+timed part, so a 50 MB Linux image costs no copying time in its boot figure.
+The clock runs from the moment the command line is echoed back by dom0's
+shell until the marker arrives: xl's domain building, the hotplug scripts
+(when there are devices) and the guest's own boot.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import pexpect
+
+from xenlab.bench.peers import Peer
+from xenlab.errors import LabError
+from xenlab.exits import parse_xl_list_v
+from xenlab.host import GuestSpec, Host, guest_config
+
+STAGE = "/run/xenlab/bench"
+DOM0_PROMPT = "dom0# "
+# Text after which waiting any longer is pointless: a guest that died.
+FAILURES = [r"Kernel panic", r"\*\*\* FATAL", r"PANIC", r"libxl: error"]
+POLL = 3.0  # seconds between looks at `xl list` while waiting for a marker
+
+
+@dataclass
+class Booted:
+    """A guest that came up (`seconds`: command to marker) or did not (`error`)."""
+
+    name: str
+    seconds: float | None
+    text: str  # the console output up to the marker
+    error: str = ""
+    marker: str = ""  # the text that matched the marker
+
+
+def stage(host: Host, peer: Peer) -> None:
+    """Copy the peer's kernel (and initramfs) into dom0's STAGE folder, once."""
+    names = [f"{peer.name}.kernel"] + ([f"{peer.name}.ramdisk"] if peer.ramdisk else [])
+    for src, name in zip(peer.images(), names, strict=True):
+        (host.share / name).write_bytes(src.read_bytes())
+    host.check(f"mkdir -p {STAGE} && cp " + " ".join(f"/host/{n}" for n in names) + f" {STAGE}/",
+               timeout=120)
+
+
+def boot(host: Host, peer: Peer, name: str, timeout: float, *, memory_mib: int | None = None,
+         cmdline: str | None = None, vifs: tuple[str, ...] = ()) -> Booted:
+    """Create `name` from the staged peer, attached to its console, and wait for the marker.
+
+    The guest is left running (destroy() it); on failure it is destroyed here."""
+    spec = GuestSpec(kernel=peer.kernel, name=name,
+                     memory_mib=memory_mib or peer.memory_mib,
+                     cmdline=peer.cmdline if cmdline is None else cmdline, vifs=vifs)
+    ramdisk = f"{STAGE}/{peer.name}.ramdisk" if peer.ramdisk else None
+    cfg = guest_config(spec, f"{STAGE}/{peer.name}.kernel", [], ramdisk)
+    (host.share / f"{name}.cfg").write_text(cfg)
+    host.check(f"cp /host/{name}.cfg {STAGE}/")
+    command = f"xl create -c {STAGE}/{name}.cfg"
+    host.console.send(command + "\r")
+    host.console.expect([re.escape(command) + r"\r*\n"], timeout=10)
+    start = time.monotonic()
+    patterns = [peer.marker, re.escape(DOM0_PROMPT), *FAILURES]
+    deadline = start + timeout
+    seen = ""
+    while True:
+        wait = min(POLL, max(0.1, deadline - time.monotonic()))
+        try:
+            i = host.console.child.expect(patterns, timeout=wait)
+        except pexpect.EOF:
+            raise LabError(f"dom0's console closed while {name} booted; log {host.log}") from None
+        except pexpect.TIMEOUT:  # look at the domain, then go on waiting
+            seen += str(host.console.child.before or "")
+            reason = parse_xl_list_v(host.xl_list(name), name)
+            if reason is not None or time.monotonic() >= deadline:
+                why = f"guest stopped ({reason.name.lower()})" if reason else \
+                    f"no ready marker within {timeout:.0f} s"
+                destroy(host, name)
+                return Booted(name, None, seen, why)
+            continue
+        took = time.monotonic() - start
+        seen += host.console.before
+        if i == 0:
+            return Booted(name, took, seen, marker=str(host.console.child.after))
+        what = "xl create returned to the dom0 prompt" if i == 1 else \
+            f"the guest printed {FAILURES[i - 2]!r}"
+        destroy(host, name)
+        return Booted(name, None, seen, what)
+
+
+def destroy(host: Host, name: str) -> None:
+    """Leave the console (Ctrl-]) and destroy the guest (fine if it is gone already)."""
+    host.console.send("\x1d")
+    host.dom0(f"xl destroy {name} 2>/dev/null; true", timeout=60)
+    host.console.send("\r")
+
+
+def shell(host: Host, command: str, expect: str, timeout: float) -> str | None:
+    """Type `command` on the guest's console; what came before `expect`, None on timeout."""
+    host.console.send(command + "\r")
+    try:
+        host.console.expect([expect], timeout)
+    except LabError:
+        return None
+    return host.console.before
