@@ -57,6 +57,20 @@ def file_kib(paths: list[Path]) -> float:
     return sum(p.stat().st_size for p in paths) / 1024
 
 
+SHF_ALLOC = 0x2
+TEXT_DATA = (".text", ".rodata", ".data")
+
+
+def text_data_kib(kernel: Path) -> float | None:
+    """KiB of .text + .rodata + .data (what the size target counts), None if not ELF."""
+    try:
+        with kernel.open("rb") as fh:
+            return sum(s["sh_size"] for s in ELFFile(fh).iter_sections()
+                       if s["sh_flags"] & SHF_ALLOC and s.name in TEXT_DATA) / 1024
+    except ELFError:
+        return None
+
+
 def loaded_kib(kernel: Path) -> float | None:
     """KiB the domain builder loads from `kernel` (sum of PT_LOAD p_memsz), None if not ELF."""
     try:

@@ -28,6 +28,7 @@ from xenlab.bench.peers import (
     file_kib,
     loaded_kib,
     parse_peers,
+    text_data_kib,
 )
 from xenlab.bench.plan import BenchOptions
 from xenlab.bench.report import Report
@@ -78,9 +79,13 @@ def image_figures(report: Report, peers: list[Peer]) -> None:
         kib = loaded_kib(p.kernel)
         if kib is None:
             report.not_measured(p.name, "image_loaded", "the kernel is not an ELF file")
-        else:
+        elif p.ramdisk:
             report.measured(p.name, "image_loaded", [kib],
-                            "kernel only (the initramfs is loaded as a module)" if p.ramdisk else "")
+                            "kernel only (the initramfs is loaded as a module)")
+        else:
+            td = text_data_kib(p.kernel)
+            report.measured(p.name, "image_loaded", [kib],
+                            f".text+.rodata+.data alone: {td:.1f} KiB" if td else "")
 
 
 def boot_figures(host: Host, report: Report, peer: Peer, reps: int, timeout: float,
@@ -204,8 +209,10 @@ def net_figures(host: Host, report: Report, peer: Peer, netload: str, reps: int,
                         f"repetition from dom0 over xenbr0; {lost[key]} lost in all")
 
 
-def run_bench(opts: BenchOptions) -> int:
-    """Measure, write build/bench/{report.json,report.md,*.png}, print the summary."""
+def run_bench(opts: BenchOptions, host: Host | None = None) -> int:
+    """Measure, write build/bench/{report.json,report.md,*.png}, print the summary.
+
+    `host`: a Xen + dom0 already up (left running); by default the run starts its own."""
     from xenlab.bench.charts import write_charts
     from xenlab.bench.report import summary, write
     plan = opts.plan
@@ -221,12 +228,15 @@ def run_bench(opts: BenchOptions) -> int:
     image_figures(report, peers)
     booting = [p for p in peers if p.boots]
     try:
-        say("starting Xen + dom0")
-        host = Lab(LabConfig()).up(memory_mib=2048)
-        try:
+        if host is not None:
             session_steps(host, report, booting, opts, netload)
-        finally:
-            host.close()
+        else:
+            say("starting Xen + dom0")
+            own = Lab(LabConfig()).up(memory_mib=2048)
+            try:
+                session_steps(own, report, booting, opts, netload)
+            finally:
+                own.close()
     except LabError as exc:
         say(f"lab failure, the report keeps what was measured: {exc}")
         report.meta["lab_failure"] = str(exc).splitlines()[0]
