@@ -16,10 +16,13 @@ class Plan:
     net_seconds: float = 5.0
     floor_step_mib: int = 1  # bisection resolution (Linux's is LINUX_FLOOR_STEP times this)
     boot_timeout: float = 180.0
+    disk_mib: int = 32  # read sequentially per repetition (a sparse file in dom0's tmpfs)
+    disk_reps: int = 3
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls(boot_reps=1, mmu_reps=1, net_reps=1, net_seconds=1.0, floor_step_mib=8)
+        return cls(boot_reps=1, mmu_reps=1, net_reps=1, net_seconds=1.0, floor_step_mib=8,
+                   disk_mib=4, disk_reps=1)
 
 
 @dataclass(frozen=True)

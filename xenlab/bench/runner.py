@@ -44,8 +44,9 @@ MMU = re.compile(r"bench mmu: (single|batched) \([^)]*\): .*?, (\d+) hypercalls,
 SELFTEST = r"selftest summary: (\d+) passed, (\d+) failed"
 GRUB_MARKER = r"GNU GRUB"
 LINUX_FLOOR_STEP = 8  # Linux's floor is searched in 8 MiB steps: each probe is a ~15 s boot
-NO_DISK = ("no disk benchmark yet: Xenolith has no `blk bench` command and the Linux peer's "
-           "initramfs has no fio")
+BLKBENCH = re.compile(r"blkbench: \S+ read (\d+) MiB in (\d+) us")
+UPTIME = re.compile(r"disk-([0-9.]+)-([0-9.]+)-done")
+BYTES_PER_MIB, BYTES_PER_MB = 1 << 20, 10 ** 6
 
 
 def say(line: str) -> None:
@@ -209,6 +210,41 @@ def net_figures(host: Host, report: Report, peer: Peer, netload: str, reps: int,
                         f"repetition from dom0 over xenbr0; {lost[key]} lost in all")
 
 
+def disk_figure(host: Host, report: Report, peer: Peer, disk: str, mib: int, reps: int,
+                timeout: float, progress: Say) -> None:
+    """Sequential read of the whole disk in 1 MiB requests: Xenolith's `blkbench`, Linux's
+    `dd iflag=direct` (O_DIRECT, timed by /proc/uptime around it)."""
+    b = session.boot(host, peer, f"d-{peer.name}", timeout + 60, disks=(f"file:{disk},xvda,r",))
+    if b.seconds is None:
+        report.not_measured(peer.name, "disk_seq_read", f"the guest did not boot with a disk: "
+                            f"{b.error}")
+        return
+    rates = []
+    for i in range(reps):
+        seconds = None
+        if peer.kind == XENOLITH:
+            out = session.shell(host, f"blkbench xvda {mib}", re.escape(XENOLITH_PROMPT),
+                                timeout) or ""
+            if m := BLKBENCH.search(out):
+                seconds = int(m.group(2)) / 1e6
+        else:
+            cmd = ("read a b </proc/uptime; dd if=/dev/xvda of=/dev/null bs=1M "
+                   f"count={mib} iflag=direct 2>/dev/null; read c d </proc/uptime; "
+                   'echo "disk-$a-$c-done"')
+            session.shell(host, cmd, UPTIME.pattern, timeout)
+            if m := UPTIME.search(str(host.console.child.after)):
+                seconds = float(m.group(2)) - float(m.group(1))
+        if not seconds:
+            progress(f"{peer.name}: disk {i + 1}/{reps}: no figure")
+            continue
+        rates.append(mib * BYTES_PER_MIB / BYTES_PER_MB / seconds)
+        progress(f"{peer.name}: disk {i + 1}/{reps}: {rates[-1]:.1f} MB/s")
+    session.destroy(host, b.name)
+    how = "blkbench" if peer.kind == XENOLITH else "dd bs=1M iflag=direct, /proc/uptime (10 ms)"
+    report.measured(peer.name, "disk_seq_read", rates, f"{mib} MiB sparse file in dom0's tmpfs "
+                    f"through blkback, read-only; {how}")
+
+
 def run_bench(opts: BenchOptions, host: Host | None = None) -> int:
     """Measure, write build/bench/{report.json,report.md,*.png}, print the summary.
 
@@ -277,8 +313,15 @@ def session_steps(host: Host, report: Report, peers: list[Peer], opts: BenchOpti
         else:
             for key in ("udp_rr", "icmp_rr"):
                 report.not_measured(p.name, key, "the peer has no network stack here")
+    disk = f"{session.STAGE}/disk.img"
+    host.check(f"dd if=/dev/zero of={disk} bs=1M count=0 seek={plan.disk_mib} 2>/dev/null")
     for p in peers:
-        report.not_measured(p.name, "disk_seq_read", NO_DISK)
+        if p.kind in (XENOLITH, LINUX):
+            say(f"{p.name}: disk x{plan.disk_reps}")
+            disk_figure(host, report, p, disk, plan.disk_mib, plan.disk_reps, plan.boot_timeout,
+                        say)
+        else:
+            report.not_measured(p.name, "disk_seq_read", "the peer has no disk benchmark here")
     for p in peers:
         say(f"{p.name}: memory floor")
         floor_figure(host, report, p, plan.floor_step_mib, plan.boot_timeout, say)

@@ -49,15 +49,17 @@ def stage(host: Host, peer: Peer) -> None:
 
 
 def boot(host: Host, peer: Peer, name: str, timeout: float, *, memory_mib: int | None = None,
-         cmdline: str | None = None, vifs: tuple[str, ...] = ()) -> Booted:
+         cmdline: str | None = None, vifs: tuple[str, ...] = (), disks: tuple[str, ...] = ()
+         ) -> Booted:
     """Create `name` from the staged peer, attached to its console, and wait for the marker.
 
+    `disks` are xl disk specs of files already in dom0 ("file:/run/x.img,xvda,r").
     The guest is left running (destroy() it); on failure it is destroyed here."""
     spec = GuestSpec(kernel=peer.kernel, name=name,
                      memory_mib=memory_mib or peer.memory_mib,
                      cmdline=peer.cmdline if cmdline is None else cmdline, vifs=vifs)
     ramdisk = f"{STAGE}/{peer.name}.ramdisk" if peer.ramdisk else None
-    cfg = guest_config(spec, f"{STAGE}/{peer.name}.kernel", [], ramdisk)
+    cfg = guest_config(spec, f"{STAGE}/{peer.name}.kernel", list(disks), ramdisk)
     (host.share / f"{name}.cfg").write_text(cfg)
     host.check(f"cp /host/{name}.cfg {STAGE}/")
     command = f"xl create -c {STAGE}/{name}.cfg"
