@@ -63,6 +63,7 @@ def boot(host: Host, peer: Peer, name: str, timeout: float, *, memory_mib: int |
     (host.share / f"{name}.cfg").write_text(cfg)
     host.check(f"cp /host/{name}.cfg {STAGE}/")
     command = f"xl create -c {STAGE}/{name}.cfg"
+    drain(host)
     host.console.send(command + "\r")
     host.console.expect([re.escape(command) + r"\r*\n"], timeout=10)
     start = time.monotonic()
@@ -95,10 +96,26 @@ def boot(host: Host, peer: Peer, name: str, timeout: float, *, memory_mib: int |
 
 
 def destroy(host: Host, name: str) -> None:
-    """Leave the console (Ctrl-]) and destroy the guest (fine if it is gone already)."""
+    """Leave the console (Ctrl-]), destroy the guest (fine if it is gone already), and wait
+    for dom0's prompt: a guest's last words must not reach the next boot's markers."""
     host.console.send("\x1d")
     host.dom0(f"xl destroy {name} 2>/dev/null; true", timeout=60)
     host.console.send("\r")
+    try:
+        host.console.child.expect([re.escape(DOM0_PROMPT)], timeout=60)
+    except (pexpect.TIMEOUT, pexpect.EOF):
+        pass
+    drain(host)
+
+
+def drain(host: Host, quiet: float = 0.5, limit: float = 10.0) -> None:
+    """Read away what is still on its way to the console, until it is quiet for `quiet` s."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            host.console.child.read_nonblocking(65536, timeout=quiet)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            return
 
 
 def shell(host: Host, command: str, expect: str, timeout: float) -> str | None:
