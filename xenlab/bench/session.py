@@ -26,6 +26,7 @@ DOM0_PROMPT = "dom0# "
 # Text after which waiting any longer is pointless: a guest that died.
 FAILURES = [r"Kernel panic", r"\*\*\* FATAL", r"PANIC", r"libxl: error"]
 POLL = 3.0  # seconds between looks at `xl list` while waiting for a marker
+LAST_WORDS = 15.0  # seconds to wait for a stopped guest's output to come through
 
 
 @dataclass
@@ -77,9 +78,14 @@ def boot(host: Host, peer: Peer, name: str, timeout: float, *, memory_mib: int |
         except pexpect.EOF:
             raise LabError(f"dom0's console closed while {name} booted; log {host.log}") from None
         except pexpect.TIMEOUT:  # look at the domain, then go on waiting
-            seen += str(host.console.child.before or "")
             reason = parse_xl_list_v(host.xl_list(name), name)
+            if reason is not None and deadline - time.monotonic() > LAST_WORDS:
+                # The console lags the domain's state (xenconsoled, xl console, dom0's
+                # hvc0, the serial line): what it printed before stopping still counts.
+                deadline = time.monotonic() + LAST_WORDS
+                continue
             if reason is not None or time.monotonic() >= deadline:
+                seen += str(host.console.child.before or "")
                 why = f"guest stopped ({reason.name.lower()})" if reason else \
                     f"no ready marker within {timeout:.0f} s"
                 destroy(host, name)
