@@ -32,8 +32,9 @@ from xenlab.bench.peers import (
 )
 from xenlab.bench.plan import BenchOptions
 from xenlab.bench.report import Report
-from xenlab.errors import LabError
+from xenlab.errors import GuestError, LabError
 from xenlab.host import Host
+from xenlab.kernelcheck import check_pv_kernel
 from xenlab.lab import Lab, LabConfig
 from xenlab.parts import build_dom0, build_grub_pv, default_cache
 
@@ -71,7 +72,13 @@ def make_peers(opts: BenchOptions, netload: Path, progress: Say) -> list[Peer]:
     if opts.grub:
         peers.append(Peer(GRUB, GRUB, build_grub_pv(cache, progress), GRUB_MARKER,
                           memory_mib=16, floor_range=(2, 32)))
-    return peers + parse_peers(opts.peers)
+    try:
+        users = parse_peers(opts.peers)
+    except ValueError as exc:
+        raise GuestError(f"PEERS: {exc}") from None
+    for p in users:
+        check_pv_kernel(p.kernel)  # a bad path or a non-PV file fails here, before any boot
+    return peers + users
 
 
 def image_figures(report: Report, peers: list[Peer]) -> None:
