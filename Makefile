@@ -7,7 +7,9 @@
 #   make tiny    build/tiny/kernel.elf: the small configuration (-Oz, no self-tests,
 #                no benchmarks, no symbol table; see mk/kernel.mk)
 #   make lab     build the lab's parts: Xen with CONFIG_PV32=y, the dom0 image
-#   make bench   benchmarks (speed and memory targets)
+#   make bench [PEERS="name=path:marker ..."] [QUICK=1]
+#                Xenolith against Linux, GRUB and your PV kernels: build/bench/
+#                report.json, report.md, *.png (docs/performance.md)
 #   make check   ruff, generated headers, unit tests (no boots)
 #   make fresh-check [RELEASE=bookworm]
 #                the README's promise on a new machine: a minimal Debian root,
@@ -57,9 +59,10 @@ check: lint gen
 test: bootstrap lint kernel tiny lab
 	XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest tests
 
+PEERS ?=
 bench: bootstrap kernel tiny lab
-	$(PY) -m xenlab bench $(BUILD)/kernel.elf
-	PYTHONPATH=. $(PY) tests/bench/kernel_bench.py $(BUILD)/kernel.elf $(BUILD)/tiny/kernel.elf
+	$(PY) -m xenlab bench $(BUILD)/kernel.elf --tiny $(BUILD)/tiny/kernel.elf \
+	  --out $(BUILD)/bench --peers "$(PEERS)" $(if $(QUICK),--quick)
 
 RELEASE ?= bookworm
 fresh-check: bootstrap

@@ -42,7 +42,7 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   rm -rf .venv
   "$PYTHON" -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -c 'import pexpect, qemu.qmp, elftools, jinja2, pytest' \
+  .venv/bin/python -c 'import pexpect, qemu.qmp, elftools, jinja2, pytest, matplotlib' \
     || { echo "bootstrap: pip install -r requirements.txt failed" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -175,8 +176,12 @@ def cmd_build(_: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from xenlab.bench import run_bench
-    return run_bench(args.kernel)
+    from xenlab.bench import BenchOptions, Plan, run_bench
+    plan = Plan.quick() if args.quick else Plan()
+    if args.reps:
+        plan = dataclasses.replace(plan, boot_reps=args.reps)
+    return run_bench(BenchOptions(kernel=args.kernel, tiny=args.tiny, peers=args.peers, plan=plan,
+                                  out=args.out, linux=not args.no_linux, grub=not args.no_grub))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,8 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name")
     sub.add_parser("down", help="stop the lab")
     sub.add_parser("build", help="build the lab's parts")
-    p = sub.add_parser("bench", help="dom0 ready (cold/warm), xl create to first byte")
-    p.add_argument("kernel", type=Path, nargs="?")
+    p = sub.add_parser("bench", help="Xenolith against its peers: report, charts, summary")
+    p.add_argument("kernel", type=Path)
+    p.add_argument("--tiny", type=Path, help="the tiny build (image and boot figures)")
+    p.add_argument("--peers", default="", help='more PV kernels: "name=path:marker ..."')
+    p.add_argument("--quick", action="store_true", help="one repetition, small sizes")
+    p.add_argument("--reps", type=int, help="boot repetitions (default 10, quick 1)")
+    p.add_argument("--out", type=Path, default=Path("build/bench"))
+    p.add_argument("--no-linux", action="store_true", help="leave out the Linux peer")
+    p.add_argument("--no-grub", action="store_true", help="leave out the GRUB peer")
     args = parser.parse_args(argv)
     handlers = {"boot": cmd_boot, "up": cmd_up, "create": cmd_create, "dom0": cmd_dom0,
                 "console": cmd_console, "down": cmd_down, "build": cmd_build, "bench": cmd_bench}

@@ -23,7 +23,8 @@ MOUNT_9P = "mkdir -p /host && (mountpoint -q /host || mount -t 9p -o trans=virti
 
 @dataclass(frozen=True)
 class GuestSpec:
-    """A domU: kernel file, name, memory, `extra=` command line, vifs (bridges), disks."""
+    """A domU: kernel file, name, memory, `extra=` command line, vifs (bridges), disks, and
+    an initramfs (`ramdisk=`) for kernels that want one."""
 
     kernel: Path
     name: str = "guest"
@@ -31,13 +32,18 @@ class GuestSpec:
     cmdline: str = ""
     vifs: tuple[str, ...] = ()
     disks: tuple[tuple[Path, str], ...] = field(default_factory=tuple)  # (host file, "w"|"r")
+    ramdisk: Path | None = None
 
 
-def guest_config(spec: GuestSpec, kernel: str, disks: list[str]) -> str:
-    """The xl config text; shutdowns are preserved so their reason can be read."""
+def guest_config(spec: GuestSpec, kernel: str, disks: list[str], ramdisk: str | None = None
+                 ) -> str:
+    """The xl config text (`ramdisk`: dom0's path of the initramfs); shutdowns are preserved
+    so their reason can be read."""
     lines = [f'name = "{spec.name}"', 'type = "pv"', f'kernel = "{kernel}"',
              f"memory = {spec.memory_mib}", f'extra = "{spec.cmdline}"',
              'on_poweroff = "preserve"', 'on_reboot = "preserve"', 'on_crash = "preserve"']
+    if ramdisk:
+        lines.append(f'ramdisk = "{ramdisk}"')
     if spec.vifs:
         lines.append("vif = [" + ", ".join(f'"bridge={b}"' for b in spec.vifs) + "]")
     if disks:
@@ -154,7 +160,12 @@ class Host:
             copy_into_share(self.share, path, f"{spec.name}.disk{i}")
             copies.append(f"cp /host/{spec.name}.disk{i} /run/xenlab/disks/{spec.name}.disk{i}")
             disks.append(f"file:/run/xenlab/disks/{spec.name}.disk{i},xvd{chr(97 + i)},{mode}")
-        cfg = guest_config(spec, f"/run/xenlab/{spec.name}.kernel", disks)
+        ramdisk = None
+        if spec.ramdisk:
+            copy_into_share(self.share, spec.ramdisk, f"{spec.name}.ramdisk")
+            copies.append(f"cp /host/{spec.name}.ramdisk /run/xenlab/")
+            ramdisk = f"/run/xenlab/{spec.name}.ramdisk"
+        cfg = guest_config(spec, f"/run/xenlab/{spec.name}.kernel", disks, ramdisk)
         (self.share / f"{spec.name}.cfg").write_text(cfg)
         # One round trip: copies, then xl create (each agent call costs ~0.3 s under TCG).
         script = " && ".join([*copies, f"xl create -p /run/xenlab/{spec.name}.cfg"])

@@ -1,0 +1,50 @@
+"""What `make bench` measures: one entry per figure, with its unit and which way is better.
+
+Every peer gets a record for every figure in FIGURES, measured or not; a figure
+that does not apply to a peer, or that could not be measured, carries the reason
+instead of a value (never a zero).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure: its key in report.json, a label, a unit, and whether lower is better."""
+
+    key: str
+    label: str
+    unit: str
+    lower_is_better: bool = True
+    timed: bool = True  # an absolute time (or rate) measured under QEMU/TCG
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("image_file", "image file", "KiB", timed=False),
+    Figure("image_loaded", "loaded text+data+bss", "KiB", timed=False),
+    Figure("boot", "xl create to ready marker", "s"),
+    Figure("boot_guest", "banner to shell (guest's own clock)", "ms"),
+    Figure("memory_floor", "memory floor (boots + smoke check)", "MiB", timed=False),
+    Figure("mmu_single", "bench mmu: one hypercall per PTE", "ms"),
+    Figure("mmu_batched", "bench mmu: batched mmu_update", "ms"),
+    Figure("mmu_speedup", "bench mmu: single / batched", "x", lower_is_better=False),
+    Figure("udp_rr", "UDP echo request/response, 64 B", "req/s", lower_is_better=False),
+    Figure("icmp_rr", "ICMP echo request/response, 64 B", "req/s", lower_is_better=False),
+    Figure("disk_seq_read", "disk sequential read, 1 MiB requests", "MB/s",
+           lower_is_better=False),
+)
+FIGURE_BY_KEY = {f.key: f for f in FIGURES}
+
+# The targets docs/performance.md states, as (figure, rule) for the report's last column.
+TARGETS = {
+    "image_loaded": "tiny: .text+.rodata+.data < 64 KiB (notes)",
+    "boot": "no slower than any peer",
+    "boot_guest": "least time inside the guest",
+    "memory_floor": "least of all peers",
+    "mmu_speedup": ">= 10x",
+    "udp_rr": "matches or beats Linux",
+    "icmp_rr": "matches or beats Linux",
+    "disk_seq_read": "matches or beats Linux",
+}

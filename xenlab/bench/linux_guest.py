@@ -1,0 +1,80 @@
+"""The Linux peer: Debian's 6.1 kernel (the dom0's own) as a 64-bit PV domU, and its initramfs.
+
+The initramfs is the lab's own, small: busybox, the netfront and blkfront
+modules from the same kernel package, netload (the UDP echo server on port 7),
+and an init that brings up eth0 at `benchip=` from the kernel command line and
+prints READY. It is a cached part (`bench-linux-initrd-*` in the lab cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+from pathlib import Path
+
+from xenlab.parts import apt
+from xenlab.parts.cache import build_once, part_dir, recipe_key
+from xenlab.parts.cpio import Entry, write_initramfs
+from xenlab.parts.dom0 import Dom0Versions, dom0_versions
+from xenlab.parts.modules import builtin_modules, index_modules, load_order
+from xenlab.parts.progress import Progress
+from xenlab.parts.rootfs import copy_into, host_path, link_busybox, make_skeleton
+
+READY = "XENLAB-BENCH-LINUX-READY"
+MODULES = ["xen-netfront", "xen-blkfront"]
+INIT = f"""#!/bin/sh
+# The Linux bench peer's init: devices, eth0 at benchip=, UDP echo on port 7, READY.
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for m in $(cat /etc/bench/modules); do insmod /lib/modules/$m; done
+ip link set lo up
+ip=$(sed -n 's/.*benchip=\\([0-9.]*\\).*/\\1/p' /proc/cmdline)
+if [ -n "$ip" ] && ip link show eth0 >/dev/null 2>&1; then
+  ip addr add "$ip/24" dev eth0 && ip link set eth0 up && (/usr/bin/netload echo 7 &)
+fi
+echo {READY}
+exec /bin/sh
+"""
+
+
+def initrd_recipe(versions: Dom0Versions, netload: Path) -> dict[str, object]:
+    return {"part": "bench-linux-initrd", "kernel": [versions.kernel_package,
+                                                     versions.kernel_version],
+            "modules": MODULES, "init": hashlib.sha256(INIT.encode()).hexdigest()[:16],
+            "netload": hashlib.sha256(netload.read_bytes()).hexdigest()[:16]}
+
+
+def build_linux_initrd(cache: Path, netload: Path, progress: Progress) -> Path:
+    """Build (once per recipe) and return the Linux peer's initramfs."""
+    versions = dom0_versions(cache, progress)
+    recipe = initrd_recipe(versions, netload)
+    final = part_dir(cache, "bench-linux-initrd", versions.kernel_version, recipe_key(recipe))
+    out = final / "initrd.gz"
+
+    def build(tmp: Path) -> None:
+        log = tmp / "build.log"
+        progress(f"bench: building the Linux peer's initramfs (log {log})")
+        deb = apt.lab_apt(cache).download_deb(versions.kernel_package, versions.kernel_version,
+                                              cache / "debs", log, progress)
+        tree, root = tmp / "work" / "kernel", tmp / "work" / "root"
+        apt.extract_deb(deb, tree, log)
+        moddir = tree / "lib" / "modules" / versions.kernel_release
+        make_skeleton(root)
+        rels = []
+        for ko in load_order(MODULES, index_modules(moddir), builtin_modules(moddir)):
+            rel = ko.relative_to(moddir).as_posix()
+            copy_into(root, ko, f"lib/modules/{rel}")
+            rels.append(rel)
+        (root / "etc" / "bench").mkdir(parents=True)
+        (root / "etc" / "bench" / "modules").write_text("\n".join(rels) + "\n")
+        copy_into(root, host_path("usr/bin/busybox"), "usr/bin/busybox")
+        link_busybox(root, "usr/bin/busybox", set())
+        copy_into(root, netload, "usr/bin/netload", 0o755)
+        (root / "init").write_text(INIT)
+        (root / "init").chmod(0o755)
+        write_initramfs(root, [Entry("dev/console", stat.S_IFCHR | 0o600, rdev=(5, 1))],
+                        tmp / out.name)
+
+    build_once(cache, "bench-linux-initrd", final, out, build, recipe)
+    return out
