@@ -117,12 +117,20 @@ uint64_t monotonic_ns(void)
     return now;
 }
 
+/* When our clock will read `deadline`, in Xen's time: while it is ahead it
+ * runs at half Xen's rate (clock_absorb), so from the last reading (Xen's
+ * last_raw, ours last = last_raw + ahead) the `rest` to go takes twice as
+ * long in Xen's time for as long as the lead lasts. Never early: a timer
+ * armed for it fires when our clock has got there. */
 uint64_t xen_time_at(uint64_t deadline)
 {
     unsigned long flags = irq_save();
-    uint64_t ahead = clk.ahead;
+    uint64_t raw = clk.last_raw, ours = clk.last, ahead = clk.ahead;
     irq_restore(flags);
-    return deadline > ahead ? deadline - ahead : 1;
+    if (deadline <= ours)
+        return raw > 1 ? raw : 1;
+    uint64_t rest = deadline - ours;
+    return rest <= ahead ? raw + 2 * rest : raw + rest + ahead;
 }
 
 uint64_t wallclock_ns(void)
