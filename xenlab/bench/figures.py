@@ -34,6 +34,9 @@ FIGURES: tuple[Figure, ...] = (
     Figure("icmp_rr", "ICMP echo request/response, 64 B", "req/s", lower_is_better=False),
     Figure("disk_seq_read", "disk sequential read, 1 MiB requests", "MB/s",
            lower_is_better=False),
+    Figure("save", "xl save", "s"),
+    Figure("restore", "xl restore", "s"),
+    Figure("migrate", "xl migrate to this host", "s"),
 )
 FIGURE_BY_KEY = {f.key: f for f in FIGURES}
 
@@ -47,4 +50,7 @@ TARGETS = {
     "udp_rr": "matches or beats Linux",
     "icmp_rr": "matches or beats Linux",
     "disk_seq_read": "matches or beats Linux",
+    "save": "at or below Linux",
+    "restore": "at or below Linux",
+    "migrate": "at or below Linux",
 }

@@ -18,11 +18,12 @@ class Plan:
     boot_timeout: float = 180.0
     disk_mib: int = 32  # read sequentially per repetition (a sparse file in dom0's tmpfs)
     disk_reps: int = 3
+    suspend_reps: int = 3  # save + restore + migrate, each
 
     @classmethod
     def quick(cls) -> Plan:
         return cls(boot_reps=1, mmu_reps=1, net_reps=1, net_seconds=1.0, floor_step_mib=8,
-                   disk_mib=4, disk_reps=1)
+                   disk_mib=4, disk_reps=1, suspend_reps=1)
 
 
 @dataclass(frozen=True)

@@ -253,6 +253,46 @@ def disk_figure(host: Host, report: Report, peer: Peer, disk: str, mib: int, rep
                     f"through blkback, read-only; {how}")
 
 
+SUSPEND_FIGURES = ("save", "restore", "migrate")
+
+
+def timed(host: Host, command: str, timeout: float) -> float:
+    start = time.monotonic()
+    host.check(command, timeout=timeout)
+    return time.monotonic() - start
+
+
+def suspend_figures(host: Host, report: Report, peer: Peer, reps: int, timeout: float,
+                    progress: Say) -> None:
+    """`xl save`, `xl restore` and `xl migrate -s '' NAME 'xl migrate-receive'` (to this host:
+    an empty ssh command runs the "host" argument) of one booted guest, no devices."""
+    b = session.boot(host, peer, f"s-{peer.name}", timeout)
+    if b.seconds is None:
+        for key in SUSPEND_FIGURES:
+            report.not_measured(peer.name, key, f"the guest did not boot: {b.error}")
+        return
+    got: dict[str, list[float]] = {key: [] for key in SUSPEND_FIGURES}
+    image = f"{session.STAGE}/{b.name}.save"
+    try:
+        for i in range(reps):
+            got["save"].append(timed(host, f"xl save {b.name} {image}", timeout))
+            got["restore"].append(timed(host, f"xl restore {image} && rm {image}", timeout))
+            got["migrate"].append(timed(host, f"xl migrate -s '' {b.name} 'xl migrate-receive'",
+                                        timeout))
+            progress(f"{peer.name}: save {got['save'][-1]:.1f} s, restore "
+                     f"{got['restore'][-1]:.1f} s, migrate {got['migrate'][-1]:.1f} s "
+                     f"({i + 1}/{reps})")
+    except LabError as exc:
+        progress(f"{peer.name}: suspend figures stopped: {str(exc).splitlines()[0]}")
+    session.destroy(host, b.name)
+    for key in SUSPEND_FIGURES:
+        if got[key]:
+            report.measured(peer.name, key, got[key], f"{peer.memory_mib} MiB, no devices")
+        else:
+            report.not_measured(peer.name, key, "the toolstack refused it (see the progress "
+                                "lines)")
+
+
 def run_bench(opts: BenchOptions, host: Host | None = None) -> int:
     """Measure, write build/bench/{report.json,report.md,*.png}, print the summary.
 
@@ -330,6 +370,14 @@ def session_steps(host: Host, report: Report, peers: list[Peer], opts: BenchOpti
                         say)
         else:
             report.not_measured(p.name, "disk_seq_read", "the peer has no disk benchmark here")
+    for p in peers:
+        if p.kind in (XENOLITH, XENOLITH_TINY, LINUX):
+            say(f"{p.name}: save, restore, migrate x{plan.suspend_reps}")
+            suspend_figures(host, report, p, plan.suspend_reps, plan.boot_timeout, say)
+        else:
+            for key in SUSPEND_FIGURES:
+                report.not_measured(p.name, key, "not tried: the peer may not answer the "
+                                    "toolstack's suspend request")
     for p in peers:
         say(f"{p.name}: memory floor")
         floor_figure(host, report, p, plan.floor_step_mib, plan.boot_timeout, say)
