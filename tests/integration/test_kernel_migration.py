@@ -165,14 +165,27 @@ def test_mem_set_then_migrate(xen_host: Host, guest: Shell, baseline: Baseline) 
 
 
 WRITER_FIRST, WRITER_COUNT = 200, 1500
+PING_INTERVAL_S = 0.2
 
 
 def test_migrate_while_writing(xen_host: Host, guest: Shell, baseline: Baseline) -> None:
-    """A background writer runs through a migration: every write lands, once, in place."""
+    """A background writer runs through a migration while dom0 pings the guest: every write
+    lands, once, in place, and the pings are answered again (the downtime is printed)."""
     out = guest.run(f"blkwriter xvda {WRITER_FIRST} {WRITER_COUNT}")
     assert "blkwriter: writing" in out, out
+    pings = "/run/xenlab/migration-ping.log"
+    xen_host.check(f"(ping -i {PING_INTERVAL_S} {GUEST_IP} >{pings} 2>&1 &)")
     xen_host.check(f"xl migrate -s '' {GUEST} 'xl migrate-receive'", timeout=STEP_TIMEOUT)
     xen_host.attach_console(GUEST)
+    time.sleep(2)
+    xen_host.dom0("killall -INT ping")
+    summary = re.search(r"(\d+) packets transmitted, (\d+) packets received",
+                        xen_host.check(f"sleep 1; cat {pings}"))
+    assert summary, "dom0's ping printed no summary"
+    sent, answered = int(summary.group(1)), int(summary.group(2))
+    assert answered > 0 and sent - answered < sent, f"ping during the migration: {summary[0]}"
+    print(f"migration while writing: {sent} pings, {answered} answered: downtime about "
+          f"{(sent - answered) * PING_INTERVAL_S:.1f} s")
     deadline = time.monotonic() + STEP_TIMEOUT
     status = guest.run("blkwriter")
     while "running" in status and time.monotonic() < deadline:
