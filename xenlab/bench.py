@@ -24,9 +24,10 @@ def _dom0_ready(lab: Lab, snapshot: bool) -> float:
     return took
 
 
-def run_bench(kernel: Path | None) -> int:
+def run_bench(kernel: Path | None, config: LabConfig | None = None) -> int:
     """Print the figures; the guest is `kernel` if it exists, else GRUB i386-xen."""
-    lab = Lab(LabConfig())
+    lab = Lab(config or LabConfig())
+    print(f"Xen {lab.flavour.name} lab")
     guest_kernel = kernel if kernel and kernel.exists() else build_grub_pv(default_cache(),
                                                                            stderr_progress)
     cold = _dom0_ready(lab, snapshot=False)

@@ -1,4 +1,9 @@
-"""Command line: boot, up, create, dom0, console, down, build, bench."""
+"""Command line: boot, up, create, dom0, console, down, build, bench.
+
+`boot`, `up`, `build` and `bench` take `--xen 4.17|4.20` (the flavour; default
+$XENLAB_XEN, else 4.17) and `--xen-binary PATH` (a hypervisor of your own, default
+$XENLAB_XEN_BINARY; the dom0 is that of the nearest release unless --xen says).
+"""
 
 from __future__ import annotations
 
@@ -16,11 +21,27 @@ from xenlab.interact import interact
 from xenlab.kernelcheck import check_pv_kernel
 from xenlab.lab import Lab, LabConfig
 from xenlab.machine import kill_run_dir
+from xenlab.parts import PartsError
+from xenlab.parts.flavours import DEFAULT_FLAVOUR, FLAVOURS
 
 STATE = Path("build/lab/current")
 
 
+def _xen_args(p: argparse.ArgumentParser) -> None:
+    binary = os.environ.get("XENLAB_XEN_BINARY") or None
+    p.add_argument("--xen", choices=sorted(FLAVOURS), default=os.environ.get("XENLAB_XEN") or None,
+                   help=f"Xen release of the lab (default {DEFAULT_FLAVOUR}; $XENLAB_XEN)")
+    p.add_argument("--xen-binary", type=Path, default=Path(binary) if binary else None,
+                   metavar="PATH", help="boot this hypervisor (an uncompressed xen/xen with "
+                   "CONFIG_PV32=y) with the dom0 of the nearest release ($XENLAB_XEN_BINARY)")
+
+
+def _config(args: argparse.Namespace) -> LabConfig:
+    return LabConfig(xen=args.xen, xen_binary=args.xen_binary)
+
+
 def _guest_args(p: argparse.ArgumentParser) -> None:
+    _xen_args(p)
     p.add_argument("kernel", type=Path)
     p.add_argument("--mode", choices=["dom0", "domu"], default="domu")
     p.add_argument("--memory", type=int, default=32, help="guest memory in MiB")
@@ -80,7 +101,7 @@ def _drain(child: object, quiet: float = 1.5, limit: float = 15.0) -> None:
 
 def cmd_boot(args: argparse.Namespace) -> int:
     check_pv_kernel(args.kernel)
-    lab = Lab(LabConfig())
+    lab = Lab(_config(args))
     if args.mode == "dom0":
         with lab.boot_dom0_kernel(args.kernel, args.cmdline, max(args.memory, 64)) as run:
             print(f"xenlab: serial log {run.log}", file=sys.stderr)
@@ -109,7 +130,7 @@ def cmd_boot(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    lab = Lab(LabConfig())
+    lab = Lab(_config(args))
     run_dir = lab.run_dir("up")
     host = lab.up(memory_mib=args.memory, detached=True, run_dir=run_dir)
     STATE.parent.mkdir(parents=True, exist_ok=True)
@@ -168,15 +189,21 @@ def cmd_down(_: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_build(_: argparse.Namespace) -> int:
-    from xenlab.parts import build_all, default_cache, stderr_progress
-    build_all(default_cache(), stderr_progress)
+def cmd_build(args: argparse.Namespace) -> int:
+    from xenlab.parts import build_dom0, build_grub_pv, default_cache, stderr_progress
+    lab = Lab(_config(args))
+    cache = default_cache()
+    xen = lab.xen()
+    dom0 = build_dom0(cache, stderr_progress, lab.flavour.name)
+    grub = build_grub_pv(cache, stderr_progress)
+    stderr_progress(f"Xen {lab.flavour.name} lab ready: xen={xen} dom0-kernel={dom0.kernel} "
+                    f"dom0-initrd={dom0.initrd} grub-pv={grub}")
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from xenlab.bench import run_bench
-    return run_bench(args.kernel)
+    return run_bench(args.kernel, _config(args))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     _guest_args(sub.add_parser("boot", help="boot a PV kernel and follow its console"))
     _guest_args(sub.add_parser("create", help="create a guest on the lab that is up"))
     p = sub.add_parser("up", help="start Xen + dom0 in the background")
+    _xen_args(p)
     p.add_argument("--memory", type=int, default=2048)
     p = sub.add_parser("dom0", help="run a command in dom0")
     p.add_argument("command")
@@ -192,8 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("console", help="attach to a guest's console (Ctrl-] leaves)")
     p.add_argument("name")
     sub.add_parser("down", help="stop the lab")
-    sub.add_parser("build", help="build the lab's parts")
+    _xen_args(sub.add_parser("build", help="build the lab's parts"))
     p = sub.add_parser("bench", help="dom0 ready (cold/warm), xl create to first byte")
+    _xen_args(p)
     p.add_argument("kernel", type=Path, nargs="?")
     args = parser.parse_args(argv)
     handlers = {"boot": cmd_boot, "up": cmd_up, "create": cmd_create, "dom0": cmd_dom0,
@@ -203,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     except GuestError as exc:
         print(f"xenlab: {exc}\nxenlab: guest error (bad kernel or xl create failed)", file=sys.stderr)
         return ExitReason.LAB_FAILURE.code + 1
-    except LabError as exc:
+    except (LabError, PartsError) as exc:
         print(f"xenlab: {exc}\nxenlab: lab failure", file=sys.stderr)
         return ExitReason.LAB_FAILURE.code
     except KeyboardInterrupt:

@@ -1,6 +1,6 @@
 """Command line of the lab's part builders: `python -m xenlab.parts path NAME | build | sources`.
 
-`path NAME` prints the path of one part (building it first when missing);
+`[--xen 4.17|4.20] path NAME` prints the path of one part of that flavour (building it first when missing);
 progress goes to stderr, so stdout is only the path. `sources RELEASE`
 prints the host's apt entries for that Debian release in the one-line
 format (what scripts/fresh-check.sh writes into a new root).
@@ -17,18 +17,19 @@ from xenlab.parts.apt_sources import one_line, read_host_sources, release_entrie
 from xenlab.parts.cache import default_cache
 from xenlab.parts.dom0 import build_dom0
 from xenlab.parts.errors import PartsError
+from xenlab.parts.flavours import DEFAULT_FLAVOUR, FLAVOURS
 from xenlab.parts.grub import build_grub_pv
 from xenlab.parts.lab import build_all
 from xenlab.parts.progress import Progress, stderr_progress
 from xenlab.parts.xen import build_xen
 
 
-def _paths() -> dict[str, Callable[[Path, Progress], Path]]:
+def _paths() -> dict[str, Callable[[Path, Progress, str | None], Path]]:
     return {
         "xen": build_xen,
-        "dom0-kernel": lambda cache, progress: build_dom0(cache, progress).kernel,
-        "dom0-initrd": lambda cache, progress: build_dom0(cache, progress).initrd,
-        "grub-pv": build_grub_pv,
+        "dom0-kernel": lambda cache, progress, xen: build_dom0(cache, progress, xen).kernel,
+        "dom0-initrd": lambda cache, progress, xen: build_dom0(cache, progress, xen).initrd,
+        "grub-pv": lambda cache, progress, _: build_grub_pv(cache, progress),
     }
 
 
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     names = _paths()
     parser = argparse.ArgumentParser(prog="python -m xenlab.parts",
                                      description="Build and cache the lab's parts.")
+    parser.add_argument("--xen", choices=sorted(FLAVOURS), default=None,
+                        help=f"the flavour: Xen release (default {DEFAULT_FLAVOUR})")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_path = sub.add_parser("path", help="print the path of a part (building it if missing)")
     p_path.add_argument("name", choices=sorted(names))
@@ -52,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise PartsError(f"the host's apt sources have no entry for {args.release}")
             print(one_line(entries), end="")
         elif args.cmd == "path":
-            print(names[args.name](cache, stderr_progress))
+            print(names[args.name](cache, stderr_progress, args.xen))
         else:
-            parts = build_all(cache, stderr_progress)
+            parts = build_all(cache, stderr_progress, args.xen)
             stderr_progress(f"all parts ready: xen={parts.xen} dom0-kernel={parts.dom0.kernel} "
                             f"dom0-initrd={parts.dom0.initrd} grub-pv={parts.grub_pv}")
     except PartsError as exc:
