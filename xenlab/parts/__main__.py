@@ -9,6 +9,7 @@ format (what scripts/fresh-check.sh writes into a new root).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -37,8 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     names = _paths()
     parser = argparse.ArgumentParser(prog="python -m xenlab.parts",
                                      description="Build and cache the lab's parts.")
-    parser.add_argument("--xen", choices=sorted(FLAVOURS), default=None,
-                        help=f"the flavour: Xen release (default {DEFAULT_FLAVOUR})")
+    parser.add_argument("--xen", choices=sorted(FLAVOURS),
+                        default=os.environ.get("XENLAB_XEN") or None,
+                        help=f"the flavour: Xen release (default $XENLAB_XEN or "
+                             f"{DEFAULT_FLAVOUR})")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_path = sub.add_parser("path", help="print the path of a part (building it if missing)")
     p_path.add_argument("name", choices=sorted(names))
