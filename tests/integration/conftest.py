@@ -1,10 +1,10 @@
 """Fixtures for boots under real Xen (see docs/lab.md).
 
 - `lab` (session): a `xenlab.Lab` writing under build/ (logs in build/logs/), of the
-  flavour $XENLAB_XEN (make XEN=; default 4.17), with $XENLAB_XEN_BINARY (make
-  XEN_BINARY=) as its hypervisor when that binary stands for the same release.
+  flavour $XENLAB_XEN (make XEN=; default 4.17), booting $XENLAB_XEN_BINARY (make
+  XEN_BINARY=) when given (without XEN=, the flavour of its nearest release).
 - `other_xen` (parametrizes a test module over every other flavour) and `make_lab`
-  (factory: `make_lab(xen)` -> that flavour's Lab, same rule for $XENLAB_XEN_BINARY):
+  (factory: `make_lab(xen)` -> that flavour's Lab, with Debian's Xen):
   for the cross-release smoke (test_xen_releases.py).
 - `xen_host` (session): one Xen + Linux dom0 (`xenlab.Host`) shared by every
   domU test, restored from a QEMU snapshot when one matches. Use
@@ -46,15 +46,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def lab_config(xen: str | None) -> LabConfig:
-    """The lab of flavour `xen` (None: the session's), with $XENLAB_XEN_BINARY as its
-    hypervisor when that binary stands for this flavour (see LabConfig.flavour)."""
-    xen = xen or LabConfig(xen=os.environ.get("XENLAB_XEN") or None).flavour.name
+    """The lab of flavour `xen`, or (None) the session's: $XENLAB_XEN, with
+    $XENLAB_XEN_BINARY as its hypervisor (then, without $XENLAB_XEN, the flavour of
+    the binary's nearest release: LabConfig.flavour). Other flavours use Debian's Xen."""
     binary = os.environ.get("XENLAB_XEN_BINARY")
-    own = LabConfig(xen=os.environ.get("XENLAB_XEN") or None,
-                    xen_binary=Path(binary)) if binary else None
-    use = own is not None and own.flavour.name == xen
-    return LabConfig(build=ROOT / "build", xen=xen,
-                     xen_binary=own.xen_binary if own is not None and use else None)
+    session = LabConfig(build=ROOT / "build", xen=os.environ.get("XENLAB_XEN") or None,
+                        xen_binary=Path(binary) if binary else None)
+    if xen is None or xen == session.flavour.name:
+        return LabConfig(build=session.build, xen=session.flavour.name,
+                         xen_binary=session.xen_binary)
+    return LabConfig(build=session.build, xen=xen)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

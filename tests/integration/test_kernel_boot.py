@@ -144,3 +144,24 @@ def test_dom0_other_fatal_paths_crash(lab: Lab, kernel_elf: Path, kind: str, fat
         run.console.expect([r"shutdown: crash"], EXIT_TIMEOUT)
         assert re.search(r"backtrace:\s+0x[0-9a-f]{8} <\w+\+0x[0-9a-f]+>", run.console.before)
         assert run.wait_exit(EXIT_TIMEOUT) is ExitReason.CRASH, f"log: {run.log}"
+
+
+def test_dom0_info_reports_xens_whole_version(lab: Lab, kernel_elf: Path) -> None:
+    """`info` gives Xen's version as Xen's banner does: whole through XENVER_extraversion2
+    from Xen 4.20, else through the legacy subop, which keeps at most 15 bytes of it
+    (kernel/xen/version.c; porting guide, "Xen releases")."""
+    with lab.boot_dom0_kernel(kernel_elf, "quiet", DOM0_MIB) as run:
+        run.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
+        run.console.send("info\r")
+        run.console.expect([r"xen: version (\d+)\.(\d+)(\S*) \(([^)]*)\)"], 30)
+        major, minor, extra, how = run.console.child.match.groups()
+        run.console.expect([re.escape(PROMPT)], 30)
+        banner = re.search(r"Xen version (\d+)\.(\d+)(\S*) ", run.log.read_text(errors="replace"))
+    assert banner, f"no Xen banner; log: {run.log}"
+    assert (major, minor) == banner.group(1, 2), f"log: {run.log}"
+    if (int(major), int(minor)) >= (4, 20):
+        assert how == "XENVER_extraversion2", how
+        assert extra == banner.group(3), f"{extra!r} vs Xen's {banner.group(3)!r}"
+    else:
+        assert how.startswith("XENVER_extraversion,"), how
+        assert banner.group(3).startswith(extra) and len(extra) == min(15, len(banner.group(3)))

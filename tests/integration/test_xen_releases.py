@@ -5,9 +5,11 @@ module on each other one (`other_xen`): Xenolith's `selftest=all` as dom0,
 and as a domU with a vif and a disk on that release's Linux dom0 (toolstack
 and userland from that release's Debian packages), and Debian's GRUB
 i386-xen as a foreign 32-bit PV guest with both devices. The same checks as
-the main suite's (kshell.py). A flavour whose hypervisor cannot be had (its
-Debian source not served, and no XEN_BINARY= for it) is skipped with the
-reason; `make test-matrix` runs the full suite on each flavour instead.
+the main suite's (kshell.py). A flavour whose hypervisor cannot be built (its
+Debian source not served) is skipped with the reason: run the suite on it
+with your own build instead (`make test XEN=4.20 XEN_BINARY=...`, then this
+module smokes the other releases); `make test-matrix` runs the full suite on
+each flavour.
 """
 
 from __future__ import annotations
