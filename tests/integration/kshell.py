@@ -35,6 +35,7 @@ from xenlab.host import copy_into_share
 PROMPT = "xenolith> "
 BANNER = r"Xenolith \S+ booting as {mode}"
 SUMMARY = r"selftest summary: (\d+) passed, (\d+) failed"
+XTF_RESULT = r"Test result: (SUCCESS|SKIP|ERROR|FAILURE)"  # XTF's line, after the summary
 BOOT_TIMEOUT = 120
 SELFTEST_TIMEOUT = 300
 EXIT_TIMEOUT = 60
@@ -152,6 +153,8 @@ def dom0_selftest_all(lab: Lab, kernel: Path, memory_mib: int = 64) -> str:
         run.console.expect([BANNER.format(mode="dom0")], BOOT_TIMEOUT)
         run.console.expect([SUMMARY], SELFTEST_TIMEOUT)
         summary = run.console.child.match
+        run.console.expect([XTF_RESULT], EXIT_TIMEOUT)
+        assert run.console.child.match.group(1) == "SUCCESS", f"log: {run.log}"
         reason = run.wait_exit(EXIT_TIMEOUT)
         text = run.log.read_text(errors="replace")
         check_selftest_output(text, run.log)
@@ -173,6 +176,8 @@ def domu_selftest_all(host: Host, kernel: Path, name: str, memory_mib: int = 32,
         guest.console.expect([SUMMARY], SELFTEST_TIMEOUT)
         summary = guest.console.child.match
         text = guest.console.before + summary.group(0)
+        guest.console.expect([XTF_RESULT], EXIT_TIMEOUT)
+        assert guest.console.child.match.group(1) == "SUCCESS", f"log: {host.log}"
         guest.console.expect([r"shutdown: \w+"], EXIT_TIMEOUT)
         reason = guest.wait_shutdown(EXIT_TIMEOUT)
         check_selftest_output(text, host.log)

@@ -71,6 +71,7 @@ def test_dom0_tiny_kernel_reaches_shell(lab: Lab, tiny_kernel_elf: Path) -> None
         run.console.send("selftest all\r")
         run.console.expect([r"selftest: this kernel was built without self-tests"], 30)
         run.console.expect([r"selftest summary: 0 passed, 1 failed"], 30)
+        run.console.expect([r"Test result: FAILURE"], 30)
         run.console.expect([re.escape(PROMPT)], 30)
 
 
