@@ -182,6 +182,8 @@ def binary_version(path: Path) -> str:
     """The Xen version of a hypervisor ELF someone built ("4.20.4"), or "" if it does not say:
     from the `.config` beside it (kconfig's header names the version) or a `Xen X.Y.Z` string
     in the image."""
+    if not path.is_file():
+        return ""
     config = path.parent / ".config"
     if config.is_file():
         m = re.search(r"Xen/x86 (\d+\.\d+\S*) Configuration", config.read_text(errors="replace"))
