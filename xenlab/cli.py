@@ -1,6 +1,6 @@
-"""Command line: boot, up, create, dom0, console, down, build, bench.
+"""Command line: boot, up, create, dom0, console, down, build, bench, selftest.
 
-`boot`, `up`, `build` and `bench` take `--xen 4.17|4.20` (the flavour; default
+`boot`, `up`, `build`, `bench` and `selftest` take `--xen 4.17|4.20` (the flavour; default
 $XENLAB_XEN, else 4.17) and `--xen-binary PATH` (a hypervisor of your own, default
 $XENLAB_XEN_BINARY; the dom0 is that of the nearest release unless --xen says).
 """
@@ -201,6 +201,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from xenlab.runner import INSTANCES, run_selftests
+    check_pv_kernel(args.kernel)
+    return run_selftests(Lab(_config(args)), args.kernel, args.only or INSTANCES, args.timeout)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from xenlab.bench import run_bench
     return run_bench(args.kernel, _config(args))
@@ -221,12 +227,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name")
     sub.add_parser("down", help="stop the lab")
     _xen_args(sub.add_parser("build", help="build the lab's parts"))
+    p = sub.add_parser("selftest", help="Xenolith's boot tests as dom0 and as a domU, "
+                                        "reported as xtf-runner does (exit status too)")
+    _xen_args(p)
+    p.add_argument("kernel", type=Path)
+    p.add_argument("--only", action="append", choices=["xenolith-dom0", "xenolith-domu"],
+                   help="run this instance only (repeatable)")
+    p.add_argument("--timeout", type=float, default=600)
     p = sub.add_parser("bench", help="dom0 ready (cold/warm), xl create to first byte")
     _xen_args(p)
     p.add_argument("kernel", type=Path, nargs="?")
     args = parser.parse_args(argv)
     handlers = {"boot": cmd_boot, "up": cmd_up, "create": cmd_create, "dom0": cmd_dom0,
-                "console": cmd_console, "down": cmd_down, "build": cmd_build, "bench": cmd_bench}
+                "console": cmd_console, "down": cmd_down, "build": cmd_build, "bench": cmd_bench,
+                "selftest": cmd_selftest}
     try:
         return int(handlers[args.cmd](args))
     except GuestError as exc:

@@ -101,3 +101,15 @@ def test_cli_xen_options_default_from_the_environment(monkeypatch: pytest.Monkey
     assert cfg.xen == "4.17"
     with pytest.raises(SystemExit):
         p.parse_args(["--xen", "4.99"])
+
+
+def test_runner_reads_results_as_xtf_runner_does() -> None:
+    from xenlab.runner import EXIT_CODES, result_of, worst
+    assert result_of("selftest summary: 3 passed, 0 failed\nTest result: SUCCESS\r\n") == "SUCCESS"
+    assert result_of("Test result: SUCCESS\nTest result: FAILURE\n") == "FAILURE"  # the last
+    assert result_of("*** FATAL page fault\n") == "CRASH"                          # none
+    assert worst(["SUCCESS", "SKIP"]) == "SKIP"
+    assert worst(["FAILURE", "CRASH", "SUCCESS"]) == "CRASH"
+    assert worst([]) == "SUCCESS"
+    assert [EXIT_CODES[r] for r in ("SUCCESS", "SKIP", "ERROR", "FAILURE", "CRASH")] == \
+        [0, 3, 4, 5, 6]
