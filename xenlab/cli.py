@@ -30,7 +30,8 @@ STATE = Path("build/lab/current")
 def _xen_args(p: argparse.ArgumentParser) -> None:
     binary = os.environ.get("XENLAB_XEN_BINARY") or None
     p.add_argument("--xen", choices=sorted(FLAVOURS), default=os.environ.get("XENLAB_XEN") or None,
-                   help=f"Xen release of the lab (default {DEFAULT_FLAVOUR}; $XENLAB_XEN)")
+                   help="Xen release of the lab ($XENLAB_XEN; default: the host release's, "
+                   f"{DEFAULT_FLAVOUR} on Debian 12)")
     p.add_argument("--xen-binary", type=Path, default=Path(binary) if binary else None,
                    metavar="PATH", help="boot this hypervisor (an uncompressed xen/xen with "
                    "CONFIG_PV32=y) with the dom0 of the nearest release ($XENLAB_XEN_BINARY)")

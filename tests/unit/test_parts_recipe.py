@@ -143,7 +143,11 @@ def test_add_libraries_takes_every_library_from_the_tree(tmp_path: Path) -> None
 
 
 def test_flavours_and_the_nearest_release(tmp_path: Path) -> None:
-    assert flavours.flavour().name == flavours.DEFAULT_FLAVOUR == "4.17"
+    assert flavours.DEFAULT_FLAVOUR == "4.17"
+    os_release = tmp_path / "os-release"
+    for codename, want in (("bookworm", "4.17"), ("trixie", "4.20"), ("forky", "4.17")):
+        os_release.write_text(f"VERSION_CODENAME={codename}\n")
+        assert flavours.default_flavour(os_release) == want
     assert flavours.flavour("4.20").release == "trixie"
     assert flavours.flavour("4.20").tools_dir == "usr/lib/xen-4.20/bin"
     with pytest.raises(PartsError, match="choose one of 4.17, 4.20"):

@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Build and cache the lab's parts.")
     parser.add_argument("--xen", choices=sorted(FLAVOURS),
                         default=os.environ.get("XENLAB_XEN") or None,
-                        help=f"the flavour: Xen release (default $XENLAB_XEN or "
-                             f"{DEFAULT_FLAVOUR})")
+                        help=f"the flavour: Xen release (default $XENLAB_XEN, else the "
+                             f"host release's: {DEFAULT_FLAVOUR} on Debian 12)")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_path = sub.add_parser("path", help="print the path of a part (building it if missing)")
     p_path.add_argument("name", choices=sorted(names))

@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from xenlab.parts.apt_sources import host_release
 from xenlab.parts.errors import PartsError
 from xenlab.parts.pins import Pin
 
@@ -85,12 +87,18 @@ FLAVOURS = {
     "4.17": Flavour("4.17", "bookworm", "4.17.5+72-g01140da4e8-1", BOOKWORM_USERLAND),
     "4.20": Flavour("4.20", "trixie", "4.20.4+63-g7abfd2bce2-0+deb13u1", TRIXIE_USERLAND),
 }
-DEFAULT_FLAVOUR = "4.17"  # what Debian 12 (this project's host release) ships
+DEFAULT_FLAVOUR = "4.17"  # what Debian 12 ships; the default on a host of another release
+
+
+def default_flavour(os_release: Path = Path("/etc/os-release")) -> str:
+    """The flavour of the host's own Debian release (4.20 on Debian 13), else 4.17."""
+    mine = host_release(os_release)
+    return next((f.name for f in FLAVOURS.values() if f.release == mine), DEFAULT_FLAVOUR)
 
 
 def flavour(name: str | None = None) -> Flavour:
-    """The flavour called `name` (the default one for None); PartsError names the choices."""
-    key = name or DEFAULT_FLAVOUR
+    """The flavour called `name` (the host release's for None); PartsError names the choices."""
+    key = name or default_flavour()
     if key not in FLAVOURS:
         raise PartsError(f"no lab flavour for Xen {key!r}; choose one of "
                          f"{', '.join(sorted(FLAVOURS))}")
