@@ -3,7 +3,8 @@
 `[--xen 4.17|4.20] path NAME` prints the path of one part of that flavour (building it first when missing);
 progress goes to stderr, so stdout is only the path. `sources RELEASE`
 prints the host's apt entries for that Debian release in the one-line
-format (what scripts/fresh-check.sh writes into a new root).
+format (what scripts/fresh-check.sh writes into a new root). `flavour-of
+BINARY` prints the flavour a hypervisor of your own stands for.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from xenlab.parts.apt_sources import one_line, read_host_sources, release_entrie
 from xenlab.parts.cache import default_cache
 from xenlab.parts.dom0 import build_dom0
 from xenlab.parts.errors import PartsError
-from xenlab.parts.flavours import DEFAULT_FLAVOUR, FLAVOURS
+from xenlab.parts.flavours import DEFAULT_FLAVOUR, FLAVOURS, nearest_flavour
 from xenlab.parts.grub import build_grub_pv
 from xenlab.parts.lab import build_all
 from xenlab.parts.progress import Progress, stderr_progress
-from xenlab.parts.xen import build_xen
+from xenlab.parts.xen import binary_version, build_xen
 
 
 def _paths() -> dict[str, Callable[[Path, Progress, str | None], Path]]:
@@ -49,10 +50,19 @@ def main(argv: list[str] | None = None) -> int:
     p_src = sub.add_parser("sources", help="the host's apt entries for a Debian release, "
                                            "one-line format")
     p_src.add_argument("release")
+    p_of = sub.add_parser("flavour-of", help="the flavour whose dom0 a hypervisor ELF of "
+                                             "your own gets (its nearest release)")
+    p_of.add_argument("binary", type=Path)
     args = parser.parse_args(argv)
     cache = default_cache()
     try:
-        if args.cmd == "sources":
+        if args.cmd == "flavour-of":
+            version = binary_version(args.binary)
+            if not version:
+                raise PartsError(f"{args.binary} does not say its Xen version (no .config "
+                                 f"beside it, no 'Xen X.Y.Z' in it); pass --xen")
+            print(nearest_flavour(version).name)
+        elif args.cmd == "sources":
             entries = release_entries(read_host_sources(), args.release)
             if not entries:
                 raise PartsError(f"the host's apt sources have no entry for {args.release}")
