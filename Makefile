@@ -11,6 +11,12 @@
 #                Xenolith against Linux, GRUB and your PV kernels: build/bench/
 #                report.json, report.md, *.png (docs/performance.md)
 #   make check   ruff, generated headers, unit tests (no boots)
+#   make test-matrix
+#                the whole suite once per Xen release the lab knows (XENS)
+#
+# XEN=4.17|4.20 picks the lab's Xen release (default 4.17, Debian 12's) for run,
+# lab, test, bench; XEN_BINARY=PATH boots a hypervisor of your own (an
+# uncompressed xen/xen with CONFIG_PV32=y) with the dom0 of the nearest release.
 #   make fresh-check [RELEASE=bookworm]
 #                the README's promise on a new machine: a minimal Debian root,
 #                a clone of HEAD, a cold `make test` in it (scripts/fresh-check.sh)
@@ -24,8 +30,15 @@ BUILD ?= build
 PY := .venv/bin/python
 export XENOLITH_CACHE ?= $(HOME)/.cache/xenolith
 export PYTHONDONTWRITEBYTECODE := 1
+XENS := 4.17 4.20
+ifdef XEN
+export XENLAB_XEN := $(XEN)
+endif
+ifdef XEN_BINARY
+export XENLAB_XEN_BINARY := $(abspath $(XEN_BINARY))
+endif
 
-.PHONY: all bootstrap kernel lab run test bench check lint clean fresh-check
+.PHONY: all bootstrap kernel lab run test test-matrix bench check lint clean fresh-check
 all: kernel
 
 bootstrap:
@@ -56,10 +69,24 @@ lint: bootstrap
 check: lint gen
 	$(PY) -m pytest -q tests/unit
 
+# The suite on XEN's release, and test_xen_releases.py's smoke on every other one.
 test: bootstrap lint kernel tiny lab
 	XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest tests
 
 PEERS ?=
+
+# The whole suite on each release (the smoke is then redundant); XEN_BINARY
+# replaces the hypervisor of the release it stands for only.
+test-matrix: bootstrap lint kernel tiny
+	@own=$${XENLAB_XEN_BINARY:+$$($(PY) -m xenlab.parts flavour-of "$$XENLAB_XEN_BINARY")}; \
+	for x in $(XENS); do \
+	  bin=; [ "$$own" = "$$x" ] && bin=$$XENLAB_XEN_BINARY; \
+	  echo "== make test-matrix: Xen $$x $${bin:+($$bin)}"; \
+	  XENLAB_XEN=$$x XENLAB_XEN_BINARY=$$bin $(PY) -m xenlab build || exit 1; \
+	  XENLAB_XEN=$$x XENLAB_XEN_BINARY=$$bin XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest tests \
+	    --ignore=tests/integration/test_xen_releases.py || exit 1; \
+	done
+
 bench: bootstrap kernel tiny lab
 	$(PY) -m xenlab bench $(BUILD)/kernel.elf --tiny $(BUILD)/tiny/kernel.elf \
 	  --out $(BUILD)/bench --peers "$(PEERS)" $(if $(QUICK),--quick)

@@ -127,6 +127,7 @@ def build_context(inp: Inputs, work: Path) -> dict[str, object]:
         t = by_name[target]
         constants.append(macros.Constant(name, "aliases", target, t.py_value, t.ctype, target))
     constants += [macros.own_constant("extra", n, v) for n, v in m.extra]
+    constants += newer_constants(m.newer, by_name)
 
     hypercall_numbers = {c.name.removeprefix("__HYPERVISOR_"): int(c.py_value) for c in constants if c.group == "hypercalls"}
     for hc in m.hypercalls:
@@ -140,6 +141,19 @@ def build_context(inp: Inputs, work: Path) -> dict[str, object]:
         rings.append(geometry(r, reg, probed[0] if probed else None))
 
     return _context(inp, tool, table, em, aggregates, constants, hypercall_numbers, nr_hypercalls, rings)
+
+
+def newer_constants(newer: tuple[tuple[str, int], ...], by_name: dict[str, macros.Constant]) -> list[macros.Constant]:
+    """The declared list's [newer] constants (from Xen releases after the oldest supported
+    one) that the headers lack; where the headers have one, its value must agree."""
+    out = []
+    for name, value in newer:
+        have = by_name.get(name)
+        if have is None:
+            out.append(macros.own_constant("newer", name, value))
+        elif have.py_value != value:
+            raise CodegenError(f"newer.{name} = {value} in the declared list, but Xen's headers say {have.py_value}; fix [newer]")
+    return out
 
 
 def _context(

@@ -15,7 +15,7 @@ from codegen.errors import CodegenError
 
 DEFAULT_MANIFEST = Path(__file__).with_name("abi.toml")
 
-_KEYS = {"headers", "typedefs", "enums", "structs", "rings", "constants", "aliases", "extra", "hypercalls"}
+_KEYS = {"headers", "typedefs", "enums", "structs", "rings", "constants", "aliases", "extra", "newer", "hypercalls"}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -70,6 +70,7 @@ class Manifest:
     constants: tuple[tuple[str, tuple[str, ...]], ...]
     aliases: tuple[tuple[str, str], ...]
     extra: tuple[tuple[str, int | str], ...]
+    newer: tuple[tuple[str, int], ...]
     hypercalls: tuple[Hypercall, ...]
 
 
@@ -137,6 +138,12 @@ def load_manifest(path: Path = DEFAULT_MANIFEST) -> Manifest:
             raise CodegenError(f"{path}: extra.{name} must be an integer or a string")
         extra.append((name, value))
 
+    newer: list[tuple[str, int]] = []
+    for name, value in _table(data, "newer", path).items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CodegenError(f"{path}: newer.{name} must be an integer")
+        newer.append((name, value))
+
     hypercalls: list[Hypercall] = []
     for name, sig in _table(data, "hypercalls", path).items():
         if not isinstance(sig, str) or not _IDENT.match(name):
@@ -161,5 +168,6 @@ def load_manifest(path: Path = DEFAULT_MANIFEST) -> Manifest:
         constants=tuple(constants),
         aliases=tuple(aliases),
         extra=tuple(extra),
+        newer=tuple(newer),
         hypercalls=tuple(hypercalls),
     )

@@ -6,7 +6,9 @@
  * exactly one line "selftest NAME: PASS|FAIL <detail>" (an unknown name:
  * "selftest: no suite named 'NAME'", counted as a failure), and a run ends
  * with "selftest summary: N passed, M failed": the markers tests match,
- * like XTF's "Test result:" line.
+ * then XTF's own result line, "Test result: SUCCESS" or "Test result:
+ * FAILURE", so a CI that runs XTF's tests (and reads a guest's last
+ * "Test result:" line as xtf-runner does) can run Xenolith's unchanged.
  *
  * Suites live in files named *_selftest.c (and *_selftest_fpu.c), so a
  * build can leave them all out (`make tiny`, mk/kernel.mk). A kernel
@@ -79,6 +81,13 @@ static void run_named(const char *name, size_t len, unsigned *passed, unsigned *
     }
 }
 
+/* XTF's report line (its include/xtf/report.h states; xtf-runner reads the
+ * last one a guest prints): no failure is SUCCESS, any is FAILURE. */
+static void xtf_result(unsigned failed)
+{
+    printk("Test result: %s\n", failed ? "FAILURE" : "SUCCESS");
+}
+
 int selftest_run(const char *names)
 {
     unsigned passed = 0, failed = 0;
@@ -88,6 +97,7 @@ int selftest_run(const char *names)
          * Asking for tests that are not there is a failure, not a pass. */
         printk("selftest: this kernel was built without self-tests\n");
         printk("selftest summary: 0 passed, 1 failed\n");
+        xtf_result(1);
         return 1;
     }
     for (const char *p = names;;) {
@@ -99,6 +109,7 @@ int selftest_run(const char *names)
         p = comma + 1;
     }
     printk("selftest summary: %u passed, %u failed\n", passed, failed);
+    xtf_result(failed);
     return (int)failed;
 }
 

@@ -1,4 +1,9 @@
-"""Command line: boot, up, create, dom0, console, down, build, bench."""
+"""Command line: boot, up, create, dom0, console, down, build, bench, selftest.
+
+`boot`, `up`, `build`, `bench` and `selftest` take `--xen 4.17|4.20` (the flavour; default
+$XENLAB_XEN, else 4.17) and `--xen-binary PATH` (a hypervisor of your own, default
+$XENLAB_XEN_BINARY; the dom0 is that of the nearest release unless --xen says).
+"""
 
 from __future__ import annotations
 
@@ -17,11 +22,28 @@ from xenlab.interact import interact
 from xenlab.kernelcheck import check_pv_kernel
 from xenlab.lab import Lab, LabConfig
 from xenlab.machine import kill_run_dir
+from xenlab.parts import PartsError
+from xenlab.parts.flavours import DEFAULT_FLAVOUR, FLAVOURS
 
 STATE = Path("build/lab/current")
 
 
+def _xen_args(p: argparse.ArgumentParser) -> None:
+    binary = os.environ.get("XENLAB_XEN_BINARY") or None
+    p.add_argument("--xen", choices=sorted(FLAVOURS), default=os.environ.get("XENLAB_XEN") or None,
+                   help="Xen release of the lab ($XENLAB_XEN; default: the host release's, "
+                   f"{DEFAULT_FLAVOUR} on Debian 12)")
+    p.add_argument("--xen-binary", type=Path, default=Path(binary) if binary else None,
+                   metavar="PATH", help="boot this hypervisor (an uncompressed xen/xen with "
+                   "CONFIG_PV32=y) with the dom0 of the nearest release ($XENLAB_XEN_BINARY)")
+
+
+def _config(args: argparse.Namespace) -> LabConfig:
+    return LabConfig(xen=args.xen, xen_binary=args.xen_binary)
+
+
 def _guest_args(p: argparse.ArgumentParser) -> None:
+    _xen_args(p)
     p.add_argument("kernel", type=Path)
     p.add_argument("--mode", choices=["dom0", "domu"], default="domu")
     p.add_argument("--memory", type=int, default=32, help="guest memory in MiB")
@@ -81,7 +103,7 @@ def _drain(child: object, quiet: float = 1.5, limit: float = 15.0) -> None:
 
 def cmd_boot(args: argparse.Namespace) -> int:
     check_pv_kernel(args.kernel)
-    lab = Lab(LabConfig())
+    lab = Lab(_config(args))
     if args.mode == "dom0":
         with lab.boot_dom0_kernel(args.kernel, args.cmdline, max(args.memory, 64)) as run:
             print(f"xenlab: serial log {run.log}", file=sys.stderr)
@@ -110,7 +132,7 @@ def cmd_boot(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    lab = Lab(LabConfig())
+    lab = Lab(_config(args))
     run_dir = lab.run_dir("up")
     host = lab.up(memory_mib=args.memory, detached=True, run_dir=run_dir)
     STATE.parent.mkdir(parents=True, exist_ok=True)
@@ -169,10 +191,22 @@ def cmd_down(_: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_build(_: argparse.Namespace) -> int:
-    from xenlab.parts import build_all, default_cache, stderr_progress
-    build_all(default_cache(), stderr_progress)
+def cmd_build(args: argparse.Namespace) -> int:
+    from xenlab.parts import build_dom0, build_grub_pv, default_cache, stderr_progress
+    lab = Lab(_config(args))
+    cache = default_cache()
+    xen = lab.xen()
+    dom0 = build_dom0(cache, stderr_progress, lab.flavour.name)
+    grub = build_grub_pv(cache, stderr_progress)
+    stderr_progress(f"Xen {lab.flavour.name} lab ready: xen={xen} dom0-kernel={dom0.kernel} "
+                    f"dom0-initrd={dom0.initrd} grub-pv={grub}")
     return 0
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from xenlab.runner import INSTANCES, run_selftests
+    check_pv_kernel(args.kernel)
+    return run_selftests(Lab(_config(args)), args.kernel, args.only or INSTANCES, args.timeout)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -180,8 +214,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     plan = Plan.quick() if args.quick else Plan()
     if args.reps:
         plan = dataclasses.replace(plan, boot_reps=args.reps)
-    return run_bench(BenchOptions(kernel=args.kernel, tiny=args.tiny, peers=args.peers, plan=plan,
-                                  out=args.out, linux=not args.no_linux, grub=not args.no_grub))
+    opts = BenchOptions(kernel=args.kernel, tiny=args.tiny, peers=args.peers, plan=plan,
+                        out=args.out, linux=not args.no_linux, grub=not args.no_grub)
+    host = Lab(_config(args)).up(memory_mib=2048)  # the flavour asked for (--xen)
+    try:
+        return run_bench(opts, host)
+    finally:
+        host.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     _guest_args(sub.add_parser("boot", help="boot a PV kernel and follow its console"))
     _guest_args(sub.add_parser("create", help="create a guest on the lab that is up"))
     p = sub.add_parser("up", help="start Xen + dom0 in the background")
+    _xen_args(p)
     p.add_argument("--memory", type=int, default=2048)
     p = sub.add_parser("dom0", help="run a command in dom0")
     p.add_argument("command")
@@ -197,8 +237,16 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("console", help="attach to a guest's console (Ctrl-] leaves)")
     p.add_argument("name")
     sub.add_parser("down", help="stop the lab")
-    sub.add_parser("build", help="build the lab's parts")
+    _xen_args(sub.add_parser("build", help="build the lab's parts"))
+    p = sub.add_parser("selftest", help="Xenolith's boot tests as dom0 and as a domU, "
+                                        "reported as xtf-runner does (exit status too)")
+    _xen_args(p)
+    p.add_argument("kernel", type=Path)
+    p.add_argument("--only", action="append", choices=["xenolith-dom0", "xenolith-domu"],
+                   help="run this instance only (repeatable)")
+    p.add_argument("--timeout", type=float, default=600)
     p = sub.add_parser("bench", help="Xenolith against its peers: report, charts, summary")
+    _xen_args(p)
     p.add_argument("kernel", type=Path)
     p.add_argument("--tiny", type=Path, help="the tiny build (image and boot figures)")
     p.add_argument("--peers", default="", help='more PV kernels: "name=path:marker ..."')
@@ -209,13 +257,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-grub", action="store_true", help="leave out the GRUB peer")
     args = parser.parse_args(argv)
     handlers = {"boot": cmd_boot, "up": cmd_up, "create": cmd_create, "dom0": cmd_dom0,
-                "console": cmd_console, "down": cmd_down, "build": cmd_build, "bench": cmd_bench}
+                "console": cmd_console, "down": cmd_down, "build": cmd_build, "bench": cmd_bench,
+                "selftest": cmd_selftest}
     try:
         return int(handlers[args.cmd](args))
     except GuestError as exc:
         print(f"xenlab: {exc}\nxenlab: guest error (bad kernel or xl create failed)", file=sys.stderr)
         return ExitReason.LAB_FAILURE.code + 1
-    except LabError as exc:
+    except (LabError, PartsError) as exc:
         print(f"xenlab: {exc}\nxenlab: lab failure", file=sys.stderr)
         return ExitReason.LAB_FAILURE.code
     except KeyboardInterrupt:

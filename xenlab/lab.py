@@ -18,15 +18,29 @@ from xenlab.kernelcheck import check_pv_kernel
 from xenlab.machine import RUN_DISK, XEN_COM1, Machine, MachineSpec
 from xenlab.parts import Progress, build_dom0, build_xen, default_cache, stderr_progress
 from xenlab.parts.dom0 import DOM0_CMDLINE
+from xenlab.parts.flavours import Flavour, flavour, nearest_flavour
+from xenlab.parts.xen import binary_version, own_xen
 
 
 @dataclass(frozen=True)
 class LabConfig:
-    """Where things go: `build` (logs, runs, share) and `cache` (parts, snapshots)."""
+    """Where things go: `build` (logs, runs, share) and `cache` (parts, snapshots); which Xen:
+    `xen` names the flavour ("4.17", "4.20"; None: the default), `xen_binary` a hypervisor of
+    your own (then the dom0 is the flavour's, by default that of the nearest release)."""
 
     build: Path = Path("build")
     cache: Path = field(default_factory=default_cache)
     progress: Progress = stderr_progress
+    xen: str | None = None
+    xen_binary: Path | None = None
+
+    @property
+    def flavour(self) -> Flavour:
+        if self.xen is None and self.xen_binary is not None:
+            version = binary_version(self.xen_binary)
+            if version:
+                return nearest_flavour(version)
+        return flavour(self.xen)
 
 
 class DomZeroRun:
@@ -54,6 +68,16 @@ class Lab:
     def __init__(self, config: LabConfig | None = None) -> None:
         self.config = config or LabConfig()
 
+    @property
+    def flavour(self) -> Flavour:
+        return self.config.flavour
+
+    def xen(self) -> Path:
+        """The hypervisor to boot: the user's own, or the flavour's (built once)."""
+        if self.config.xen_binary is not None:
+            return own_xen(self.config.xen_binary)
+        return build_xen(self.config.cache, self.config.progress, self.flavour.name)
+
     def run_dir(self, kind: str) -> Path:
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 100000}"
         path = (self.config.build / "lab" / f"{kind}-{stamp}").resolve()
@@ -70,7 +94,7 @@ class Lab:
                          ) -> Iterator[DomZeroRun]:
         """Boot Xen with `kernel` as dom0 (its console is Xen's serial)."""
         check_pv_kernel(kernel)
-        xen = build_xen(self.config.cache, self.config.progress)
+        xen = self.xen()
         mem = max(memory_mib, 64)
         spec = MachineSpec(xen=xen, modules=((kernel.resolve(), cmdline),), memory_mib=mem + 128,
                            xen_cmdline=f"console=com1 {XEN_COM1} dom0_mem={mem}M,max:{mem}M "
@@ -90,8 +114,8 @@ class Lab:
         QEMU's memory is `memory_mib` rounded up to whole GiB (at least 2 GiB, dom0 has
         1 GiB of it), so guests of similar sizes share one snapshot.
         """
-        xen = build_xen(self.config.cache, self.config.progress)
-        dom0 = build_dom0(self.config.cache, self.config.progress)
+        xen = self.xen()
+        dom0 = build_dom0(self.config.cache, self.config.progress, self.flavour.name)
         share = (self.config.build / "lab" / "share").resolve()
         share.mkdir(parents=True, exist_ok=True)
         spec = MachineSpec(xen=xen, modules=((dom0.kernel, DOM0_CMDLINE), (dom0.initrd, "")),

@@ -47,6 +47,14 @@ extern char __bss_start[], __bss_end[], _end[];
 
 /* kernel/xen/version.c, hypercall.c. */
 unsigned xen_version_number(void);         /* XENVER_version: major << 16 | minor */
+/* Xen's XENVER_extraversion or XENVER_capabilities string in `out` (len > 0,
+ * NUL-terminated): whole through Xen 4.20's XENVER_*2 subop when Xen has it
+ * (*whole = true), else the legacy fixed-size subop's (truncating) answer.
+ * Returns the length, or Xen's error. _legacy asks only the old subop;
+ * xen_version_subop2 maps an old subop to its XENVER_*2 (-1: none). */
+long xen_version_text(int cmd, char *out, size_t len, bool *whole);
+long xen_version_text_legacy(int cmd, char *out, size_t len);
+int xen_version_subop2(int cmd);
 const char *xen_hypercall_name(unsigned nr); /* "mmu_update", or "?" */
 /* kernel/xen/errno.c: a hypercall result as Xen's errno name ("-EINVAL");
  * 0 is "0", a number without a name is printed as the number. */

@@ -1,6 +1,11 @@
 """Fixtures for boots under real Xen (see docs/lab.md).
 
-- `lab` (session): a `xenlab.Lab` writing under build/ (logs in build/logs/).
+- `lab` (session): a `xenlab.Lab` writing under build/ (logs in build/logs/), of the
+  flavour $XENLAB_XEN (make XEN=; default 4.17), booting $XENLAB_XEN_BINARY (make
+  XEN_BINARY=) when given (without XEN=, the flavour of its nearest release).
+- `other_xen` (parametrizes a test module over every other flavour) and `make_lab`
+  (factory: `make_lab(xen)` -> that flavour's Lab, with Debian's Xen):
+  for the cross-release smoke (test_xen_releases.py).
 - `xen_host` (session): one Xen + Linux dom0 (`xenlab.Host`) shared by every
   domU test, restored from a QEMU snapshot when one matches. Use
   `xen_host.create(GuestSpec(...))`, `xen_host.dom0("cmd")`, `xen_host.xl_list()`,
@@ -29,6 +34,7 @@ import pytest
 
 from xenlab import DomZeroRun, Host, Lab, LabConfig
 from xenlab.parts import build_grub_pv, default_cache, stderr_progress
+from xenlab.parts.flavours import FLAVOURS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,9 +45,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.timeout(900))
 
 
+def lab_config(xen: str | None) -> LabConfig:
+    """The lab of flavour `xen`, or (None) the session's: $XENLAB_XEN, with
+    $XENLAB_XEN_BINARY as its hypervisor (then, without $XENLAB_XEN, the flavour of
+    the binary's nearest release: LabConfig.flavour). Other flavours use Debian's Xen."""
+    binary = os.environ.get("XENLAB_XEN_BINARY")
+    session = LabConfig(build=ROOT / "build", xen=os.environ.get("XENLAB_XEN") or None,
+                        xen_binary=Path(binary) if binary else None)
+    if xen is None or xen == session.flavour.name:
+        return LabConfig(build=session.build, xen=session.flavour.name,
+                         xen_binary=session.xen_binary)
+    return LabConfig(build=session.build, xen=xen)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`other_xen`: every flavour but the session's (the smoke on other Xen releases)."""
+    if "other_xen" in metafunc.fixturenames:
+        mine = lab_config(None).xen
+        metafunc.parametrize("other_xen", [x for x in sorted(FLAVOURS) if x != mine],
+                             scope="module")
+
+
 @pytest.fixture(scope="session")
 def lab() -> Lab:
-    return Lab(LabConfig(build=ROOT / "build"))
+    return Lab(lab_config(None))
+
+
+@pytest.fixture(scope="session")
+def make_lab() -> Callable[[str], Lab]:
+    return lambda xen: Lab(lab_config(xen))
 
 
 @pytest.fixture(scope="session")

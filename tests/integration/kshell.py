@@ -6,7 +6,10 @@ command line); `selftest(suite)` runs one suite and returns (PASS|FAIL,
 detail). `domu_shell` and `dom0_shell` boot Xenolith to its prompt and yield
 a `Shell` (the domU is destroyed afterwards; `Shell.boot` is what it printed
 while booting). Small helpers: `lines(out)`, `make_image(...)`,
-`build_static_peer(...)` (a gcc -static program copied into dom0).
+`build_static_peer(...)` (a gcc -static program copied into dom0). Whole
+checks that more than one test module runs (the main suite, and the smoke on
+another Xen release): `dom0_selftest_all`, `domu_selftest_all`,
+`grub_with_vif_and_disk`.
 
 Imported by the test modules next to it as `from kshell import ...` (pytest's
 default "prepend" import mode puts tests/integration on sys.path).
@@ -18,17 +21,24 @@ import contextlib
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from xenlab import Guest, GuestSpec, Host, Lab
+from xenlab import ExitReason, Guest, GuestSpec, Host, Lab
 from xenlab.console import Console
 from xenlab.host import copy_into_share
 
 PROMPT = "xenolith> "
+BANNER = r"Xenolith \S+ booting as {mode}"
+SUMMARY = r"selftest summary: (\d+) passed, (\d+) failed"
+XTF_RESULT = r"Test result: (SUCCESS|SKIP|ERROR|FAILURE)"  # XTF's line, after the summary
+BOOT_TIMEOUT = 120
+SELFTEST_TIMEOUT = 300
+EXIT_TIMEOUT = 60
 DEFAULT_COMMAND_TIMEOUT = 120
 SECTOR = 512
 
@@ -123,3 +133,84 @@ def build_static_peer(host: Host, src: Path, out_dir: Path) -> str:
     host.check(f"mkdir -p /run/xenlab && cp /host/{src.stem} /run/xenlab/ && "
                f"chmod +x /run/xenlab/{src.stem}")
     return f"/run/xenlab/{src.stem}"
+
+
+def check_selftest_output(text: str, log: Path) -> None:
+    results = re.findall(r"selftest (\w+): (PASS|FAIL)([^\r\n]*)", text)
+    failed = [f"{name}:{detail}" for name, verdict, detail in results if verdict == "FAIL"]
+    names = {name for name, _, _ in results}
+    assert {"start_of_day", "traps", "console", "cmdline", "hypercall_count"} <= names, (
+        f"core suites missing from {sorted(names)}; log: {log}")
+    assert not failed, f"failed suites: {failed}; log: {log}"
+    assert re.search(r"console: long line [a-z]{200} end \(200\)", text), (
+        f"the console suite's long line did not arrive whole; log: {log}")
+
+
+def dom0_selftest_all(lab: Lab, kernel: Path, memory_mib: int = 64) -> str:
+    """Xenolith `selftest=all` as dom0: every suite passes and Xen sees a poweroff.
+    Returns the serial log's text."""
+    with lab.boot_dom0_kernel(kernel, "selftest=all", memory_mib) as run:
+        run.console.expect([BANNER.format(mode="dom0")], BOOT_TIMEOUT)
+        run.console.expect([SUMMARY], SELFTEST_TIMEOUT)
+        summary = run.console.child.match
+        run.console.expect([XTF_RESULT], EXIT_TIMEOUT)
+        assert run.console.child.match.group(1) == "SUCCESS", f"log: {run.log}"
+        reason = run.wait_exit(EXIT_TIMEOUT)
+        text = run.log.read_text(errors="replace")
+        check_selftest_output(text, run.log)
+        assert summary.group(2) == "0", f"{summary.group(0)}; log: {run.log}"
+        assert reason is ExitReason.POWEROFF, f"exit {reason}; log: {run.log}"
+        return text
+
+
+def domu_selftest_all(host: Host, kernel: Path, name: str, memory_mib: int = 32, *,
+                      cmdline: str = "", vifs: tuple[str, ...] = (),
+                      disks: tuple[tuple[Path, str], ...] = ()) -> str:
+    """Xenolith `selftest=all` as a domU (with `vifs` and `disks`): every suite passes and
+    `xl` sees a poweroff. Returns the console text up to the summary."""
+    guest = host.create(GuestSpec(kernel=kernel, name=name, memory_mib=memory_mib,
+                                  cmdline=f"selftest=all {cmdline}".strip(), vifs=vifs,
+                                  disks=disks))
+    try:
+        guest.console.expect([BANNER.format(mode="domU")], BOOT_TIMEOUT)
+        guest.console.expect([SUMMARY], SELFTEST_TIMEOUT)
+        summary = guest.console.child.match
+        text = guest.console.before + summary.group(0)
+        guest.console.expect([XTF_RESULT], EXIT_TIMEOUT)
+        assert guest.console.child.match.group(1) == "SUCCESS", f"log: {host.log}"
+        guest.console.expect([r"shutdown: \w+"], EXIT_TIMEOUT)
+        reason = guest.wait_shutdown(EXIT_TIMEOUT)
+        check_selftest_output(text, host.log)
+        assert summary.group(2) == "0", f"{summary.group(0)}; log: {host.log}"
+        assert reason is ExitReason.POWEROFF, f"xl says {reason}; log: {host.log}"
+        return text
+    finally:
+        guest.destroy()
+
+
+def grub_with_vif_and_disk(host: Host, grub: Path, tmp_path: Path, name: str) -> None:
+    """Debian's GRUB i386-xen (a 32-bit PV guest that is not ours) with a vif and a disk:
+    its prompt, both backends connected by the stock hotplug scripts, the disk's data."""
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(b"XENLAB-DISK".ljust(4 * 1024 * 1024, b"\0"))
+    guest = host.create(GuestSpec(kernel=grub, name=name, memory_mib=16,
+                                  vifs=("xenbr0",), disks=((disk, "w"),)))
+    try:
+        guest.console.expect([r"grub>"], timeout=60)
+        assert guest.reason() is None
+        deadline = time.monotonic() + 30
+        while True:
+            out = host.dom0("xenstore-ls -f /local/domain/0/backend").output
+            vbd = re.search(r"backend/vbd/\d+/\d+/state = \"(\d)\"", out)
+            vif = re.search(r"backend/vif/\d+/\d+/state = \"(\d)\"", out)
+            if vbd and vif and vbd.group(1) in "24" and vif.group(1) in "24":
+                break
+            assert time.monotonic() < deadline, out
+            time.sleep(1)
+        assert out.count('hotplug-status = "connected"') >= 2, out
+        back = tmp_path / "back.img"
+        host.copy_out(f"/run/xenlab/disks/{name}.disk0", back)
+        assert back.read_bytes()[:11] == b"XENLAB-DISK"
+    finally:
+        guest.destroy()
+    assert name not in host.dom0("xl list").output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -89,3 +90,15 @@ def test_interactive_boot_and_ctrl_bracket(kernel_elf: Path) -> None:
         child.close(force=True)
     assert child.exitstatus == 7
     assert _lab_qemus() - before == set()
+
+
+def test_selftest_runner_reports_as_xtf_runner(kernel_elf: Path, tiny_kernel_elf: Path) -> None:
+    """`xenlab selftest`: XTF's combined-results lines and exit codes (xenlab/runner.py)."""
+    res = _xenlab("selftest", str(kernel_elf), "--only", "xenolith-dom0", timeout=600)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "Combined test results:" in res.stdout
+    assert re.search(r"^xenolith-dom0\s+SUCCESS$", res.stdout, re.MULTILINE), res.stdout
+    # The tiny kernel has no self-tests: its run is a failure (XTF's FAILURE, exit 5).
+    res = _xenlab("selftest", str(tiny_kernel_elf), "--only", "xenolith-dom0", timeout=600)
+    assert res.returncode == 5, res.stdout + res.stderr
+    assert re.search(r"^xenolith-dom0\s+FAILURE$", res.stdout, re.MULTILINE), res.stdout

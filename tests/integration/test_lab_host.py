@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-import time
 from pathlib import Path
 
 import pytest
+from kshell import grub_with_vif_and_disk
 
 from xenlab import ExitReason, GuestError, GuestSpec, Host
 
@@ -18,29 +17,7 @@ def test_xl_info_lists_x86_32p(xen_host: Host) -> None:
 
 
 def test_grub_domu_with_vif_and_disk(xen_host: Host, grub_pv: Path, tmp_path: Path) -> None:
-    disk = tmp_path / "disk.img"
-    disk.write_bytes(b"XENLAB-DISK".ljust(4 * 1024 * 1024, b"\0"))
-    guest = xen_host.create(GuestSpec(kernel=grub_pv, name="grubtest", memory_mib=16,
-                                      vifs=("xenbr0",), disks=((disk, "w"),)))
-    try:
-        guest.console.expect([r"grub>"], timeout=60)
-        assert guest.reason() is None
-        deadline = time.monotonic() + 30
-        while True:
-            out = xen_host.dom0("xenstore-ls -f /local/domain/0/backend").output
-            vbd = re.search(r"backend/vbd/\d+/\d+/state = \"(\d)\"", out)
-            vif = re.search(r"backend/vif/\d+/\d+/state = \"(\d)\"", out)
-            if vbd and vif and vbd.group(1) in "24" and vif.group(1) in "24":
-                break
-            assert time.monotonic() < deadline, out
-            time.sleep(1)
-        assert out.count('hotplug-status = "connected"') >= 2, out
-        back = tmp_path / "back.img"
-        xen_host.copy_out("/run/xenlab/disks/grubtest.disk0", back)
-        assert back.read_bytes()[:11] == b"XENLAB-DISK"
-    finally:
-        guest.destroy()
-    assert "grubtest" not in xen_host.dom0("xl list").output
+    grub_with_vif_and_disk(xen_host, grub_pv, tmp_path, "grubtest")
 
 
 def test_dom0_command_status_and_output(xen_host: Host) -> None:

@@ -316,3 +316,17 @@ def test_make_gen_honours_build(tmp_path: Path) -> None:
     assert (build / "gen/.stamp").is_file()
     again = subprocess.run(["make", "--no-print-directory", f"BUILD={build}", "gen"], cwd=REPO, capture_output=True, text=True, check=False)
     assert again.returncode == 0 and "python -m codegen" not in again.stdout
+
+
+def test_newer_constants_fill_in_and_must_agree_with_the_headers() -> None:
+    from codegen.errors import CodegenError
+    from codegen.generate import newer_constants
+    from codegen.macros import Constant
+    have = {"XENVER_extraversion2": Constant("XENVER_extraversion2", "version", "11", 11, "int", "11")}
+    # Headers of Xen 4.17 lack it: the declared value is emitted, in group "newer".
+    out = newer_constants((("XENVER_capabilities2", 12),), have)
+    assert [(c.name, c.group, c.py_value) for c in out] == [("XENVER_capabilities2", "newer", 12)]
+    # Headers of Xen 4.20 have it: nothing added, and the values must agree.
+    assert newer_constants((("XENVER_extraversion2", 11),), have) == []
+    with pytest.raises(CodegenError, match="newer.XENVER_extraversion2 = 12 .* say 11"):
+        newer_constants((("XENVER_extraversion2", 12),), have)

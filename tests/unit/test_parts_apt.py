@@ -96,6 +96,21 @@ def test_lab_sources_without_the_release_says_what_to_add() -> None:
             "deb http://x trixie main\n"), "bookworm")
 
 
+def test_a_release_the_host_lacks_is_derived_from_the_hosts_own() -> None:
+    out = apt_sources.lab_sources(apt_sources.parse_deb822(DEB822), "trixie", "bookworm")
+    assert "Suites: trixie trixie-updates\n" in out
+    assert "URIs: http://deb.debian.org/debian-security\nSuites: trixie-security\n" in out
+    assert "Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: trixie\n" in out
+    assert "bookworm" not in out.split("\n", 1)[1]
+    assert out.count("Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg") == 3
+
+
+def test_host_release_from_os_release(tmp_path: Path) -> None:
+    (tmp_path / "os-release").write_text('ID=debian\nVERSION_CODENAME="trixie"\n')
+    assert apt_sources.host_release(tmp_path / "os-release") == "trixie"
+    assert apt_sources.host_release(tmp_path / "none") == ""
+
+
 def test_parse_versions() -> None:
     assert apt.parse_showsrc_versions(SHOWSRC) == [
         "4.17.5+72-g01140da4e8-1", "4.17.7+13-g2445b30a44-0+deb12u1"]

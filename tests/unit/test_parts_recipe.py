@@ -1,14 +1,15 @@
 """Unit tests of xenlab.parts' pure logic: recipe hashing, kconfig edits, multiboot check,
-module ordering, cpio encoding, ldd parsing."""
+module ordering, cpio encoding, library resolution in unpacked packages, flavours."""
 
 import gzip
 import io
+import shutil
 import struct
 from pathlib import Path
 
 import pytest
 
-from xenlab.parts import cache, cpio, modules, rootfs, xen
+from xenlab.parts import cache, cpio, dom0, flavours, modules, rootfs, xen
 from xenlab.parts.errors import PartsError
 
 
@@ -26,10 +27,11 @@ def test_part_dir_names_version_and_key(tmp_path: Path) -> None:
 
 def test_xen_recipe_changes_with_config_edits(monkeypatch: pytest.MonkeyPatch,
                                               tmp_path: Path) -> None:
-    before = xen.xen_dir(tmp_path)
+    fl = flavours.flavour()
+    before = xen.xen_dir(tmp_path, fl)
     monkeypatch.setattr(xen, "CONFIG_EDITS", {"CONFIG_PV32": "y", "CONFIG_DEBUG": "y"})
-    assert xen.xen_dir(tmp_path) != before
-    assert xen.XEN_VERSION in before.name
+    assert xen.xen_dir(tmp_path, fl) != before
+    assert fl.xen_version in before.name
 
 
 def test_default_cache_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -94,17 +96,77 @@ def test_cpio_archive_round_trips_through_python_reader(tmp_path: Path) -> None:
     assert [n for n, *_ in names].index("usr") < [n for n, *_ in names].index("usr/bin/hello")
 
 
-def test_parse_ldd() -> None:
-    text = """\tlinux-vdso.so.1 (0x00007ffd)
-\tlibxenctrl.so.4.17 => /tmp/x/usr/lib/x86_64-linux-gnu/libxenctrl.so.4.17 (0x00007f08)
-\tlibyajl.so.2 => not found
-\t/lib64/ld-linux-x86-64.so.2 (0x00007f08)
-"""
-    found, missing = rootfs.parse_ldd(text)
-    assert found == ["/tmp/x/usr/lib/x86_64-linux-gnu/libxenctrl.so.4.17",
-                     "/lib64/ld-linux-x86-64.so.2"]
-    assert missing == ["libyajl.so.2"]
-    assert rootfs.in_tree_path(Path(found[0]), [Path("/tmp/x")]) == \
-        "usr/lib/x86_64-linux-gnu/libxenctrl.so.4.17"
-    assert rootfs.in_tree_path(Path(found[1]), [Path("/tmp/x")]) == \
-        "lib64/ld-linux-x86-64.so.2"
+def test_tree_file_follows_links_inside_the_tree(tmp_path: Path) -> None:
+    lib = tmp_path / "lib" / "x86_64-linux-gnu"
+    lib.mkdir(parents=True)
+    (lib / "libz.so.1.3").write_bytes(b"\x7fELF")
+    (lib / "libz.so.1").symlink_to("libz.so.1.3")
+    (tmp_path / "lib64").mkdir()
+    # An absolute link is read from the tree's root, never the host's.
+    (tmp_path / "lib64" / "ld.so").symlink_to("/lib/x86_64-linux-gnu/libz.so.1")
+    assert rootfs.tree_file(tmp_path, "usr/lib/x86_64-linux-gnu/libz.so.1") == lib / "libz.so.1.3"
+    assert rootfs.tree_file(tmp_path, "/lib64/ld.so") == lib / "libz.so.1.3"
+    assert rootfs.tree_file(tmp_path, "usr/lib/none.so") is None
+    assert rootfs.find_library(tmp_path, "libz.so.1", []) == lib / "libz.so.1.3"
+
+
+def _host_tree(tree: Path, program: str) -> None:
+    """A fake unpacked-packages tree made of one host program and the libraries it names."""
+    for path in [Path(program), *(Path(p) for p in _host_needs(Path(program)))]:
+        dest = tree / str(path).lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, dest)
+
+
+def _host_needs(program: Path) -> list[str]:
+    interp, needed, _ = rootfs.elf_links(program)
+    found = [interp]
+    for name in needed:
+        lib = Path("/usr/lib/x86_64-linux-gnu") / name
+        found.append(str(lib))
+        found += _host_needs(lib)[1:]
+    return found
+
+
+def test_add_libraries_takes_every_library_from_the_tree(tmp_path: Path) -> None:
+    tree, root = tmp_path / "tree", tmp_path / "root"
+    _host_tree(tree, "/usr/bin/stat")
+    rootfs.make_skeleton(root)
+    rootfs.copy_into(root, tree / "usr/bin/stat", "usr/bin/stat")
+    added = rootfs.add_libraries(root, tree, "")
+    assert "usr/lib/x86_64-linux-gnu/libc.so.6" in added
+    assert any(a.endswith("ld-linux-x86-64.so.2") for a in added)
+    (root / "usr/lib/x86_64-linux-gnu/libc.so.6").unlink()
+    (tree / "usr/lib/x86_64-linux-gnu/libc.so.6").unlink()
+    with pytest.raises(PartsError, match=r"needs libc\.so\.6, which no unpacked package has"):
+        rootfs.add_libraries(root, tree, "")
+
+
+def test_flavours_and_the_nearest_release(tmp_path: Path) -> None:
+    assert flavours.DEFAULT_FLAVOUR == "4.17"
+    os_release = tmp_path / "os-release"
+    for codename, want in (("bookworm", "4.17"), ("trixie", "4.20"), ("forky", "4.17")):
+        os_release.write_text(f"VERSION_CODENAME={codename}\n")
+        assert flavours.default_flavour(os_release) == want
+    assert flavours.flavour("4.20").release == "trixie"
+    assert flavours.flavour("4.20").tools_dir == "usr/lib/xen-4.20/bin"
+    with pytest.raises(PartsError, match="choose one of 4.17, 4.20"):
+        flavours.flavour("4.99")
+    assert flavours.nearest_flavour("4.20.4").name == "4.20"
+    assert flavours.nearest_flavour("4.19.1").name == "4.17"
+    assert flavours.nearest_flavour("4.21-unstable").name == "4.20"
+    assert flavours.nearest_flavour("4.16.2").name == "4.17"
+    xen_elf = tmp_path / "xen" / "xen"
+    xen_elf.parent.mkdir()
+    xen_elf.write_bytes(b"\0" * 64 + b"Xen 4.20.4\0")
+    assert xen.binary_version(xen_elf) == "4.20.4"
+    (xen_elf.parent / ".config").write_text("#\n# Xen/x86 4.21-unstable Configuration\n#\n")
+    assert xen.binary_version(xen_elf) == "4.21-unstable"
+
+
+def test_each_flavour_has_its_own_xen_and_dom0_parts(tmp_path: Path) -> None:
+    old, new = flavours.flavour("4.17"), flavours.flavour("4.20")
+    assert xen.xen_dir(tmp_path, old) != xen.xen_dir(tmp_path, new)
+    assert new.xen_version in xen.xen_dir(tmp_path, new).name
+    images = {dom0.dom0_image(tmp_path, dom0.Dom0Versions(f)).initrd.parent for f in (old, new)}
+    assert len(images) == 2

@@ -74,3 +74,42 @@ def test_kernel_check(tmp_path: Path) -> None:
         check_pv_kernel(Path("/bin/true"))
     with pytest.raises(GuestError, match="does not exist"):
         check_pv_kernel(tmp_path / "missing")
+
+
+def test_lab_config_picks_the_flavour(tmp_path: Path) -> None:
+    from xenlab import LabConfig
+    own = tmp_path / "xen"
+    own.write_bytes(b"\0" * 32 + b"Xen 4.20.4\0")
+    assert LabConfig().flavour.name == "4.17"
+    assert LabConfig(xen="4.20").flavour.release == "trixie"
+    assert LabConfig(xen_binary=own).flavour.name == "4.20"      # its nearest release
+    assert LabConfig(xen="4.17", xen_binary=own).flavour.name == "4.17"  # as told
+    assert LabConfig(xen_binary=tmp_path / "none").flavour.name == "4.17"
+
+
+def test_cli_xen_options_default_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from xenlab.cli import _config, _xen_args
+    monkeypatch.setenv("XENLAB_XEN", "4.20")
+    monkeypatch.setenv("XENLAB_XEN_BINARY", "/x/xen")
+    p = argparse.ArgumentParser()
+    _xen_args(p)
+    cfg = _config(p.parse_args([]))
+    assert (cfg.xen, cfg.xen_binary) == ("4.20", Path("/x/xen"))
+    cfg = _config(p.parse_args(["--xen", "4.17"]))
+    assert cfg.xen == "4.17"
+    with pytest.raises(SystemExit):
+        p.parse_args(["--xen", "4.99"])
+
+
+def test_runner_reads_results_as_xtf_runner_does() -> None:
+    from xenlab.runner import EXIT_CODES, result_of, worst
+    assert result_of("selftest summary: 3 passed, 0 failed\nTest result: SUCCESS\r\n") == "SUCCESS"
+    assert result_of("Test result: SUCCESS\nTest result: FAILURE\n") == "FAILURE"  # the last
+    assert result_of("*** FATAL page fault\n") == "CRASH"                          # none
+    assert worst(["SUCCESS", "SKIP"]) == "SKIP"
+    assert worst(["FAILURE", "CRASH", "SUCCESS"]) == "CRASH"
+    assert worst([]) == "SUCCESS"
+    assert [EXIT_CODES[r] for r in ("SUCCESS", "SKIP", "ERROR", "FAILURE", "CRASH")] == \
+        [0, 3, 4, 5, 6]

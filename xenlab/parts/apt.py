@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from xenlab.parts.apt_sources import lab_sources, read_host_sources
+from xenlab.parts.apt_sources import host_release, lab_sources, read_host_sources
 from xenlab.parts.errors import PartsError
 from xenlab.parts.pins import Choice, Pin, choose
 from xenlab.parts.progress import Progress
 from xenlab.parts.run import capture, run
 
-RELEASE = "bookworm"  # the Debian release whose packages the lab's parts pin
+RELEASE = "bookworm"  # the Debian release of the default flavour (and of the dom0 kernel)
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,11 @@ class Apt:
     root: Path
     release: str = RELEASE
     etc: Path = Path("/etc/apt")
+
+    @property
+    def log(self) -> Path:
+        """Where apt's own steps (update, resolving pins) are logged."""
+        return self.root / "apt.log"
 
     @property
     def sources(self) -> Path:
@@ -57,7 +62,7 @@ class Apt:
 
     def prepare(self, log: Path, progress: Progress) -> None:
         """Write the private sources (from the host's) and fetch their lists when needed."""
-        want = lab_sources(read_host_sources(self.etc), self.release)
+        want = lab_sources(read_host_sources(self.etc), self.release, host_release())
         have = self.sources.read_text() if self.sources.exists() else ""
         if have == want and any((self.root / "lists").glob("*_Packages*")):
             return
@@ -143,9 +148,10 @@ class Apt:
         return found
 
 
-def lab_apt(cache: Path) -> Apt:
-    """The lab's apt, configured under `cache`."""
-    return Apt(cache / "apt")
+def lab_apt(cache: Path, release: str = RELEASE) -> Apt:
+    """The lab's apt for Debian `release`, configured under `cache` (`apt/` for the default
+    release, `apt-<release>/` for others: each has its own sources and package lists)."""
+    return Apt(cache / ("apt" if release == RELEASE else f"apt-{release}"), release)
 
 
 def _find_deb(dest: Path, package: str, version: str) -> Path | None:

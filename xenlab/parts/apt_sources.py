@@ -7,7 +7,10 @@ options such as `Signed-By:`). A Debian installed by its installer has the
 first, a cloud image or a container often the second. The lab reads both,
 keeps the entries of its Debian release, and writes its own deb822 file
 under the cache, with a `deb-src` entry for `apt-get source`: the host's
-`/etc/apt` is only read, never written.
+`/etc/apt` is only read, never written. A release the host has no entries
+for (Debian 13's packages on a Debian 12 host) is derived from the host's
+own release's entries: same mirrors, options and components, that release's
+suites.
 """
 
 from __future__ import annotations
@@ -128,10 +131,23 @@ def release_entries(entries: list[SourceEntry], release: str) -> list[SourceEntr
     return out
 
 
-def lab_sources(entries: list[SourceEntry], release: str) -> str:
-    """The lab's deb822 sources: the host's entries for `release`, and `deb-src` for its main
-    suite (only there: the security archive lists newer sources that it does not serve)."""
+def derived_entries(entries: list[SourceEntry], release: str, base: str) -> list[SourceEntry]:
+    """The host's entries for Debian `base` rewritten for `release` (`base-updates` becomes
+    `release-updates`, ...): the same mirrors serve every Debian release."""
+    out = []
+    for e in release_entries(entries, base):
+        suites = tuple(release + s.removeprefix(base) for s in e.suites)
+        out.append(SourceEntry(e.types, e.uris, suites, e.components, e.options))
+    return out
+
+
+def lab_sources(entries: list[SourceEntry], release: str, base: str = "") -> str:
+    """The lab's deb822 sources: the host's entries for `release` (derived from those of the
+    host's own release `base` when it has none), and `deb-src` for its main suite (only there:
+    the security archive lists newer sources that it does not serve)."""
     binary = release_entries(entries, release)
+    if not binary and base and base != release:
+        binary = derived_entries(entries, release, base)
     main = [e for e in binary if release in e.suites]
     if not main:
         raise PartsError(
@@ -141,6 +157,19 @@ def lab_sources(entries: list[SourceEntry], release: str) -> str:
     src = SourceEntry(("deb-src",), main[0].uris, (release,), ("main",), main[0].options)
     return "# Written by xenolith's lab (xenlab.parts) from the host's apt sources.\n\n" + \
         "\n".join(_stanza(e) for e in [*binary, src])
+
+
+def host_release(os_release: Path = Path("/etc/os-release")) -> str:
+    """The host's Debian release (VERSION_CODENAME), or "" when it does not say."""
+    try:
+        text = os_release.read_text()
+    except OSError:
+        return ""
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key == "VERSION_CODENAME":
+            return value.strip().strip('"')
+    return ""
 
 
 def one_line(entries: list[SourceEntry]) -> str:

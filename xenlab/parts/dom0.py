@@ -1,11 +1,13 @@
 """The dom0 image for the lab (xenlab.parts): Debian's 64-bit Linux + an initramfs.
 
-The kernel is Debian's linux-image (CONFIG_XEN_DOM0=y, backends as
-modules), unpacked with dpkg -x. The initramfs (gzip'd cpio) holds
-busybox, bash, Xen's toolstack from the pinned xen-utils .debs with every
-library it needs, the stock /etc/xen/scripts, the kernel modules a Xen host
+The kernel is Debian 12's linux-image (CONFIG_XEN_DOM0=y, backends as
+modules), unpacked with dpkg -x; it serves every flavour. The initramfs
+(gzip'd cpio) holds the flavour's Debian userland (busybox, bash, the
+tools the hotplug scripts call, glibc and every other library, all from
+pinned .debs, none from the host), Xen's toolstack from the flavour's
+xen-utils .debs, the stock /etc/xen/scripts, the kernel modules a Xen host
 needs, and our /init + control agent (dom0_files/). Recommended dom0
-command line: `console=hvc0 quiet`. See docs/lab-parts.md.
+command line: DOM0_CMDLINE. See docs/lab-parts.md.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from xenlab.parts.cache import (
 )
 from xenlab.parts.cpio import Entry, write_initramfs
 from xenlab.parts.errors import PartsError
+from xenlab.parts.flavours import Flavour, flavour
 from xenlab.parts.modules import builtin_modules, index_modules, load_order
 from xenlab.parts.pins import Pin
 from xenlab.parts.progress import Progress, stderr_progress
@@ -34,41 +37,30 @@ from xenlab.parts.rootfs import (
     add_libraries,
     copy_into,
     copy_tree,
-    host_path,
     link_busybox,
     make_skeleton,
+    tree_file,
 )
-from xenlab.parts.run import capture
 from xenlab.parts.vmlinux import extract_vmlinux
-from xenlab.parts.xen import XEN_VERSION, xen_version
+from xenlab.parts.xen import xen_version
 
 KERNEL_PACKAGE = "linux-image-6.1.0-56-amd64"  # what linux-image-amd64 depends on
 KERNEL_VERSION = "6.1.192-2"
 # A newer 6.1 ABI (linux-image-6.1.0-NN-amd64) may stand in when this one is gone.
 KERNEL_PIN = Pin(KERNEL_PACKAGE, KERNEL_VERSION, "6.1.", family=r"linux-image-6\.1\.0-\d+-amd64")
-XEN_TOOL_PACKAGES = [
-    "xen-utils-4.17", "xen-utils-common", "xenstore-utils", "libxenmisc4.17",
-    "libxencall1", "libxenevtchn1", "libxenforeignmemory1", "libxengnttab1", "libxenstore4",
-    "libxentoollog1", "libxendevicemodel1", "libxenhypfs1", "libxentoolcore1",
-]
-EXTRA_PACKAGES = {"libyajl2": "2.1.0-3+deb12u2"}  # needed by libxenlight, not in a base host
-XEN_BIN = "usr/lib/xen-4.17/bin"
 XEN_TOOLS = ["xl", "xenstored", "xenconsoled", "xenconsole", "xen-init-dom0",
              "libxl-save-helper"]
 XENSTORE_TOOLS = ["xenstore", "xenstore-chmod", "xenstore-exists", "xenstore-list",
                   "xenstore-ls", "xenstore-read", "xenstore-rm", "xenstore-watch",
                   "xenstore-write"]
 
-# From the host (packages in scripts/bootstrap.sh's APT_PACKAGES): what the
+# From the flavour's userland packages (xenlab.parts.flavours): what the
 # hotplug scripts need beyond busybox (bash at /bin/bash for their shebang,
-# util-linux flock + losetup, coreutils stat, iproute2 ip; docs/lab-parts.md) and libgcc_s, which xl needs
-# when a thread exits but ldd does not name.
-HOST_FILES = ["usr/bin/busybox", "usr/bin/bash", "usr/bin/flock", "usr/sbin/losetup",
-              "usr/bin/stat", "usr/bin/ip", "usr/lib/x86_64-linux-gnu/libgcc_s.so.1"]
-HOST_PACKAGES = ["busybox-static", "bash", "util-linux", "coreutils", "iproute2", "libc6",
-                 "libgcc-s1", "libsmartcols1", "libtinfo6", "libncurses6", "zlib1g", "liblzma5", "libzstd1",
-                 "libuuid1", "libselinux1", "libpcre2-8-0", "libmnl0", "libelf1", "libcap2",
-                 "libbpf1", "libbsd0", "libmd0", "libxtables12", "libdb5.3"]
+# util-linux flock + losetup, coreutils stat, iproute2 ip; docs/lab-parts.md)
+# and libgcc_s, which xl needs when a thread exits but no DT_NEEDED names. The
+# path is where the image has it; the .debs may spell it without /usr or sbin.
+USERLAND_FILES = ["usr/bin/busybox", "usr/bin/bash", "usr/bin/flock", "usr/sbin/losetup",
+                  "usr/bin/stat", "usr/bin/ip", "usr/lib/x86_64-linux-gnu/libgcc_s.so.1"]
 # busybox applets we do not link: real tools above win, and without brctl the
 # vif scripts use `ip` (the path seen working, docs/lab-parts.md).
 BUSYBOX_SKIP = {"brctl", "ip", "flock", "losetup", "stat", "bash"}
@@ -100,9 +92,14 @@ CODE = ["dom0.py", "rootfs.py", "cpio.py", "modules.py", "vmlinux.py"]
 class Dom0Versions:
     """The Debian packages one dom0 image is made of: its kernel and Xen's toolstack."""
 
+    flavour: Flavour
     kernel_package: str = KERNEL_PACKAGE
     kernel_version: str = KERNEL_VERSION
-    xen_tools: str = XEN_VERSION
+    xen_tools: str = ""  # the toolstack's version: the flavour's Xen (its stand-in if any)
+
+    @property
+    def tools(self) -> str:
+        return self.xen_tools or self.flavour.xen_version
 
     @property
     def kernel_release(self) -> str:
@@ -119,17 +116,6 @@ class Dom0Image:
     key: str
 
 
-def host_versions() -> dict[str, str]:
-    """Installed versions of the host packages the image copies files from."""
-    out = capture(["dpkg-query", "-W", "-f", "${Package} ${Version}\n", *HOST_PACKAGES])
-    versions = {}
-    for line in out.stdout.splitlines():
-        name, _, version = line.partition(" ")
-        if version:
-            versions[name] = version
-    return versions
-
-
 def files_digest() -> str:
     """Hash of dom0_files/ and of the builder code: a change there rebuilds the image."""
     h = hashlib.sha256()
@@ -141,30 +127,34 @@ def files_digest() -> str:
 
 
 def dom0_recipe(v: Dom0Versions) -> dict[str, object]:
+    fl = v.flavour
     return {"part": "dom0", "kernel": [v.kernel_package, v.kernel_version],
-            "xen_tools": [v.xen_tools, XEN_TOOL_PACKAGES], "extra": EXTRA_PACKAGES,
-            "host": host_versions(), "modules": DOM0_MODULES, "files": files_digest()}
+            "xen_tools": [v.tools, fl.release, fl.tool_packages],
+            "userland": dict(fl.userland), "modules": DOM0_MODULES, "files": files_digest()}
 
 
 def dom0_image(cache: Path, v: Dom0Versions) -> Dom0Image:
     key = recipe_key(dom0_recipe(v))
-    final = part_dir(cache, "dom0", f"{v.kernel_version}-xen{v.xen_tools}", key)
+    final = part_dir(cache, "dom0", f"{v.kernel_version}-xen{v.tools}", key)
     return Dom0Image(final / "vmlinux", final / "initrd.gz", key)
 
 
-def dom0_versions(cache: Path, progress: Progress) -> Dom0Versions:
-    """The pinned kernel if served, else its newest 6.1 stand-in; the toolstack of the lab's Xen."""
-    lab_apt = apt.lab_apt(cache)
-    kernel = lab_apt.resolve(KERNEL_PIN, False, cache / "apt" / "apt.log", progress)
-    return Dom0Versions(kernel.package, kernel.version, xen_version(cache, progress))
+def dom0_versions(cache: Path, fl: Flavour, progress: Progress) -> Dom0Versions:
+    """The pinned kernel if served, else its newest 6.1 stand-in; the toolstack of the
+    flavour's Xen."""
+    kernel_apt = apt.lab_apt(cache)
+    kernel = kernel_apt.resolve(KERNEL_PIN, False, kernel_apt.log, progress)
+    return Dom0Versions(fl, kernel.package, kernel.version, xen_version(cache, fl, progress))
 
 
-def build_dom0(cache: Path, progress: Progress = stderr_progress) -> Dom0Image:
-    """Build (once) and return the dom0 kernel + initramfs."""
-    image = dom0_image(cache, Dom0Versions())
+def build_dom0(cache: Path, progress: Progress = stderr_progress,
+               xen: str | None = None) -> Dom0Image:
+    """Build (once) and return the dom0 kernel + initramfs of flavour `xen` (None: default)."""
+    fl = flavour(xen)
+    image = dom0_image(cache, Dom0Versions(fl))
     if image.initrd.exists():
         return image
-    versions = dom0_versions(cache, progress)
+    versions = dom0_versions(cache, fl, progress)
     recipe = dom0_recipe(versions)
     image = dom0_image(cache, versions)
     final = image.initrd.parent
@@ -177,11 +167,11 @@ def build_dom0(cache: Path, progress: Progress = stderr_progress) -> Dom0Image:
         log = tmp / "build.log"
         progress(f"dom0: building kernel {versions.kernel_version} + initramfs (log {log})")
         work = tmp / "work"
-        kernel_tree, xen_tree = _unpack_debs(cache, versions, work, log, progress)
+        kernel_tree, tree = _unpack_debs(cache, versions, work, log, progress)
         root = work / "root"
         make_skeleton(root)
         _add_modules(root, kernel_tree, versions, log, progress)
-        _add_programs(root, xen_tree, log, progress)
+        _add_programs(root, tree, versions.flavour, log, progress)
         progress("dom0: unpacking the kernel's ELF from vmlinuz (spares Xen ~5 s per boot)")
         extract_vmlinux(kernel_tree / "boot" / f"vmlinuz-{versions.kernel_release}",
                         tmp / "vmlinux")
@@ -199,20 +189,22 @@ def build_dom0(cache: Path, progress: Progress = stderr_progress) -> Dom0Image:
 
 def _unpack_debs(cache: Path, versions: Dom0Versions, work: Path, log: Path,
                  progress: Progress) -> tuple[Path, Path]:
+    """Unpack the kernel, and the flavour's toolstack + userland into one tree (the image's
+    files and libraries are taken from there)."""
     debs = cache / "debs"
-    lab_apt = apt.lab_apt(cache)
-    kernel_deb = lab_apt.download_deb(versions.kernel_package, versions.kernel_version, debs,
-                                      log, progress)
-    tool_debs = [lab_apt.download_deb(p, versions.xen_tools, debs, log, progress)
-                 for p in XEN_TOOL_PACKAGES]
-    tool_debs += [lab_apt.download_deb(p, v, debs, log, progress)
-                  for p, v in EXTRA_PACKAGES.items()]
-    progress("dom0: unpacking the kernel and Xen's tools (dpkg -x)")
-    kernel_tree, xen_tree = work / "kernel", work / "xen-tools"
+    fl = versions.flavour
+    kernel_deb = apt.lab_apt(cache).download_deb(versions.kernel_package,
+                                                 versions.kernel_version, debs, log, progress)
+    fl_apt = apt.lab_apt(cache, fl.release)
+    pkgs = [(p, versions.tools) for p in fl.tool_packages] + list(fl.userland.items())
+    fl_debs = [fl_apt.download_deb(p, v, debs, log, progress) for p, v in pkgs]
+    progress(f"dom0: unpacking the kernel, Xen {fl.name}'s tools and Debian {fl.release}'s "
+             f"userland ({len(fl_debs)} packages, dpkg -x)")
+    kernel_tree, tree = work / "kernel", work / "debs"
     apt.extract_deb(kernel_deb, kernel_tree, log)
-    for deb in tool_debs:
-        apt.extract_deb(deb, xen_tree, log)
-    return kernel_tree, xen_tree
+    for deb in fl_debs:
+        apt.extract_deb(deb, tree, log)
+    return kernel_tree, tree
 
 
 def _add_modules(root: Path, kernel_tree: Path, versions: Dom0Versions, log: Path,
@@ -231,22 +223,33 @@ def _add_modules(root: Path, kernel_tree: Path, versions: Dom0Versions, log: Pat
     progress(f"dom0: {len(rels)} modules: {' '.join(Path(r).stem for r in rels)}")
 
 
-def _add_programs(root: Path, xen_tree: Path, log: Path, progress: Progress) -> None:
+def _tree_file(tree: Path, rel: str, log: Path) -> Path:
+    """`rel` in the unpacked packages, also spelled with bin for sbin and the other way."""
+    other = rel.replace("/sbin/", "/bin/") if "/sbin/" in rel else rel.replace("/bin/", "/sbin/")
+    found = tree_file(tree, rel) or tree_file(tree, other)
+    if found is None:
+        raise PartsError(f"no unpacked package has /{rel}; Debian moved it, or its package is "
+                         f"missing from the flavour's userland (xenlab/parts/flavours.py). "
+                         f"Log: {log}")
+    return found
+
+
+def _add_programs(root: Path, tree: Path, fl: Flavour, log: Path, progress: Progress) -> None:
     for name in XEN_TOOLS:
-        copy_into(root, xen_tree / XEN_BIN / name, f"{XEN_BIN}/{name}")
-        (root / "usr/sbin" / name).symlink_to(f"/{XEN_BIN}/{name}")
+        copy_into(root, _tree_file(tree, f"{fl.tools_dir}/{name}", log), f"{fl.tools_dir}/{name}")
+        (root / "usr/sbin" / name).symlink_to(f"/{fl.tools_dir}/{name}")
     for name in XENSTORE_TOOLS:
-        copy_into(root, xen_tree / "usr/bin" / name, f"usr/bin/{name}")
-    copy_tree(root / "etc" / "xen", xen_tree / "etc" / "xen")
-    for rel in HOST_FILES:
-        copy_into(root, host_path(rel), rel)
+        copy_into(root, _tree_file(tree, f"usr/bin/{name}", log), f"usr/bin/{name}")
+    copy_tree(root / "etc" / "xen", tree / "etc" / "xen")
+    for rel in USERLAND_FILES:
+        copy_into(root, _tree_file(tree, rel, log), rel)
     linked = link_busybox(root, "usr/bin/busybox", BUSYBOX_SKIP)
     copy_tree(root, FILES)
     for rel, text in ETC_FILES.items():
         (root / rel).write_text(text)
     for script in ("init", "usr/lib/xenlab/xenlab-agent"):
         (root / script).chmod(0o755)
-    libs = add_libraries(root, [xen_tree], f"Log: {log}")
+    libs = add_libraries(root, tree, f"Log: {log}")
     progress(f"dom0: {len(XEN_TOOLS) + len(XENSTORE_TOOLS)} Xen tools, {linked} busybox "
              f"applets, {len(libs)} libraries")
 

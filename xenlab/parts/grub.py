@@ -35,7 +35,7 @@ def build_grub_pv(cache: Path, progress: Progress = stderr_progress) -> Path:
     if (grub_dir(cache) / name).exists():
         return grub_dir(cache) / name
     lab_apt = apt.lab_apt(cache)
-    version = lab_apt.resolve(GRUB_PIN, False, cache / "apt" / "apt.log", progress).version
+    version = lab_apt.resolve(GRUB_PIN, False, lab_apt.log, progress).version
     final = grub_dir(cache, version)
     out = final / name
 

@@ -20,7 +20,8 @@ class LabParts:
     grub_pv: Path
 
 
-def build_all(cache: Path, progress: Progress = stderr_progress) -> LabParts:
-    """Build (or find in the cache) every part."""
-    return LabParts(xen=build_xen(cache, progress), dom0=build_dom0(cache, progress),
+def build_all(cache: Path, progress: Progress = stderr_progress,
+              xen: str | None = None) -> LabParts:
+    """Build (or find in the cache) every part of flavour `xen` (None: the default)."""
+    return LabParts(xen=build_xen(cache, progress, xen), dom0=build_dom0(cache, progress, xen),
                     grub_pv=build_grub_pv(cache, progress))

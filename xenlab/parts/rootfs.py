@@ -1,9 +1,10 @@
 """Assembling the dom0 root file system tree (xenlab.parts), before it is packed.
 
-A merged-/usr skeleton, files copied from the host or from unpacked .debs,
-busybox's applet links, and the shared libraries every ELF file needs
-(found with ldd, with LD_LIBRARY_PATH pointing into the unpacked .debs so
-Xen's own libraries come from the pinned packages, not from the host).
+A merged-/usr skeleton, files copied from unpacked .debs, busybox's applet
+links, and the shared libraries every ELF file needs (found from each file's
+PT_INTERP, DT_NEEDED and DT_RUNPATH with pyelftools, in the unpacked .debs
+only: the image never takes a library from the host, whose release may not
+be the flavour's).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
 
 from xenlab.parts.errors import PartsError
 from xenlab.parts.run import capture
@@ -58,18 +62,6 @@ def copy_tree(root: Path, src: Path) -> None:
             copy_into(root, path, rel, path.stat().st_mode & 0o7777)
 
 
-def host_path(rel: str) -> Path:
-    """Where file `/rel` is on the host (also tried without /usr, for unmerged hosts)."""
-    candidates = [Path("/") / rel]
-    if rel.startswith("usr/"):
-        candidates.append(Path("/") / rel[4:])
-    for c in candidates:
-        if c.exists():
-            return c
-    raise PartsError(f"host file /{rel} not found; scripts/bootstrap.sh installs the Debian "
-                     "packages the dom0 image copies from the host (see APT_PACKAGES)")
-
-
 def link_busybox(root: Path, busybox_rel: str, skip: set[str]) -> int:
     """Create busybox's applet links (those not already present or skipped); return the count."""
     out = capture([root / busybox_rel, "--list-full"])
@@ -87,24 +79,6 @@ def link_busybox(root: Path, busybox_rel: str, skip: set[str]) -> int:
     return made
 
 
-def parse_ldd(text: str) -> tuple[list[str], list[str]]:
-    """(paths of libraries found, names not found) from ldd's output."""
-    found: list[str] = []
-    missing: list[str] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if "=>" in line:
-            name, _, rest = line.partition("=>")
-            rest = rest.strip()
-            if rest.startswith("not found"):
-                missing.append(name.strip())
-            elif rest.startswith("/"):
-                found.append(rest.split()[0])
-        elif line.startswith("/"):
-            found.append(line.split()[0])
-    return found, missing
-
-
 def is_elf(path: Path) -> bool:
     with path.open("rb") as fh:
         return fh.read(4) == b"\x7fELF"
@@ -116,36 +90,80 @@ def elf_files(root: Path) -> list[Path]:
             if p.is_file() and not p.is_symlink() and p.suffix != ".ko" and is_elf(p)]
 
 
-def add_libraries(root: Path, trees: list[Path], log_hint: str) -> list[str]:
-    """Copy every library that the tree's ELF files need; return the in-tree paths added.
+LIB_DIRS = ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu", "usr/lib64", "lib64",
+            "usr/lib", "lib")
 
-    `trees` are unpacked .debs: libraries found there are copied to their
-    path relative to the tree, others come from the same path on the host.
+
+def elf_links(path: Path) -> tuple[str, list[str], list[str]]:
+    """(PT_INTERP, DT_NEEDED names, DT_RUNPATH/DT_RPATH folders) of one ELF file."""
+    interp, needed, runpath = "", [], []
+    with path.open("rb") as fh:
+        elf = ELFFile(fh)
+        for seg in elf.iter_segments():
+            if seg.header.p_type == "PT_INTERP":
+                interp = seg.get_interp_name()
+        dynamic = elf.get_section_by_name(".dynamic")
+        if isinstance(dynamic, DynamicSection):
+            for tag in dynamic.iter_tags():
+                if tag.entry.d_tag == "DT_NEEDED":
+                    needed.append(tag.needed)
+                elif tag.entry.d_tag in ("DT_RUNPATH", "DT_RPATH"):
+                    value = tag.runpath if tag.entry.d_tag == "DT_RUNPATH" else tag.rpath
+                    runpath += [d for d in value.split(":") if d and "$" not in d]
+    return interp, needed, runpath
+
+
+def tree_file(tree: Path, rel: str) -> Path | None:
+    """The regular file `/rel` names inside the unpacked tree, following symlinks (absolute
+    ones from the tree's root, not the host's; merged-/usr spellings tried both ways)."""
+    rel = rel.lstrip("/")
+    spellings = [rel, rel[4:] if rel.startswith("usr/") else "usr/" + rel]
+    for spelling in spellings:
+        path = tree / spelling
+        for _ in range(16):
+            if not path.is_symlink():
+                break
+            target = os.readlink(path)
+            path = tree / target.lstrip("/") if target.startswith("/") else path.parent / target
+        if path.is_file() and not path.is_symlink():
+            return path
+    return None
+
+
+def find_library(tree: Path, name: str, runpath: list[str]) -> Path | None:
+    """Where the loader would find library `name` in the tree (RUNPATH first)."""
+    for folder in [*runpath, *LIB_DIRS]:
+        found = tree_file(tree, f"{folder}/{name}")
+        if found:
+            return found
+    return None
+
+
+def add_libraries(root: Path, tree: Path, log_hint: str) -> list[str]:
+    """Copy into `root` every library (and the loader) its ELF files need, all taken from the
+    unpacked packages in `tree`, never from the host; return the in-root paths added.
+
+    Libraries go to the canonical folder (usr/lib/x86_64-linux-gnu), the loader to the
+    path its programs name (PT_INTERP); libraries' own needs are followed too.
     """
-    lib_path = ":".join(str(t / d) for t in trees
-                        for d in ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu")
-                        if (t / d).is_dir())
     added: list[str] = []
-    for elf in elf_files(root):
-        out = capture(["ldd", elf], env={"LD_LIBRARY_PATH": lib_path})
-        if out.returncode != 0:
-            continue  # static (busybox) or not a program
-        found, missing = parse_ldd(out.stdout)
+    todo = elf_files(root)
+    while todo:
+        elf = todo.pop()
+        interp, needed, runpath = elf_links(elf)
+        # The loader where the program names it, else wherever libc6 put it.
+        loader = interp and (tree_file(tree, interp) or find_library(tree, Path(interp).name, []))
+        wanted = [(interp, loader)] if interp else []
+        wanted += [(f"usr/lib/x86_64-linux-gnu/{n}", find_library(tree, n, runpath))
+                   for n in needed]
+        missing = [rel.rsplit("/", 1)[-1] for rel, src in wanted if src is None]
         if missing:
-            raise PartsError(f"{elf.relative_to(root)} needs {', '.join(missing)}, found neither "
-                             f"in the unpacked packages nor on the host. {log_hint}")
-        for lib in found:
-            rel = in_tree_path(Path(lib), trees)
-            dest = root / rel
-            if not (dest.exists() or dest.is_symlink()):
-                copy_into(root, Path(lib), rel)
-                added.append(rel)
+            raise PartsError(f"{elf.relative_to(root)} needs {', '.join(missing)}, which no "
+                             f"unpacked package has: add its package to the flavour's userland "
+                             f"(xenlab/parts/flavours.py). {log_hint}")
+        for rel, src in wanted:
+            dest = root / rel.lstrip("/")
+            if src is not None and not (dest.exists() or dest.is_symlink()):
+                todo.append(copy_into(root, src, rel))
+                added.append(rel.lstrip("/"))
     return added
-
-
-def in_tree_path(lib: Path, trees: list[Path]) -> str:
-    """The path a library gets inside the initramfs."""
-    for t in trees:
-        if lib.is_relative_to(t):
-            return lib.relative_to(t).as_posix()
-    return lib.as_posix().lstrip("/")

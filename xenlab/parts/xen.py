@@ -1,14 +1,17 @@
-"""The Xen hypervisor for the lab (xenlab.parts): Debian's Xen 4.17 rebuilt with CONFIG_PV32=y.
+"""The Xen hypervisor for the lab (xenlab.parts): Debian's Xen rebuilt with CONFIG_PV32=y.
 
 Debian's binary hypervisor has 32-bit PV support off, so Xenolith (a 32-bit
 PAE PV kernel) could not run on it. We fetch Debian's source package (with
 its patches applied by dpkg-source), take Debian's own hypervisor config
 from the xen-hypervisor .deb, turn CONFIG_PV32 on, and build only `xen/`.
 The result is the uncompressed multiboot `xen/xen` ELF that QEMU loads.
+Which Xen (4.17 from Debian 12, 4.20 from Debian 13) is the flavour's
+(xenlab.parts.flavours).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 from pathlib import Path
@@ -16,15 +19,11 @@ from pathlib import Path
 from xenlab.parts import apt
 from xenlab.parts.cache import build_once, part_dir, recipe_key
 from xenlab.parts.errors import PartsError
-from xenlab.parts.pins import Pin
+from xenlab.parts.flavours import Flavour, flavour
 from xenlab.parts.progress import Progress, stderr_progress
 from xenlab.parts.run import capture, run
 
 XEN_SOURCE = "xen"
-XEN_VERSION = "4.17.5+72-g01140da4e8-1"
-XEN_PIN = Pin(XEN_SOURCE, XEN_VERSION, "4.17.")
-CONFIG_PACKAGE = "xen-hypervisor-4.17-amd64"
-CONFIG_PATH = "boot/xen-4.17-amd64.config"
 CONFIG_EDITS: dict[str, str] = {"CONFIG_PV32": "y"}
 JOBS = 2
 RECIPE_REVISION = 1  # bump when the build steps change in a way the fields below miss
@@ -32,35 +31,40 @@ RECIPE_REVISION = 1  # bump when the build steps change in a way the fields belo
 MULTIBOOT1_MAGIC = 0x1BADB002
 
 
-def xen_recipe(version: str = XEN_VERSION) -> dict[str, object]:
+def xen_recipe(fl: Flavour, version: str | None = None) -> dict[str, object]:
+    version = version or fl.xen_version
     return {"part": "xen", "revision": RECIPE_REVISION, "source": [XEN_SOURCE, version],
-            "config": [CONFIG_PACKAGE, version, CONFIG_PATH], "edits": CONFIG_EDITS}
+            "config": [fl.config_package, version, fl.config_path], "edits": CONFIG_EDITS}
 
 
-def xen_dir(cache: Path, version: str = XEN_VERSION) -> Path:
-    return part_dir(cache, "xen", version, recipe_key(xen_recipe(version)))
+def xen_dir(cache: Path, fl: Flavour, version: str | None = None) -> Path:
+    version = version or fl.xen_version
+    return part_dir(cache, "xen", version, recipe_key(xen_recipe(fl, version)))
 
 
-def xen_version(cache: Path, progress: Progress) -> str:
-    """The Xen version the lab uses: the pinned one if built or served, else its stand-in.
-    The dom0's toolstack follows it, so hypervisor and tools always match."""
-    if (xen_dir(cache) / "xen").exists():
-        return XEN_VERSION
-    return apt.lab_apt(cache).resolve(XEN_PIN, True, cache / "apt" / "apt.log", progress).version
+def xen_version(cache: Path, fl: Flavour, progress: Progress) -> str:
+    """The Xen version the flavour uses: the pinned one if built or served, else its
+    stand-in. The dom0's toolstack follows it, so hypervisor and tools always match."""
+    if (xen_dir(cache, fl) / "xen").exists():
+        return fl.xen_version
+    fl_apt = apt.lab_apt(cache, fl.release)
+    return fl_apt.resolve(fl.xen_pin, True, fl_apt.log, progress).version
 
 
-def build_xen(cache: Path, progress: Progress = stderr_progress) -> Path:
-    """Build (once) and return the path of the uncompressed `xen` ELF with CONFIG_PV32=y."""
-    version = xen_version(cache, progress)
-    final = xen_dir(cache, version)
+def build_xen(cache: Path, progress: Progress = stderr_progress, xen: str | None = None) -> Path:
+    """Build (once) and return the path of the uncompressed `xen` ELF with CONFIG_PV32=y,
+    of flavour `xen` ("4.17", "4.20"; None for the default)."""
+    fl = flavour(xen)
+    version = xen_version(cache, fl, progress)
+    final = xen_dir(cache, fl, version)
     out = final / "xen"
 
     def build(tmp: Path) -> None:
         log = tmp / "build.log"
         progress(f"xen: building hypervisor {version} with {CONFIG_EDITS} "
                  f"(about 2 minutes; log {log})")
-        tree = _unpack_source(cache, version, tmp, log, progress)
-        _configure(cache, version, tmp, tree, log, progress)
+        tree = _unpack_source(cache, fl, version, tmp, log, progress)
+        _configure(cache, fl, version, tmp, tree, log, progress)
         _compile(tree, log, progress)
         built = tree / "xen" / "xen"
         check_multiboot_elf32(built, log)
@@ -69,13 +73,21 @@ def build_xen(cache: Path, progress: Progress = stderr_progress) -> Path:
         shutil.rmtree(tmp / "config-deb", ignore_errors=True)
         progress(f"xen: done: {out}")
 
-    build_once(cache, "xen", final, out, build, xen_recipe(version))
+    build_once(cache, "xen", final, out, build, xen_recipe(fl, version))
     return out
 
 
-def _unpack_source(cache: Path, version: str, tmp: Path, log: Path, progress: Progress) -> Path:
-    dsc = apt.lab_apt(cache).fetch_source(XEN_SOURCE, version, cache / "src" / f"xen-{version}",
-                                          log, progress)
+def _unpack_source(cache: Path, fl: Flavour, version: str, tmp: Path, log: Path,
+                   progress: Progress) -> Path:
+    try:
+        dsc = apt.lab_apt(cache, fl.release).fetch_source(
+            XEN_SOURCE, version, cache / "src" / f"xen-{version}", log, progress)
+    except PartsError as exc:
+        raise PartsError(
+            f"{exc}\nA mirror may list a source package in its index and still answer 404 for "
+            f"its files (seen for Debian {fl.release}'s xen). Then build Xen {fl.name} yourself "
+            f"with CONFIG_PV32=y and give the lab its xen/xen: --xen {fl.name} --xen-binary PATH "
+            f"(make XEN={fl.name} XEN_BINARY=PATH; docs/lab.md, 'Your own hypervisor').") from exc
     progress("xen: unpacking source and applying Debian's patches (dpkg-source -x)")
     tree = tmp / "work" / "src"  # dpkg-source also leaves the orig tarball in work/
     tree.parent.mkdir(parents=True, exist_ok=True)
@@ -85,11 +97,12 @@ def _unpack_source(cache: Path, version: str, tmp: Path, log: Path, progress: Pr
     return tree
 
 
-def _configure(cache: Path, version: str, tmp: Path, tree: Path, log: Path,
+def _configure(cache: Path, fl: Flavour, version: str, tmp: Path, tree: Path, log: Path,
                progress: Progress) -> None:
-    deb = apt.lab_apt(cache).download_deb(CONFIG_PACKAGE, version, cache / "debs", log, progress)
-    config = apt.extract_file(deb, CONFIG_PATH, tmp / "config-deb", log,
-                              "Update CONFIG_PATH in xenlab/parts/xen.py.")
+    deb = apt.lab_apt(cache, fl.release).download_deb(fl.config_package, version,
+                                                     cache / "debs", log, progress)
+    config = apt.extract_file(deb, fl.config_path, tmp / "config-deb", log,
+                              "Update Flavour.config_path in xenlab/parts/flavours.py.")
     target = tree / "xen" / ".config"
     target.write_text(edit_config(config.read_text(), CONFIG_EDITS))
     progress(f"xen: config from {deb.name} with {CONFIG_EDITS}; make olddefconfig")
@@ -163,3 +176,32 @@ def has_multiboot1_header(data: bytes) -> bool:
         if magic == MULTIBOOT1_MAGIC and (magic + flags + checksum) & 0xFFFFFFFF == 0:
             return True
     return False
+
+
+def binary_version(path: Path) -> str:
+    """The Xen version of a hypervisor ELF someone built ("4.20.4"), or "" if it does not say:
+    from the `.config` beside it (kconfig's header names the version) or a `Xen X.Y.Z` string
+    in the image."""
+    if not path.is_file():
+        return ""
+    config = path.parent / ".config"
+    if config.is_file():
+        m = re.search(r"Xen/x86 (\d+\.\d+\S*) Configuration", config.read_text(errors="replace"))
+        if m:
+            return m.group(1)
+    m = re.search(rb"Xen (\d+\.\d+\.\d+)", path.read_bytes())
+    return m.group(1).decode() if m else ""
+
+
+def own_xen(path: Path) -> Path:
+    """A hypervisor the user built (`--xen-binary`): checked like ours, not copied."""
+    path = path.expanduser().resolve()
+    if not path.is_file():
+        raise PartsError(f"--xen-binary {path} does not exist; give the uncompressed xen/xen "
+                         f"of your build (QEMU cannot load xen.gz)")
+    check_multiboot_elf32(path, path.parent / "build.log")
+    config = path.parent / ".config"
+    if config.is_file() and config_values(config.read_text()).get("CONFIG_PV32") != "y":
+        raise PartsError(f"{config} has CONFIG_PV32 off: that hypervisor cannot run a 32-bit "
+                         f"PV guest. Set CONFIG_PV32=y, make -C xen olddefconfig, rebuild.")
+    return path
