@@ -1,6 +1,6 @@
 """The Linux peer: Debian's 6.1 kernel (the dom0's own) as a 64-bit PV domU, and its initramfs.
 
-The initramfs is the lab's own, small: busybox, the netfront and blkfront
+The initramfs is the lab's own, small: busybox (the lab's pinned package), the netfront and blkfront
 modules from the same kernel package, netload (the UDP echo server on port 7),
 and an init that brings up eth0 at `benchip=` from the kernel command line and
 prints READY. It is a cached part (`bench-linux-initrd-*` in the lab cache).
@@ -16,9 +16,10 @@ from xenlab.parts import apt
 from xenlab.parts.cache import build_once, part_dir, recipe_key
 from xenlab.parts.cpio import Entry, write_initramfs
 from xenlab.parts.dom0 import Dom0Versions, dom0_versions
+from xenlab.parts.flavours import flavour
 from xenlab.parts.modules import builtin_modules, index_modules, load_order
 from xenlab.parts.progress import Progress
-from xenlab.parts.rootfs import copy_into, host_path, link_busybox, make_skeleton
+from xenlab.parts.rootfs import copy_into, link_busybox, make_skeleton
 
 READY = "XENLAB-BENCH-LINUX-READY"
 MODULES = ["xen-netfront", "xen-blkfront"]
@@ -38,16 +39,20 @@ exec /bin/sh
 """
 
 
+BUSYBOX = "busybox-static"  # from the lab's pinned userland, as in the dom0 image
+
+
 def initrd_recipe(versions: Dom0Versions, netload: Path) -> dict[str, object]:
     return {"part": "bench-linux-initrd", "kernel": [versions.kernel_package,
                                                      versions.kernel_version],
+            "busybox": [versions.flavour.release, versions.flavour.userland[BUSYBOX]],
             "modules": MODULES, "init": hashlib.sha256(INIT.encode()).hexdigest()[:16],
             "netload": hashlib.sha256(netload.read_bytes()).hexdigest()[:16]}
 
 
 def build_linux_initrd(cache: Path, netload: Path, progress: Progress) -> Path:
     """Build (once per recipe) and return the Linux peer's initramfs."""
-    versions = dom0_versions(cache, progress)
+    versions = dom0_versions(cache, flavour(), progress)
     recipe = initrd_recipe(versions, netload)
     final = part_dir(cache, "bench-linux-initrd", versions.kernel_version, recipe_key(recipe))
     out = final / "initrd.gz"
@@ -68,7 +73,11 @@ def build_linux_initrd(cache: Path, netload: Path, progress: Progress) -> Path:
             rels.append(rel)
         (root / "etc" / "bench").mkdir(parents=True)
         (root / "etc" / "bench" / "modules").write_text("\n".join(rels) + "\n")
-        copy_into(root, host_path("usr/bin/busybox"), "usr/bin/busybox")
+        fl = versions.flavour
+        bb = apt.lab_apt(cache, fl.release).download_deb(BUSYBOX, fl.userland[BUSYBOX],
+                                                          cache / "debs", log, progress)
+        apt.extract_deb(bb, tmp / "work" / "busybox", log)
+        copy_into(root, tmp / "work" / "busybox" / "usr/bin/busybox", "usr/bin/busybox")
         link_busybox(root, "usr/bin/busybox", set())
         copy_into(root, netload, "usr/bin/netload", 0o755)
         (root / "init").write_text(INIT)
