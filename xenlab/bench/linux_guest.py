@@ -16,10 +16,11 @@ from xenlab.parts import apt
 from xenlab.parts.cache import build_once, part_dir, recipe_key
 from xenlab.parts.cpio import Entry, write_initramfs
 from xenlab.parts.dom0 import Dom0Versions, dom0_versions
+from xenlab.parts.errors import PartsError
 from xenlab.parts.flavours import flavour
 from xenlab.parts.modules import builtin_modules, index_modules, load_order
 from xenlab.parts.progress import Progress
-from xenlab.parts.rootfs import copy_into, link_busybox, make_skeleton
+from xenlab.parts.rootfs import copy_into, link_busybox, make_skeleton, tree_file
 
 READY = "XENLAB-BENCH-LINUX-READY"
 MODULES = ["xen-netfront", "xen-blkfront"]
@@ -77,7 +78,10 @@ def build_linux_initrd(cache: Path, netload: Path, progress: Progress) -> Path:
         bb = apt.lab_apt(cache, fl.release).download_deb(BUSYBOX, fl.userland[BUSYBOX],
                                                           cache / "debs", log, progress)
         apt.extract_deb(bb, tmp / "work" / "busybox", log)
-        copy_into(root, tmp / "work" / "busybox" / "usr/bin/busybox", "usr/bin/busybox")
+        busybox = tree_file(tmp / "work" / "busybox", "usr/bin/busybox")
+        if busybox is None:
+            raise PartsError(f"{bb.name} has no busybox binary; log: {log}")
+        copy_into(root, busybox, "usr/bin/busybox")
         link_busybox(root, "usr/bin/busybox", set())
         copy_into(root, netload, "usr/bin/netload", 0o755)
         (root / "init").write_text(INIT)
