@@ -12,6 +12,7 @@
  * xen_hypercall_count[] (every hypercall wrapper bumps it), times from
  * monotonic_ns() when the time code is linked in.
  */
+#include "bench.h"
 #include "mm.h"
 #include "pagetable.h"
 #include "shell.h"
@@ -129,8 +130,11 @@ static int cmd_bench(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "mmu") == 0)
         return bench_mmu();
-    printk("usage: bench mmu\n");
+    if (argc == 2 && strcmp(argv[1], "multicall") == 0)
+        return bench_multicall();
+    printk("usage: bench mmu|multicall\n");
     return 1;
 }
-SHELL_COMMAND(bench, "bench", "bench mmu", "benchmarks: mmu = single vs batched PTE updates",
+SHELL_COMMAND(bench, "bench", "bench mmu|multicall",
+              "benchmarks: mmu = single vs batched PTE updates, multicall = separate vs batched calls",
               cmd_bench);
