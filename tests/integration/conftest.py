@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from kshell import serve_host
 
 from xenlab import DomZeroRun, Host, Lab, LabConfig
 from xenlab.parts import build_grub_pv, default_cache, stderr_progress
@@ -78,11 +79,7 @@ def make_lab() -> Callable[[str], Lab]:
 
 @pytest.fixture(scope="session")
 def xen_host(lab: Lab) -> Iterator[Host]:
-    host = lab.up(memory_mib=2048)
-    try:
-        yield host
-    finally:
-        host.close()
+    yield from serve_host(lab)
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ command line); `selftest(suite)` runs one suite and returns (PASS|FAIL,
 detail). `domu_shell` and `dom0_shell` boot Xenolith to its prompt and yield
 a `Shell` (the domU is destroyed afterwards; `Shell.boot` is what it printed
 while booting). Small helpers: `lines(out)`, `make_image(...)`,
-`build_static_peer(...)` (a gcc -static program copied into dom0). Whole
+`build_static_peer(...)` (a gcc -static program copied into dom0),
+`serve_host(lab)` (the body of a fixture that yields a running Xen + dom0). Whole
 checks that more than one test module runs (the main suite, and the smoke on
 another Xen release): `dom0_selftest_all`, `domu_selftest_all`,
 `grub_with_vif_and_disk`.
@@ -20,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +30,7 @@ import pytest
 
 from xenlab import ExitReason, Guest, GuestSpec, Host, Lab
 from xenlab.console import Console
+from xenlab.cprog import build_static
 from xenlab.host import copy_into_share
 
 PROMPT = "xenolith> "
@@ -120,15 +121,22 @@ def make_image(path: Path, probe: bytes, sectors: int) -> Path:
     return path
 
 
+def serve_host(lab: Lab, memory_mib: int = 2048) -> Iterator[Host]:
+    """A fixture's body: `yield from serve_host(lab)` starts Xen + dom0 of `lab`, yields the
+    Host, and closes it when the fixture's scope ends."""
+    host = lab.up(memory_mib=memory_mib)
+    try:
+        yield host
+    finally:
+        host.close()
+
+
 def build_static_peer(host: Host, src: Path, out_dir: Path) -> str:
     """Build `src` with gcc -static on the host (skip without gcc), copy it into dom0 as
     /run/xenlab/<stem> (executable); return that dom0 path."""
     if not shutil.which("gcc"):
         pytest.skip(f"gcc is needed to build {src.name}")
-    out = out_dir / src.stem
-    res = subprocess.run(["gcc", "-static", "-O2", "-Wall", "-o", str(out), str(src)],
-                         capture_output=True, text=True, check=False)
-    assert res.returncode == 0, f"building {src} failed: {res.stderr}"
+    out = build_static(src, out_dir / src.stem)
     copy_into_share(host.share, out, src.stem)
     host.check(f"mkdir -p /run/xenlab && cp /host/{src.stem} /run/xenlab/ && "
                f"chmod +x /run/xenlab/{src.stem}")

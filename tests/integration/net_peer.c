@@ -26,6 +26,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "inet_csum.h"
+
 #define FRAME_MAX 1514
 #define ETH_HDR 14
 #define IP_HDR 20
@@ -35,18 +37,6 @@ static struct sockaddr_ll to;
 static uint8_t dst_mac[6], src_mac[6] = {0x02, 0, 0, 0, 0, 0x66};
 static uint32_t dst_ip, src_ip; /* network order */
 static unsigned sent;
-
-static uint16_t csum(const uint8_t *p, size_t n)
-{
-    uint32_t s = 0;
-    for (size_t i = 0; i + 1 < n; i += 2)
-        s += (uint32_t)p[i] << 8 | p[i + 1];
-    if (n & 1)
-        s += (uint32_t)p[n - 1] << 8;
-    while (s >> 16)
-        s = (s & 0xffff) + (s >> 16);
-    return (uint16_t)~s;
-}
 
 static size_t eth(uint8_t *f, uint16_t type)
 {
@@ -73,10 +63,10 @@ static size_t ip_icmp(uint8_t *f, size_t icmp_len)
     ic[0] = 8;
     for (size_t i = 8; i < icmp_len; i++)
         ic[i] = (uint8_t)i;
-    uint16_t c = csum(ic, icmp_len);
+    uint16_t c = inet_csum(ic, icmp_len);
     ic[2] = (uint8_t)(c >> 8);
     ic[3] = (uint8_t)c;
-    c = csum(ip, IP_HDR);
+    c = inet_csum(ip, IP_HDR);
     ip[10] = (uint8_t)(c >> 8);
     ip[11] = (uint8_t)c;
     return ETH_HDR + IP_HDR + icmp_len;
@@ -86,7 +76,7 @@ static void fix_ip_csum(uint8_t *f)
 {
     uint8_t *ip = f + ETH_HDR;
     ip[10] = ip[11] = 0;
-    uint16_t c = csum(ip, (size_t)(ip[0] & 0xf) * 4 > 60 ? 20 : (size_t)(ip[0] & 0xf) * 4);
+    uint16_t c = inet_csum(ip, (size_t)(ip[0] & 0xf) * 4 > 60 ? 20 : (size_t)(ip[0] & 0xf) * 4);
     ip[10] = (uint8_t)(c >> 8);
     ip[11] = (uint8_t)c;
 }

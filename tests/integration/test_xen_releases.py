@@ -25,6 +25,7 @@ from kshell import (
     domu_selftest_all,
     grub_with_vif_and_disk,
     make_image,
+    serve_host,
 )
 
 from xenlab import Host, Lab
@@ -43,11 +44,7 @@ def other_lab(other_xen: str, make_lab: Callable[[str], Lab]) -> Lab:
 
 @pytest.fixture(scope="module")
 def other_host(other_lab: Lab) -> Iterator[Host]:
-    host = other_lab.up(memory_mib=2048)
-    try:
-        yield host
-    finally:
-        host.close()
+    yield from serve_host(other_lab)
 
 
 def test_dom0_selftest_all(other_lab: Lab, kernel_elf: Path) -> None:

@@ -1,29 +1,21 @@
-"""The network load generator (netload.c): built static on the host, parsed from its line."""
+"""The network load generator (netload.c): built static on the host, parsed from its lines."""
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
-from xenlab.errors import LabError
+from xenlab.cprog import build_static
 
 SOURCE = Path(__file__).with_name("netload.c")
 LINE = re.compile(r"netload: (\w+) \S+ replies=(\d+) lost=(\d+) seconds=([0-9.]+) rate=([0-9.]+)")
+BLAST = re.compile(r"netload: blast \S+ sent=(\d+) errors=(\d+) seconds=([0-9.]+)")
+GAP = re.compile(r"netload: gap \S+ replies=(\d+) lost=(\d+) seconds=[0-9.]+ maxgap_ms=([0-9.]+)")
 
 
 def build_netload(out_dir: Path) -> Path:
     """gcc -static netload.c into `out_dir`; LabError naming what is missing."""
-    if not shutil.which("gcc"):
-        raise LabError("gcc is needed to build netload.c (scripts/bootstrap.sh installs it)")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / "netload"
-    res = subprocess.run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-o", str(out), str(SOURCE)],
-                         capture_output=True, text=True, check=False)
-    if res.returncode:
-        raise LabError(f"building {SOURCE} failed: {res.stderr.strip()}")
-    return out
+    return build_static(SOURCE, out_dir / "netload")
 
 
 def parse_rate(output: str) -> tuple[float, int, int] | None:
@@ -32,3 +24,18 @@ def parse_rate(output: str) -> tuple[float, int, int] | None:
     if not m:
         return None
     return float(m.group(5)), int(m.group(2)), int(m.group(3))
+
+
+def parse_blast(output: str) -> tuple[int, int, float] | None:
+    """(datagrams sent, send errors, seconds) of `netload blast`, None if absent."""
+    m = BLAST.search(output)
+    return (int(m.group(1)), int(m.group(2)), float(m.group(3))) if m else None
+
+
+def parse_gap(output: str) -> tuple[float, int, int] | None:
+    """(longest time without a reply in ms, replies, lost) of `netload gap`, None if absent
+    or when fewer than two replies came (no gap between replies to measure)."""
+    m = GAP.search(output)
+    if not m or int(m.group(1)) < 2:
+        return None
+    return float(m.group(3)), int(m.group(1)), int(m.group(2))
