@@ -107,3 +107,35 @@ def test_charts(tmp_path: Path) -> None:
     paths = write_charts(r, tmp_path)
     assert [p.name for p in paths] == ["boot.png"]  # the other charts have no value at all
     assert paths[0].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_parse_blast_and_gap() -> None:
+    from xenlab.bench.netload import parse_blast, parse_gap
+    assert parse_blast("netload: blast 10.0.0.2 sent=900 errors=3 seconds=1.000 rate=900.0") == \
+        (900, 3, 1.0)
+    assert parse_blast("netload: udp socket: error") is None
+    gap = "netload: gap 10.0.0.2 replies=300 lost=12 seconds=9.500 maxgap_ms=412.5"
+    assert parse_gap(gap) == (412.5, 300, 12)
+    assert parse_gap(gap.replace("replies=300", "replies=1")) is None  # no gap between replies
+
+
+def test_parse_diskload() -> None:
+    from xenlab.bench.diskload import parse_diskload
+    run = parse_diskload("diskload: randread /dev/xvda bytes=4096000 ios=1000 qd=32 "
+                         "seconds=0.500000\n")
+    assert run is not None and (run.kind, run.ios, run.qd, run.seconds) == ("randread", 1000, 32,
+                                                                            0.5)
+    assert parse_diskload("diskload: open: No such file") is None
+
+
+def test_hotplug_seconds_is_the_union_of_the_script_runs() -> None:
+    from xenlab.bench.devices import hotplug_seconds
+    log = ("block add 10.00 12.00 0\n"
+           "vif-bridge online 11.50 13.00 0\n"  # overlaps the block script's run
+           "vif-bridge add 14.00 14.50 0\n")
+    got = hotplug_seconds(log)
+    assert got is not None
+    total, per = got
+    assert abs(total - 3.5) < 1e-9
+    assert per == {"block": 2.0, "vif-bridge": 2.0}
+    assert hotplug_seconds("") is None

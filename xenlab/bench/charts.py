@@ -18,6 +18,15 @@ CHARTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "memory.png": ("Memory floor: smallest memory= that boots and passes", ("memory_floor",)),
     "network.png": ("Network from dom0: request/response, 64 B (TCG)", ("udp_rr", "icmp_rr")),
     "mmu.png": ("bench mmu: 4096 PTEs mapped + unmapped (TCG)", ("mmu_single", "mmu_batched")),
+    "multicall.png": ("bench multicall: 8192 update_va_mapping calls (TCG)",
+                      ("mc_separate", "mc_batched")),
+    "bootsplit.png": ("Boot with a vif and a disk, and dom0's hotplug part (TCG)",
+                      ("boot_devices", "boot_hotplug")),
+    "stream.png": ("UDP one-way from dom0, 1472 B (TCG)", ("udp_stream",)),
+    "disk.png": ("Disk sequential, 1 MiB requests (TCG)", ("disk_seq_read", "disk_seq_write")),
+    "iops.png": ("Disk 4 KiB random reads (TCG)", ("disk_rand_qd1", "disk_rand_qd32")),
+    "suspend.png": ("Save, restore, migrate (TCG)", ("save", "restore", "migrate", "save_256",
+                                                     "restore_256", "migrate_256")),
     "image.png": ("Image size", ("image_file", "image_loaded")),
 }
 DPI = 80

@@ -19,11 +19,15 @@ class Plan:
     disk_mib: int = 32  # read sequentially per repetition (a sparse file in dom0's tmpfs)
     disk_reps: int = 3
     suspend_reps: int = 3  # save + restore + migrate, each
+    split_reps: int = 5  # boots with a vif and a disk, hotplug scripts timed
+    rand_ios: int = 1000  # 4 KiB random reads per repetition and queue depth
+    quick_mode: bool = False  # the smoke's run: the slowest steps only for Xenolith, or skipped
 
     @classmethod
     def quick(cls) -> Plan:
         return cls(boot_reps=1, mmu_reps=1, net_reps=1, net_seconds=1.0, floor_step_mib=8,
-                   disk_mib=4, disk_reps=1, suspend_reps=1)
+                   disk_mib=4, disk_reps=1, suspend_reps=1, split_reps=1, rand_ios=100,
+                   quick_mode=True)
 
 
 @dataclass(frozen=True)

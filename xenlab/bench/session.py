@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pexpect
@@ -21,6 +22,7 @@ from xenlab.errors import LabError
 from xenlab.exits import parse_xl_list_v
 from xenlab.host import GuestSpec, Host, guest_config
 
+Say = Callable[[str], None]  # a progress line's sink
 STAGE = "/run/xenlab/bench"
 DOM0_PROMPT = "dom0# "
 # Text after which waiting any longer is pointless: a guest that died.
