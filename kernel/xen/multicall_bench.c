@@ -6,14 +6,15 @@
  * The calls are those of `bench mmu`'s single run: 4096 pages of the
  * scratch window mapped with one update_va_mapping each, then unmapped
  * (UVMF_INVLPG | UVMF_LOCAL), 8192 calls in all:
- *   separate:  8192 update_va_mapping hypercalls;
- *   multicall: the same 8192 calls as entries, MULTICALL_MAX per
- *              HYPERVISOR_multicall (multicall_run() checks every entry).
+ *   single:  8192 update_va_mapping hypercalls;
+ *   batched: the same 8192 calls as entries, MULTICALL_MAX per
+ *            HYPERVISOR_multicall (multicall_run() checks every entry).
  * Xen does the same work per call either way; what the batch saves is the
  * guest->Xen transition per call. Counts come from xen_hypercall_count[]
  * (entries inside a multicall are not hypercalls of their own), times from
- * monotonic_ns(). Prints
- *   bench multicall: separate (...): 8192 calls, 8192 hypercalls, T us
+ * monotonic_ns(), both through bench_run (bench.h, shared with `bench mmu`).
+ * Prints
+ *   bench multicall: single (...): 8192 calls, 8192 hypercalls, T us
  *   bench multicall: batched (...): 8192 calls, 1024 hypercalls, T us
  */
 #include "bench.h"
@@ -26,20 +27,6 @@
 #define MC_BENCH_CALLS (2u * MC_BENCH_PAGES)
 _Static_assert(MC_BENCH_PAGES <= MM_SCRATCH_PAGES, "bench maps inside the scratch window");
 
-struct mc_run {
-    unsigned long hypercalls;
-    uint64_t ns;
-    long err;
-};
-
-static unsigned long hypercalls_total(void)
-{
-    unsigned long sum = 0;
-    for (unsigned i = 0; i < XEN_NR_HYPERCALLS; i++)
-        sum += xen_hypercall_count[i];
-    return sum;
-}
-
 /* Call i of the 8192: a map for i < 4096, the unmap of page i - 4096 after. */
 static unsigned long call_va(unsigned i)
 {
@@ -51,26 +38,21 @@ static unsigned long call_flags(unsigned i)
     return i < MC_BENCH_PAGES ? UVMF_NONE : UVMF_INVLPG | UVMF_LOCAL;
 }
 
-static void separate(struct mc_run *r, pte_t pte)
+static void single(struct bench_run *r, pte_t pte)
 {
-    r->err = 0;
-    r->hypercalls = hypercalls_total();
-    uint64_t start = monotonic_ns();
+    bench_run_start(r);
     for (unsigned i = 0; i < MC_BENCH_CALLS && !r->err; i++)
-        r->err = HYPERVISOR_update_va_mapping(call_va(i), i < MC_BENCH_PAGES ? pte : 0,
-                                              call_flags(i));
-    r->ns = monotonic_ns() - start;
-    r->hypercalls = hypercalls_total() - r->hypercalls;
+        r->err = (int)HYPERVISOR_update_va_mapping(call_va(i), i < MC_BENCH_PAGES ? pte : 0,
+                                                   call_flags(i));
+    bench_run_stop(r);
 }
 
-static void batched(struct mc_run *r, pte_t pte)
+static void batched(struct bench_run *r, pte_t pte)
 {
     struct multicall mc;
 
     multicall_init(&mc);
-    r->err = 0;
-    r->hypercalls = hypercalls_total();
-    uint64_t start = monotonic_ns();
+    bench_run_start(r);
     for (unsigned i = 0; i < MC_BENCH_CALLS && !r->err; i++) {
         uint64_t val = i < MC_BENCH_PAGES ? pte : 0;
         struct multicall_entry *e = multicall_add(&mc, __HYPERVISOR_update_va_mapping);
@@ -79,21 +61,14 @@ static void batched(struct mc_run *r, pte_t pte)
         e->args[2] = (unsigned long)(val >> 32);
         e->args[3] = call_flags(i);
         if (mc.count == MULTICALL_MAX || i + 1 == MC_BENCH_CALLS)
-            r->err = multicall_run(&mc, "bench multicall", NULL);
+            r->err = (int)multicall_run(&mc, "bench multicall", NULL);
     }
-    r->ns = monotonic_ns() - start;
-    r->hypercalls = hypercalls_total() - r->hypercalls;
-}
-
-static void report(const char *name, const char *how, const struct mc_run *r)
-{
-    printk("bench multicall: %s (%s): %u calls, %lu hypercalls, %llu us\n", name, how,
-           MC_BENCH_CALLS, r->hypercalls, (unsigned long long)(r->ns / NSEC_PER_USEC));
+    bench_run_stop(r);
 }
 
 int bench_multicall(void)
 {
-    struct mc_run s, b;
+    struct bench_run s, b;
     void *page = page_alloc(0);
 
     if (!page) {
@@ -102,17 +77,17 @@ int bench_multicall(void)
     }
     memset(page, 0x5a, PAGE_SIZE);
     pte_t pte = pte_make(pfn_to_mfn(virt_to_pfn(page)), PTE_KERNEL_RW);
-    separate(&s, pte);
+    single(&s, pte);
     if (!s.err)
         batched(&b, pte);
     page_free(page, 0);
     if (s.err || b.err) {
-        printk("bench multicall: update_va_mapping failed: %ld\n", s.err ? s.err : b.err);
+        printk("bench multicall: update_va_mapping failed: %d\n", s.err ? s.err : b.err);
         return 1;
     }
-    char how[48];
-    snprintf(how, sizeof(how), "multicall, %u per call", (unsigned)MULTICALL_MAX);
-    report("separate", "update_va_mapping each", &s);
-    report("batched", how, &b);
+    char what[32];
+    snprintf(what, sizeof(what), "%u calls", MC_BENCH_CALLS);
+    bench_report_pair("multicall", what, "update_va_mapping each", &s, "multicall",
+                      (unsigned)MULTICALL_MAX, &b);
     return 0;
 }

@@ -11,7 +11,8 @@
  *                                 io_submit/io_getevents, as fio's libaio
  *                                 engine; raw system calls, no libaio)
  *
- * Places come from the same fixed-seed xorshift as blkbench's. Prints
+ * Places come from a fixed-seed generator (not blkbench's own: both spread
+ * uniformly over the disk, and the bench's disks are sparse). Prints
  *   diskload: KIND DEV bytes=B ios=N qd=Q seconds=T
  * Time is CLOCK_MONOTONIC around the transfers; writes are not followed by
  * fsync() (no cache flush sent to the backend), as blkbench sends none.
@@ -41,13 +42,11 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static uint32_t xorshift32(uint32_t *state)
+/* A 64-bit LCG (Knuth's MMIX constants), fixed seed: the same places every run. */
+static uint64_t next_place(uint64_t *state, uint64_t blocks)
 {
-    uint32_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *state = x;
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return (*state >> 33) % blocks;
 }
 
 static void *aligned(size_t size)
@@ -91,14 +90,14 @@ static long sys_io_setup(unsigned nr, aio_context_t *ctx)
     return syscall(SYS_io_setup, nr, ctx);
 }
 
-static void prepare(struct iocb *cb, int fd, char *buf, uint64_t blocks, uint32_t *state)
+static void prepare(struct iocb *cb, int fd, char *buf, uint64_t blocks, uint64_t *state)
 {
     memset(cb, 0, sizeof(*cb));
     cb->aio_fildes = (uint32_t)fd;
     cb->aio_lio_opcode = IOCB_CMD_PREAD;
     cb->aio_buf = (uint64_t)(uintptr_t)buf;
     cb->aio_nbytes = RAND_BLOCK;
-    cb->aio_offset = (int64_t)((xorshift32(state) % blocks) * RAND_BLOCK);
+    cb->aio_offset = (int64_t)(next_place(state, blocks) * RAND_BLOCK);
     cb->aio_data = (uint64_t)(uintptr_t)cb;
 }
 
@@ -109,7 +108,7 @@ static int random_reads(int fd, const char *dev, unsigned long count, int qd)
     struct iocb cbs[MAX_QD], *submit[MAX_QD];
     struct io_event events[MAX_QD];
     char *bufs = aligned((size_t)qd * RAND_BLOCK);
-    uint32_t state = SEED;
+    uint64_t state = SEED;
 
     if (ioctl(fd, BLKGETSIZE64, &size) < 0 || size < RAND_BLOCK) {
         perror("diskload: BLKGETSIZE64");

@@ -83,18 +83,31 @@ static void report(const char *kind, const char *ip, unsigned long replies, unsi
            lost, secs, secs > 0 ? (double)replies / secs : 0.0);
 }
 
-static int udp_client(const char *ip, int port, double secs, size_t size)
+/* A UDP socket connected to ip:port, with out[0..size) filled with a pattern to send;
+ * -1 (said on stderr) if there is none. */
+static int udp_connected(const char *ip, int port, uint8_t *out, size_t size)
 {
     struct sockaddr_in to = addr_of(ip, port);
-    uint8_t out[MAX_PAYLOAD], in[MAX_PAYLOAD + 1];
-    unsigned long replies = 0, lost = 0;
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
 
     if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
         perror("netload: udp socket");
-        return 2;
+        if (fd >= 0)
+            close(fd);
+        return -1;
     }
     memset(out, 0x5a, size);
+    return fd;
+}
+
+static int udp_client(const char *ip, int port, double secs, size_t size)
+{
+    uint8_t out[MAX_PAYLOAD], in[MAX_PAYLOAD + 1];
+    unsigned long replies = 0, lost = 0;
+    int fd = udp_connected(ip, port, out, size);
+
+    if (fd < 0)
+        return 2;
     double start = now(), end = start + secs;
     for (uint32_t seq = 0; now() < end; seq++) {
         memcpy(out, &seq, sizeof(seq)); /* tells a late answer from this one's */
@@ -220,16 +233,12 @@ static int gap_client(const char *ip, double secs)
 
 static int blast(const char *ip, int port, double secs, size_t size)
 {
-    struct sockaddr_in to = addr_of(ip, port);
     uint8_t out[MAX_PAYLOAD];
     unsigned long sent = 0, errors = 0;
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int fd = udp_connected(ip, port, out, size);
 
-    if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
-        perror("netload: udp socket");
+    if (fd < 0)
         return 2;
-    }
-    memset(out, 0x5a, size);
     double start = now(), end = start + secs;
     while (now() < end) {
         if (send(fd, out, size, 0) < 0)

@@ -51,7 +51,7 @@ from xenlab.parts import build_dom0, build_grub_pv, default_cache
 Say = session.Say
 XENOLITH_IP, LINUX_IP = "10.0.0.2", "10.0.0.3"
 MMU = re.compile(r"bench mmu: (single|batched) \([^)]*\): .*?, (\d+) hypercalls, (\d+) us")
-MULTICALL = re.compile(r"bench multicall: (separate|batched) \([^)]*\): (\d+) calls, "
+MULTICALL = re.compile(r"bench multicall: (single|batched) \([^)]*\): (\d+) calls, "
                        r"(\d+) hypercalls, (\d+) us")
 MMU_FIGURES = ("mmu_single", "mmu_batched", "mmu_speedup", "mc_separate", "mc_batched",
                "mc_speedup")
@@ -198,10 +198,10 @@ def mmu_figures(host: Host, report: Report, peer: Peer, reps: int, timeout: floa
         out = session.shell(host, "bench multicall", re.escape(XENOLITH_PROMPT), timeout) or ""
         mc = {m.group(1): (int(m.group(2)), int(m.group(3)), int(m.group(4)))
               for m in MULTICALL.finditer(out)}
-        if "separate" in mc and "batched" in mc and mc["batched"][2] > 0:
-            separate.append(mc["separate"][2] / 1000)
+        if "single" in mc and "batched" in mc and mc["batched"][2] > 0:
+            separate.append(mc["single"][2] / 1000)
             multi.append(mc["batched"][2] / 1000)
-            mc_calls = (f"{mc['separate'][0]} update_va_mapping calls: {mc['separate'][1]} vs "
+            mc_calls = (f"{mc['single'][0]} update_va_mapping calls: {mc['single'][1]} vs "
                         f"{mc['batched'][1]} hypercalls")
             progress(f"{peer.name}: bench multicall {i + 1}/{reps}: {separate[-1]:.1f} ms vs "
                      f"{multi[-1]:.1f} ms")

@@ -23,13 +23,6 @@
 #define BENCH_PAGES 4096u
 _Static_assert(BENCH_PAGES <= MM_SCRATCH_PAGES, "bench maps inside the scratch window");
 
-struct bench_run {
-    unsigned long hypercalls;
-    uint64_t ns;
-    bool timed;
-    int err;
-};
-
 static unsigned long hypercalls_total(void)
 {
     unsigned long sum = 0;
@@ -38,7 +31,7 @@ static unsigned long hypercalls_total(void)
     return sum;
 }
 
-static void run_start(struct bench_run *r)
+void bench_run_start(struct bench_run *r)
 {
     r->timed = monotonic_ns != NULL;
     r->err = 0;
@@ -46,7 +39,7 @@ static void run_start(struct bench_run *r)
     r->hypercalls = hypercalls_total();
 }
 
-static void run_stop(struct bench_run *r)
+void bench_run_stop(struct bench_run *r)
 {
     r->hypercalls = hypercalls_total() - r->hypercalls;
     if (r->timed)
@@ -57,13 +50,13 @@ static void single(struct bench_run *r, xen_pfn_t mfn)
 {
     pte_t pte = pte_make(mfn, PTE_KERNEL_RW);
 
-    run_start(r);
+    bench_run_start(r);
     /* Not present -> present: nothing to flush. */
     for (unsigned i = 0; i < BENCH_PAGES && !r->err; i++)
         r->err = (int)HYPERVISOR_update_va_mapping(mm_scratch_va(i), pte, UVMF_NONE);
     for (unsigned i = 0; i < BENCH_PAGES && !r->err; i++)
         r->err = (int)HYPERVISOR_update_va_mapping(mm_scratch_va(i), 0, UVMF_INVLPG | UVMF_LOCAL);
-    run_stop(r);
+    bench_run_stop(r);
     if (r->err)
         printk("update_va_mapping: error %d\n", r->err);
 }
@@ -72,7 +65,7 @@ static void batched(struct bench_run *r, xen_pfn_t mfn, const uint64_t *l1_ma)
 {
     pte_t pte = pte_make(mfn, PTE_KERNEL_RW);
 
-    run_start(r);
+    bench_run_start(r);
     for (unsigned i = 0; i < BENCH_PAGES; i++)
         mmu_queue_update(l1_ma[i / PT_ENTRIES] + (i % PT_ENTRIES) * PT_ENTRY_SIZE, pte);
     r->err = mmu_flush();
@@ -82,18 +75,28 @@ static void batched(struct bench_run *r, xen_pfn_t mfn, const uint64_t *l1_ma)
         r->err = mmu_flush();
     if (!r->err)
         r->err = tlb_flush_local();
-    run_stop(r);
+    bench_run_stop(r);
 }
 
-static void report(const char *name, const char *how, const struct bench_run *r)
+static void report(const char *bench, const char *name, const char *how, const char *what,
+                   const struct bench_run *r)
 {
     if (r->timed)
-        printk("bench mmu: %s (%s): %u maps + %u unmaps, %lu hypercalls, %llu us\n", name, how,
-               BENCH_PAGES, BENCH_PAGES, r->hypercalls,
-               (unsigned long long)(r->ns / NSEC_PER_USEC));
+        printk("bench %s: %s (%s): %s, %lu hypercalls, %llu us\n", bench, name, how, what,
+               r->hypercalls, (unsigned long long)(r->ns / NSEC_PER_USEC));
     else
-        printk("bench mmu: %s (%s): %u maps + %u unmaps, %lu hypercalls, time n/a (no clock)\n",
-               name, how, BENCH_PAGES, BENCH_PAGES, r->hypercalls);
+        printk("bench %s: %s (%s): %s, %lu hypercalls, time n/a (no clock)\n", bench, name, how,
+               what, r->hypercalls);
+}
+
+void bench_report_pair(const char *bench, const char *what, const char *single_how,
+                       const struct bench_run *single, const char *batch_call, unsigned batch,
+                       const struct bench_run *batched)
+{
+    char how[48];
+    snprintf(how, sizeof(how), "%s, %u per call", batch_call, batch);
+    report(bench, "single", single_how, what, single);
+    report(bench, "batched", how, what, batched);
 }
 
 static int bench_mmu(void)
@@ -119,10 +122,10 @@ static int bench_mmu(void)
     page_free(page, 0);
     if (s.err || b.err)
         return 1;
-    char how[48];
-    snprintf(how, sizeof(how), "mmu_update, %u per call", (unsigned)MMU_BATCH);
-    report("single", "update_va_mapping per PTE", &s);
-    report("batched", how, &b);
+    char what[48];
+    snprintf(what, sizeof(what), "%u maps + %u unmaps", BENCH_PAGES, BENCH_PAGES);
+    bench_report_pair("mmu", what, "update_va_mapping per PTE", &s, "mmu_update",
+                      (unsigned)MMU_BATCH, &b);
     return 0;
 }
 
