@@ -3,8 +3,8 @@ depth 1 and 32, for Xenolith (`blkbench`) and Linux (diskload, O_DIRECT).
 
 One boot per peer with two disks, both files in dom0's tmpfs that the bench
 itself made: `xvda`, sparse and read-only (the reads), and `xvdb`, a scratch
-file attached read-write (the writes; nothing else uses it, and it is removed
-after the run).
+file of zeroes attached read-write (the writes; nothing else uses it, and it
+is removed after the step).
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ DISKLOAD = "/usr/bin/diskload"
 
 
 def make_disks(host: Host, mib: int) -> tuple[str, str]:
-    """(read-only sparse image, scratch image) in dom0's STAGE folder, `mib` MiB each."""
+    """(read-only sparse image, scratch image) in dom0's STAGE folder, `mib` MiB each. The
+    scratch image is written whole here: the first peer's writes must not be the ones that
+    make tmpfs allocate its pages."""
     ro, scratch = f"{session.STAGE}/disk.img", f"{session.STAGE}/scratch.img"
     host.check(f"dd if=/dev/zero of={ro} bs=1M count=0 seek={mib} 2>/dev/null && "
-               f"dd if=/dev/zero of={scratch} bs=1M count=0 seek={mib} 2>/dev/null")
+               f"dd if=/dev/zero of={scratch} bs=1M count={mib} 2>/dev/null", timeout=120)
     return ro, scratch
 
 
@@ -89,9 +91,10 @@ def disk_figures(host: Host, report: Report, peer: Peer, disks: tuple[str, str],
     session.destroy(host, b.name)
     how = ("blkbench (Xen system time)" if xen else
            "diskload, O_DIRECT, CLOCK_MONOTONIC; random reads through native AIO")
-    where = f"{mib} MiB sparse files in dom0's tmpfs through blkback (loop)"
-    notes = {"disk_seq_read": f"{where}, xvda read-only; {how}",
-             "disk_seq_write": f"{where}, xvdb a scratch image; no cache flush; {how}",
+    where = f"{mib} MiB files in dom0's tmpfs through blkback (loop)"
+    notes = {"disk_seq_read": f"{where}, xvda sparse, read-only; {how}",
+             "disk_seq_write": f"{where}, xvdb a scratch image of zeroes; no cache flush; "
+                               f"{how}",
              "disk_rand_qd1": f"{ios} reads at fixed-seed random 4 KiB places of xvda; {how}",
              "disk_rand_qd32": f"{ios} reads, {DEEP_QD} in flight; {how}"}
     for key, values in rates.items():

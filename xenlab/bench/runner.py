@@ -307,8 +307,6 @@ def session_steps(host: Host, report: Report, peers: list[Peer], opts: BenchOpti
                 report.not_measured(p.name, key, "not tried: the peer may not answer the "
                                     "toolstack's suspend request")
     for p in peers:
-        if p.kind in (XENOLITH, LINUX):
-            say(f"{p.name}: ping downtime of a migration x{plan.suspend_reps}")
         downtime_or_skip(host, report, p, dom0_netload, plan.suspend_reps, plan.boot_timeout,
                          plan.quick_mode, say)
     for p in peers:

@@ -120,4 +120,5 @@ def downtime_or_skip(host: Host, report: Report, peer: Peer, netload: str, reps:
     elif quick and peer.kind == LINUX:
         report.not_measured(peer.name, "migrate_downtime", "skipped in the quick mode")
     else:
+        progress(f"{peer.name}: ping downtime of a migration x{reps}")
         downtime_figure(host, report, peer, netload, reps, timeout, progress)
