@@ -38,7 +38,7 @@ ifdef XEN_BINARY
 export XENLAB_XEN_BINARY := $(abspath $(XEN_BINARY))
 endif
 
-.PHONY: all bootstrap kernel lab run test test-matrix bench check lint clean fresh-check
+.PHONY: all bootstrap kernel lab run test test-long test-matrix bench check lint clean fresh-check
 all: kernel
 
 bootstrap:
@@ -72,6 +72,11 @@ check: lint gen
 # The suite on XEN's release, and test_xen_releases.py's smoke on every other one.
 test: bootstrap lint kernel tiny lab
 	XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest tests
+
+# The attach/detach cycles of test_kernel_devices.py 100 times instead of 10.
+test-long: bootstrap lint kernel lab
+	XENOLITH_CYCLES=100 XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest \
+	  tests/integration/test_kernel_devices.py
 
 PEERS ?=
 

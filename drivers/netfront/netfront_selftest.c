@@ -60,7 +60,7 @@ static bool drops_as(const void *f, size_t len, enum net_drop want, char *why, s
     struct net_stats before, after;
     unsigned long drops_before = net_drop_count(want);
     net_get_stats(&before);
-    net_input(f, len);
+    net_input(0, f, len);
     net_get_stats(&after);
     if (net_drop_count(want) != drops_before + 1 || after.drops != before.drops + 1 ||
         after.tx_frames != before.tx_frames) {
@@ -104,7 +104,7 @@ static const char *check_rx_responses(char *why, size_t size)
 static const char *check_frames(const uint8_t mac[ETH_ALEN], char *why, size_t size, unsigned *n)
 {
     uint32_t me;
-    bool have_ip = net_address(&me, NULL);
+    bool have_ip = net_address(0, &me, NULL);
     uint32_t dst = have_ip ? me : 0x0a0a0a0a;
     size_t len;
 
@@ -150,7 +150,7 @@ SELFTEST(netfront)
     char why[120], ipb[16], macb[18];
     unsigned frames = 0;
 
-    netfront_get_info(&in);
+    netfront_get_info(0, &in);
     if (in.state == NETFRONT_DOM0) {
         ST_PASS(r, "skipped: no XenStore in dom0 mode");
         return;
@@ -173,13 +173,13 @@ SELFTEST(netfront)
 
     uint32_t me;
     unsigned prefix;
-    if (!net_address(&me, &prefix)) {
+    if (!net_address(0, &me, &prefix)) {
         ST_PASS(r, "mac %s, rings ok, %u crafted frames dropped right; no ip=: ping skipped",
                 net_mac_str(in.mac, macb), frames);
         return;
     }
     uint32_t peer = (me & ~(~0u >> prefix)) + 1;
-    if (peer == me || !arp_resolve(peer, PEER_ARP_MS)) {
+    if (peer == me || !arp_resolve(0, peer, PEER_ARP_MS)) {
         ST_PASS(r, "mac %s, rings ok, %u crafted frames dropped right; %s did not answer ARP: "
                    "ping skipped", net_mac_str(in.mac, macb), frames, net_ip_str(peer, ipb));
         return;

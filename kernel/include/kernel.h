@@ -19,15 +19,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <abi/xen.h>
+#include <abi/rings.h> /* the one barrier vocabulary: xen_mb, xen_rmb, xen_wmb */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
 #define unlikely(x) __builtin_expect(!!(x), 0)
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 #define barrier() __asm__ __volatile__("" ::: "memory")
-#define mb() __asm__ __volatile__("lock; addl $0,0(%%esp)" ::: "memory")
-#define rmb() mb()
-#define wmb() barrier()
 #define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 

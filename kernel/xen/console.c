@@ -147,7 +147,7 @@ static void ring_write(const char *s, size_t len)
     while (i < len) {
         XENCONS_RING_IDX cons = READ_ONCE(ring->out_cons);
         XENCONS_RING_IDX prod = out_prod, start = prod;
-        mb(); /* read cons before writing data into the space it frees */
+        xen_mb(); /* read cons before writing data into the space it frees */
         if ((XENCONS_RING_IDX)(prod - cons) > sizeof(ring->out)) {
             ring_broken = true;
             return;
@@ -164,7 +164,7 @@ static void ring_write(const char *s, size_t len)
             ring->out[MASK_XENCONS_IDX(prod, ring->out)] = c;
         }
         if (prod != start) {
-            wmb(); /* data before the index that publishes it */
+            xen_wmb(); /* data before the index that publishes it */
             out_prod = prod;
             WRITE_ONCE(ring->out_prod, prod);
             deadline = 0;
@@ -268,7 +268,7 @@ int console_trygetc(void)
     uint8_t old = mask_events();
     XENCONS_RING_IDX cons = ring->in_cons;
     XENCONS_RING_IDX prod = READ_ONCE(ring->in_prod);
-    rmb(); /* the index before the data it covers */
+    xen_rmb(); /* the index before the data it covers */
     unsigned n = 0;
     if ((XENCONS_RING_IDX)(prod - cons) > sizeof(ring->in)) {
         /* Corrupt indexes from the backend: drop what is there. */
@@ -276,7 +276,7 @@ int console_trygetc(void)
     } else if (prod != cons) {
         for (; cons != prod && n < sizeof(domu_input); cons++)
             domu_input[n++] = ring->in[MASK_XENCONS_IDX(cons, ring->in)];
-        mb(); /* finish reading the bytes before giving their slots back */
+        xen_mb(); /* finish reading the bytes before giving their slots back */
         ring->in_cons = cons;
         notify_backend();
     }

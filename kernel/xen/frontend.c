@@ -124,7 +124,7 @@ int frontend_ring_alloc(struct xenbus_frontend *fe, struct frontend_ring *ring)
 
 int frontend_ring_free(struct xenbus_frontend *fe, struct frontend_ring *ring)
 {
-    int rc = gnttab_end_or_leak(&ring->ref, &ring->page, "%s: %s: ring grant %d not ended",
+    int rc = gnttab_end_or_defer(&ring->ref, &ring->page, "%s: %s: ring grant %d not ended",
                                 drv(fe), fe->node, ring->ref);
     if (ring->page)
         page_free(ring->page, 0);

@@ -33,14 +33,14 @@ static void read_record(struct time_record *r, uint64_t *tsc_now)
 
     do {
         version = t->version;
-        rmb();
+        xen_rmb();
         r->tsc_timestamp = t->tsc_timestamp;
         r->system_time = t->system_time;
         r->mul = t->tsc_to_system_mul;
         r->shift = t->tsc_shift;
         if (tsc_now)
             *tsc_now = rdtsc();
-        rmb();
+        xen_rmb();
     } while ((version & 1) || version != t->version);
 }
 
@@ -140,11 +140,11 @@ uint64_t wallclock_ns(void)
 
     do {
         version = s->wc_version;
-        rmb();
+        xen_rmb();
         sec = s->wc_sec;
         nsec = s->wc_nsec;
         sec_hi = s->arch.wc_sec_hi; /* 32-bit guests: the high word lives in arch */
-        rmb();
+        xen_rmb();
     } while ((version & 1) || version != s->wc_version);
     uint64_t boot = (((uint64_t)sec_hi << 32) | sec) * NSEC_PER_SEC + nsec;
     return boot + monotonic_ns();

@@ -214,3 +214,13 @@ def grub_with_vif_and_disk(host: Host, grub: Path, tmp_path: Path, name: str) ->
     finally:
         guest.destroy()
     assert name not in host.dom0("xl list").output
+
+
+def resource_counts(shell: Shell) -> tuple[int, int]:
+    """(grant references in use, free pages): what must come back after a device goes.
+    `blk rescan` first joins the watch threads that ended, so their stacks count as free."""
+    shell.run("blk rescan")
+    grants = re.search(r"(\d+) in use, \d+ free", shell.run("grants"))
+    free = re.search(r"page allocator \d+ pages, free (\d+) pages", shell.run("mem"))
+    assert grants and free, f"no grant or page counts; log {shell.log}"
+    return int(grants.group(1)), int(free.group(1))

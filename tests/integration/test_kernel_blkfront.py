@@ -1,6 +1,6 @@
 """blkfront: virtual disks through a real Linux blkback.
 
-Kernel side: drivers/blkfront/{xenbus,ring,blkio,blk_cmd,blkfront_selftest}.c,
+Kernel side: drivers/blkfront/{xenbus,ring,blkfront,blk_cmd,blkfront_selftest}.c,
 kernel/xen/frontend.c. One Xenolith domU (module-scoped, in file order) gets
 two disk images made here: xvda read-write, xvdb read-only, each with a known
 text in sector 5 written before boot. What the guest reads is judged from its
