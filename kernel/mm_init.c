@@ -12,7 +12,7 @@ static unsigned long mib(unsigned long pages)
     return pages / PAGES_PER_MIB;
 }
 
-static int mm_init(void)
+int mm_init(void)
 {
     unsigned long nr, direct, first;
     uint8_t *state;
@@ -46,4 +46,3 @@ static int mm_init(void)
            first - 1, mm_boot_end_pfn(), page_free_count());
     return 0;
 }
-INITCALL(INIT_MM, mm_init);

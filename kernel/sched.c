@@ -505,12 +505,12 @@ static void idle_loop(void *arg)
 
 /* ---- start of day ---------------------------------------------------------- */
 
-static int sched_init(void)
+int sched_init(void)
 {
     main_thread.stack_top = (unsigned long)boot_stack_top; /* entry.S */
     main_thread.seen_events = evtchn_events_handled;
     /* Boot runs on this stack: mark its bottom only if it has stayed well
-     * clear of it so far (it has: the initcalls are shallow). */
+     * clear of it so far (it has: the start of day is shallow). */
     if ((unsigned long)__builtin_frame_address(0) - (unsigned long)boot_stack >=
         2 * STACK_FILL_BYTES)
         stack_mark(&main_thread, (unsigned long)boot_stack);
@@ -529,7 +529,6 @@ static int sched_init(void)
            (unsigned)(STACK_GUARD_PAGES * PAGE_SIZE / 1024), STACK_CANARY_BYTES, THREAD_MAX);
     return 0;
 }
-INITCALL(INIT_SCHED, sched_init);
 
 /* ---- shell: threads ------------------------------------------------------- */
 

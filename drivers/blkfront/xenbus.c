@@ -353,7 +353,7 @@ static void blk_resume(bool new_domain)
 
 static const struct suspend_hooks blk_hooks = {"blkfront", blk_suspend, blk_resume};
 
-static int blkfront_init(void)
+int blkfront_init(void)
 {
     if (!xs_available())
         return 0; /* dom0 mode: no XenStore, no virtual disks */
@@ -363,4 +363,3 @@ static int blkfront_init(void)
         printk("blkfront: no disks\n");
     return n < 0 ? n : 0;
 }
-INITCALL(INIT_LATE, blkfront_init);

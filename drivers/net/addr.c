@@ -116,7 +116,7 @@ const char *net_mac_str(const uint8_t m[ETH_ALEN], char buf[18])
     return buf;
 }
 
-static int net_addr_init(void)
+int net_addr_init(void)
 {
     const char *v = cmdline_get("ip");
     char ipb[16];
@@ -131,4 +131,3 @@ static int net_addr_init(void)
     printk("net: address %s/%u\n", net_ip_str(our_ip, ipb), our_prefix);
     return 0;
 }
-INITCALL(INIT_DEVICES, net_addr_init);

@@ -394,7 +394,7 @@ static void nf_resume(bool new_domain)
 
 static const struct suspend_hooks nf_hooks = {"netfront", nf_suspend, nf_resume};
 
-static int netfront_init(void)
+int netfront_init(void)
 {
     if (xen_is_dom0()) {
         nf.state = NETFRONT_DOM0;
@@ -404,7 +404,6 @@ static int netfront_init(void)
     suspend_register(&nf_hooks);
     return probe();
 }
-INITCALL(INIT_LATE, netfront_init);
 
 static const char *const state_names[] = {
     [NETFRONT_DOM0] = "dom0 mode", [NETFRONT_NO_VIF] = "no vif",

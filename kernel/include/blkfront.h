@@ -68,5 +68,7 @@ int blk_flush(struct blkdev *d);
  * old one kept). Returns the number of disks, or an error (-XEN_ENODEV
  * without XenStore). */
 int blk_rescan(void);
+/* Start of day (main.c): blk_rescan once, with the suspend hooks. */
+int blkfront_init(void);
 
 #endif

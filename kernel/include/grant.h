@@ -28,6 +28,8 @@
 #define GNTTAB_WANT_FRAMES 4 /* table frames at start (512 entries each) */
 #define GNTTAB_GROW_FRAMES 4 /* frames added when references run out */
 
+/* Start of day (main.c): the table set up and reported. */
+int gnttab_init(void);
 bool gnttab_available(void); /* the table is set up (sets it up if needed) */
 
 /* Grant `domid` access to machine frame `mfn`. Returns the reference

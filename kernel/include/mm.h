@@ -87,6 +87,8 @@ uint64_t virt_to_machine(const void *v); /* machine address of a direct-map byte
 unsigned long p2m_size(void);            /* entries in the p2m: start_info->nr_pages */
 void p2m_set(unsigned long pfn, xen_pfn_t mfn);
 xen_pfn_t m2p_max_mfn(void);             /* frames below this can be looked up */
+/* Start of day (main.c, mm_init.c): p2m, direct map, page allocator. */
+int mm_init(void);
 int p2m_init(void);                      /* called by mm_init first */
 
 /* Physical page allocator over the pages Xen gave and boot did not use.
@@ -176,5 +178,7 @@ unsigned long balloon_floor_pages(void);
 /* The toolstack's target (memory/target), in pages; 0 before it is known
  * (kernel/xen/balloon_target.c). */
 unsigned long balloon_toolstack_target(void);
+/* Start of day (main.c), late: the thread that follows memory/target. */
+int balloon_target_init(void);
 
 #endif

@@ -38,6 +38,8 @@ void net_input(const void *frame, size_t len);
 /* Address: host-order IPv4 and prefix length; false when none is set. */
 bool net_address(uint32_t *ip, unsigned *prefix);
 int net_set_address(const char *text); /* "10.0.0.2/24": 0, or -XEN_EINVAL */
+/* Start of day (main.c): the address from ip= on the command line. */
+int net_addr_init(void);
 /* "10.0.0.1" -> host order; false on junk. */
 bool net_parse_ip(const char *s, uint32_t *ip);
 /* "00:16:3e:12:34:56" -> mac (the vif's "mac" key); false on anything else. */

@@ -85,6 +85,8 @@ void netfront_get_stats(struct netfront_stats *s);
  * while a detach runs, -XEN_ENODEV in dom0 mode, -XEN_EIO when it failed.
  * From a thread. */
 int netfront_rescan(void);
+/* Start of day (main.c): the first vif connected, with the suspend hooks. */
+int netfront_init(void);
 
 /* Send one Ethernet frame (copied into a granted page); 0 or an error. */
 int netfront_xmit(const void *frame, size_t len);

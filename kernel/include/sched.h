@@ -17,6 +17,8 @@
 #define THREAD_MAX 32 /* including main and idle */
 
 struct thread;
+/* Start of day (main.c): main and idle threads, the lazy FPU. */
+int sched_init(void);
 /* Runnable at once (runs when the caller next yields or blocks); NULL when
  * out of thread slots or stack memory. */
 struct thread *thread_create(const char *name, void (*fn)(void *), void *arg);

@@ -15,6 +15,11 @@
 
 #include "kernel.h"
 
+/* Start of day (main.c), late: suspend_init publishes the p2m for the
+ * toolstack; control_init starts the thread answering control/ (control.c). */
+int suspend_init(void);
+int control_init(void);
+
 /* The whole suspend, from a thread: 0 after a resume, or an error (the
  * suspend was not attempted, or Xen refused it). */
 int kernel_suspend(void);

@@ -13,6 +13,11 @@
 #define NSEC_PER_SEC 1000000000ULL
 #define MSEC_PER_SEC 1000UL
 
+/* Start of day (main.c): time_init reports the clocks (time.c);
+ * timer_init binds VIRQ_TIMER and stops the periodic tick (timer.c). */
+int time_init(void);
+int timer_init(void);
+
 uint64_t monotonic_ns(void); /* Xen system time; never goes back, never stands still */
 uint64_t xen_time_at(uint64_t deadline); /* monotonic_ns() time -> Xen's, for set_timer_op */
 uint64_t wallclock_ns(void); /* nanoseconds since 1970-01-01 UTC */

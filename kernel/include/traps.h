@@ -54,6 +54,8 @@ static inline uint32_t trap_frame_esp(const struct trap_frame *f)
 /* Return true when the fault was dealt with and execution may resume. */
 typedef bool (*trap_handler_t)(struct trap_frame *f);
 /* Registers (or, with NULL, removes) the handler; returns the previous one. */
+/* Start of day (main.c): the trap table to Xen (set_trap_table). */
+int traps_init(void);
 trap_handler_t trap_set_handler(unsigned vector, trap_handler_t h);
 
 const char *trap_name(unsigned vector); /* "page fault" */

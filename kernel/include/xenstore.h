@@ -34,6 +34,8 @@ typedef uint32_t xs_tx_t;
 #define XS_TX_RETRIES 8       /* xs_transaction: attempts when xenstored says EAGAIN */
 
 /* True in a domU once the ring is set up (INIT_DEVICES). */
+/* Start of day (main.c): the ring and its event channel (domU). */
+int xenstore_init(void);
 bool xs_available(void);
 
 /* Value of `path`, NUL-terminated in buf. Returns its length, -XEN_E2BIG if

@@ -296,7 +296,7 @@ static void console_event(evtchn_port_t port, void *data)
     (void)data;
 }
 
-static int console_input_init(void)
+int console_input_init(void)
 {
     int rc;
     if (xen_is_dom0()) {
@@ -314,7 +314,6 @@ static int console_input_init(void)
     input_events = true;
     return 0;
 }
-INITCALL(INIT_DEVICES, console_input_init);
 
 void console_resume(bool new_domain)
 {

@@ -421,7 +421,7 @@ static int register_callback(uint16_t type, uint16_t flags, const char *entry)
     return (int)rc;
 }
 
-static int evtchn_init(void)
+int evtchn_init(void)
 {
     upcall_vcpu = this_vcpu();
     /* The event callback always runs with events masked (Xen sets the mask
@@ -442,7 +442,6 @@ static int evtchn_init(void)
            (void *)hypervisor_callback, (void *)failsafe_callback, (unsigned)port);
     return 0;
 }
-INITCALL(INIT_EVENTS, evtchn_init);
 
 /* A new domain has no event channel at all (and its shared_info every port
  * unmasked and idle): every port we knew is gone. VIRQs are ours alone, so

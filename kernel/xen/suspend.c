@@ -176,7 +176,7 @@ int kernel_suspend(void)
     return 0;
 }
 
-static int suspend_init(void)
+int suspend_init(void)
 {
     if (xen_is_dom0())
         return 0;
@@ -185,7 +185,6 @@ static int suspend_init(void)
         printk("suspend: p2m published for the toolstack (%lu entries)\n", p2m_size());
     return rc;
 }
-INITCALL(INIT_LATE, suspend_init);
 
 static int cmd_suspend(int argc, char **argv)
 {

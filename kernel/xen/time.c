@@ -182,7 +182,7 @@ void utc_from_unix(uint64_t unix_sec, struct utc_time *out)
     out->sec = secs_of_day % SECS_PER_MIN;
 }
 
-static int time_init(void)
+int time_init(void)
 {
     struct time_record r;
     read_record(&r, NULL);
@@ -201,7 +201,6 @@ static int time_init(void)
            t.hour, t.min, t.sec);
     return 0;
 }
-INITCALL(INIT_TIME, time_init);
 
 /* ---- shell ----------------------------------------------------------------- */
 

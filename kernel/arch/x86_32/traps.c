@@ -94,7 +94,7 @@ unsigned long trap_read_cr2(void)
     return last_cr2;
 }
 
-static int traps_init(void)
+int traps_init(void)
 {
     unsigned n = 0;
     for (unsigned v = 0; v < TRAP_NR; v++) {
@@ -116,7 +116,6 @@ static int traps_init(void)
     }
     return 0;
 }
-INITCALL(INIT_ARCH, traps_init);
 
 void trap_dump(const struct trap_frame *f)
 {
