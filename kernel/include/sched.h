@@ -49,7 +49,7 @@ void thread_stack_bounds(const struct thread *t, unsigned long *lowest, unsigned
 #define STACK_CANARY_BYTES 256u
 
 /* The VCPU level (kernel/xen/schedop.c); failures are printed. */
-void xen_sched_yield(void);          /* SCHEDOP_yield */
+void xen_sched_yield(void);          /* SCHEDOP_yield (never fails) */
 void xen_sched_block(void);          /* SCHEDOP_block: unmasks events */
 /* One SCHEDOP_poll: until a port in the list is pending or system time
  * passes timeout_ns (absolute; 0 = none). Call with events masked. Returns

@@ -36,6 +36,7 @@
 #include "console.h"
 #include "events.h"
 #include "mm.h"
+#include "sched.h"
 #include "time.h"
 
 /* How long console_flush, and a fatal path facing a full ring, wait for
@@ -61,11 +62,6 @@ static uint8_t mask_events(void)
 static void restore_events(uint8_t old)
 {
     upcall_mask_restore_kick(this_vcpu(), old); /* delivers an event that arrived meanwhile */
-}
-
-static void yield_cpu(void)
-{
-    (void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
 }
 
 static void notify_backend(void)
@@ -181,7 +177,7 @@ static void ring_write(const char *s, size_t len)
             dropped += len - i;
             return;
         }
-        yield_cpu();
+        xen_sched_yield();
     }
     notify_backend();
 }
@@ -229,7 +225,7 @@ void console_flush(void)
         if (READ_ONCE(ring->out_cons) == out_prod)
             return;
         notify_backend();
-        yield_cpu();
+        xen_sched_yield();
     }
 }
 
@@ -335,6 +331,6 @@ int console_getc(void)
         if (input_events)
             wait_for_event();
         else
-            yield_cpu();
+            xen_sched_yield();
     }
 }

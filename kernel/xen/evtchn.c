@@ -24,12 +24,6 @@
 #include "shell.h"
 #include "suspend.h"
 #include "time.h"
-#include "../arch/x86_32/upcall.h"
-
-_Static_assert(offsetof(struct vcpu_info, evtchn_upcall_pending) == VCPU_INFO_UPCALL_PENDING,
-               "upcall.h: evtchn_upcall_pending offset");
-_Static_assert(offsetof(struct vcpu_info, evtchn_upcall_mask) == VCPU_INFO_UPCALL_MASK,
-               "upcall.h: evtchn_upcall_mask offset");
 
 #define EVTCHN_WORD_BITS (sizeof(xen_ulong_t) * 8)
 #define EVTCHN_NR_PORTS (EVTCHN_WORD_BITS * EVTCHN_WORD_BITS) /* 2-level ABI */
