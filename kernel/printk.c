@@ -249,7 +249,7 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
     return n;
 }
 
-int vprintk(const char *fmt, va_list ap)
+static int vprintk(const char *fmt, va_list ap)
 {
     char buf[PRINTK_BUF];
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);

@@ -65,7 +65,6 @@ int xen_errno_from_name(const char *name);
 /* Console output (kernel/printk.c). Safe before everything else; one call to
  * printk writes its whole text in one console write, so markers never split. */
 int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int vprintk(const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
@@ -112,7 +111,6 @@ struct cmdline_param {
 const char *cmdline_get(const char *key);
 /* Parse kernel_cmdline and report unknown keys (kernel_main calls it). */
 void cmdline_init(void);
-unsigned cmdline_word_count(void);     /* words on the command line */
 bool cmdline_known(const char *key);   /* some part declared `key` */
 
 /* kernel/lib.c: the freestanding C library subset. */

@@ -154,11 +154,9 @@ unsigned long mm_boot_used_pfns(void);    /* [0, this) is never freed */
 unsigned long mm_new_l1_tables(void);     /* L1 tables pagetable_init added */
 int pagetable_init(void);                 /* builds the direct map */
 
-/* Reservation (kernel/xen/memory.c): pages Xen counts for this domain now /
- * at most (XENMEM_current_reservation / XENMEM_maximum_reservation), or
- * -errno. */
+/* Reservation (kernel/xen/memory.c): pages Xen counts for this domain now
+ * (XENMEM_current_reservation), or -errno. */
 long mm_current_reservation(void);
-long mm_maximum_reservation(void);
 
 /* Balloon (kernel/xen/balloon.c). release: unmap each pfn from the direct
  * map, set its p2m entry to P2M_INVALID, give the frames back with

@@ -51,10 +51,6 @@ void thread_stack_bounds(const struct thread *t, unsigned long *lowest, unsigned
 /* The VCPU level (kernel/xen/schedop.c); failures are printed. */
 void xen_sched_yield(void);          /* SCHEDOP_yield (never fails) */
 void xen_sched_block(void);          /* SCHEDOP_block: unmasks events */
-/* One SCHEDOP_poll: until a port in the list is pending or system time
- * passes timeout_ns (absolute; 0 = none). Call with events masked. Returns
- * early, too, when an event arrives on another port (see schedop.c). */
-int xen_sched_poll(evtchn_port_t *ports, unsigned nr_ports, uint64_t timeout_ns);
 /* Block the VCPU until one of `ports` is pending (1) or system time reaches
  * deadline_ns (0), or Xen's error; other events are handled meanwhile. The
  * ports should be masked (evtchn_mask), or the upcall takes their events

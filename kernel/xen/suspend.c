@@ -73,11 +73,6 @@ static void devices_resume(bool new_domain)
         hooks[i]->resume(new_domain);
 }
 
-unsigned long suspend_count(void)
-{
-    return resumes;
-}
-
 static long hypercall_suspend(xen_pfn_t start_info_mfn)
 {
     struct sched_shutdown sd = {.reason = SHUTDOWN_suspend};

@@ -75,7 +75,7 @@ static struct trap_info trap_table[TRAP_NR + 1]; /* + the terminator */
 static unsigned long last_cr2;
 static unsigned fatal_depth;
 
-const char *trap_name(unsigned vector)
+static const char *trap_name(unsigned vector)
 {
     return vector < TRAP_NR && trap_names[vector] ? trap_names[vector] : "unknown";
 }
@@ -117,7 +117,8 @@ int traps_init(void)
     return 0;
 }
 
-void trap_dump(const struct trap_frame *f)
+/* Registers and a symbolised backtrace starting at this frame. */
+static void trap_dump(const struct trap_frame *f)
 {
     printk("eax %08x ebx %08x ecx %08x edx %08x\n", f->eax, f->ebx, f->ecx, f->edx);
     printk("esi %08x edi %08x ebp %08x esp %08x\n", f->esi, f->edi, f->ebp, trap_frame_esp(f));
