@@ -1,6 +1,8 @@
 /*
  * xenstore.h — XenStore client (interface manual: "XenStore"; Xen 4.17
- * public/io/xs_wire.h), implemented in kernel/xen/xenstore*.c.
+ * public/io/xs_wire.h), implemented in kernel/xen/xenstore*.c. Layer 1 of
+ * the three a device is driven through: the XenStore protocol; XenBus
+ * states (xenbus.h) and the frontend life cycle (frontend.h) are above it.
  *
  * A domU talks to xenstored through one shared page (start_info->store_mfn)
  * holding a request and a response ring, and one event channel

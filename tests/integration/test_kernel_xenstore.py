@@ -1,7 +1,7 @@
-"""XenStore, xenbus helpers and grant tables under real Xen.
+"""XenStore, XenBus states and grant tables under real Xen.
 
 Kernel side: kernel/xen/{xenstore,xenstore_ops,xenstore_watch,xenstore_cmd,
-xenbus,grant_table}.c and their suites (xenstore, xenbus, xenstore_robust,
+xenbus_state,grant_table}.c and their suites (xenstore, xenbus, xenstore_robust,
 grant_table). One Xenolith domU on the shared Linux dom0 serves every test
 (module-scoped, in file order); dom0's own xenstore-read / xenstore-write
 check from outside what the kernel's `xs` shell command did, and the other
