@@ -30,7 +30,7 @@
  * set its wall clock from the same RTC when it booted (the lab shows them
  * a steady ~0.4 s apart).
  *
- * Shell command `rtc`; the self-test `privileged` is physdev_selftest.c.
+ * Shell command `rtc`; the self-test `physdev` is physdev_selftest.c.
  */
 #include "kernel.h"
 #include "physdev.h"

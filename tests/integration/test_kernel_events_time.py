@@ -1,5 +1,6 @@
 """Events, time and threads under real Xen (kernel/xen/evtchn.c, time.c, schedop.c,
-multicall.c, kernel/timer.c, sched.c, kernel/arch/x86_32/upcall.S, switch.S, fpu.c).
+multicall.c, kernel/timer.c, sched.c, thread.c, stack.c, thread_cmd.c,
+kernel/arch/x86_32/upcall.S, switch.S, fpu.c).
 
 Inside: the self-test suites of this part pass as dom0 and as a domU.
 Outside: `sleep 2` takes about 2 s of real time (and the VCPU sleeps meanwhile),
@@ -23,7 +24,7 @@ from xenlab import DomZeroRun, ExitReason, Guest, Host, Lab
 
 PEER_SRC = Path(__file__).with_name("evtchn_peer.c")
 SUITES = ("events", "evtchn_storm", "virq_timer", "time", "clock_absorb", "timers", "sched",
-          "fpu", "multicall", "poll")
+          "fpu", "multicall", "schedop")
 BOOT_TIMEOUT = 180
 COMMAND_TIMEOUT = 60
 SLEEP_S = 2

@@ -21,7 +21,7 @@ from xenlab import Host, Lab
 
 BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 120
-SUITES = ("gdt", "debugreg", "privileged")
+SUITES = ("gdt", "debugreg", "physdev")
 MAX_RTC_SKEW_MS = 2000
 WATCH_HIT = re.compile(r"debugreg: watchpoint hit at eip 0x[0-9a-f]+ \((watched_write)\+0x[0-9a-f]+\)")
 
@@ -46,8 +46,8 @@ def test_dom0_suite_passes(dom0_shell: Shell, suite: str) -> None:
     assert result == "PASS", f"{suite}: {detail} (log: {dom0_shell.log})"
 
 
-def test_dom0_privileged_suite_reads_the_rtc(dom0_shell: Shell) -> None:
-    result, detail = dom0_shell.selftest("privileged")
+def test_dom0_physdev_suite_reads_the_rtc(dom0_shell: Shell) -> None:
+    result, detail = dom0_shell.selftest("physdev")
     assert result == "PASS" and detail.startswith("dom0: RTC "), detail
 
 
@@ -89,8 +89,8 @@ def test_domu_rtc_is_refused_and_shell_survives(domu_shell: Shell) -> None:
     assert "segment registers:" in after, after
 
 
-def test_domu_privileged_suite_passes_on_refusal(domu_shell: Shell) -> None:
-    result, detail = domu_shell.selftest("privileged")
+def test_domu_physdev_suite_passes_on_refusal(domu_shell: Shell) -> None:
+    result, detail = domu_shell.selftest("physdev")
     assert result == "PASS", detail
     assert detail.startswith("domU: refusal expected and seen:"), detail
 

@@ -17,13 +17,13 @@
  * Everything else is fatal: "*** FATAL <name> (vector N) ...", the dump,
  * SHUTDOWN_crash.
  *
- * A page fault in a thread stack's guard (sched.c) is a stack overflow: the
+ * A page fault in a thread stack's guard (stack.c) is a stack overflow: the
  * handler may be running on the very stack that ran out, so it copies the
  * frame and moves to an emergency stack before printing
  * "*** FATAL stack overflow in thread NAME (guard page at 0x...)". Xen can
  * deliver that fault only while %esp is still above the guard (it writes
  * our exception frame at %esp); when %esp itself has gone into the guard,
- * Xen crashes the domain instead (see sched.c, "stacks").
+ * Xen crashes the domain instead (see stack.c).
  */
 #include "kernel.h"
 #include "console.h"
