@@ -1,9 +1,9 @@
 /*
  * mm_init.c — memory at start of day (interface manual: "Start of day",
- * "Pseudo-physical memory"): the INIT_MM initcall. In order: the p2m/m2p
- * (p2m.c), the direct map over all pseudo-physical memory that fits
- * (directmap.c), then the page allocator over what is left; the heap needs
- * nothing more. Says how much it maps.
+ * "Pseudo-physical memory"): mm_init, the memory step of main.c's start of
+ * day. In order: the p2m/m2p (p2m.c), the direct map over all
+ * pseudo-physical memory that fits (directmap.c), then the page allocator
+ * over what is left; the heap needs nothing more. Says how much it maps.
  */
 #include "mm.h"
 

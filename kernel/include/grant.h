@@ -15,7 +15,7 @@
  *   if (gnttab_end_access(ref) == -XEN_EBUSY) ...backend still maps it: try later...
  *
  * Any context (event handlers included) may grant and end access once the
- * table is set up (INIT_DEVICES, or the first call, which must come from a
+ * table is set up (gnttab_init, or the first call, which must come from a
  * thread). Errors are negative Xen errno values. The first
  * GNTTAB_NR_RESERVED_ENTRIES references belong to the toolstack (console,
  * xenstore) and are never handed out.

@@ -3,7 +3,7 @@
  * drivers"; Xen 4.17 public/io/netif.h). Implemented in
  * drivers/netfront/. Not in `make tiny` (no drivers there).
  *
- * At boot (INIT_LATE) the first device/vif/<id> is connected: MAC from its
+ * At the end of the start of day (main.c) the first device/vif/<id> is connected: MAC from its
  * "mac" key, one tx and one rx ring page granted to the backend, one event
  * channel for both, rx in copy mode (request-rx-copy=1, the only mode
  * Linux netback offers), feature-rx-notify=1, full checksums asked for

@@ -35,7 +35,7 @@ typedef uint32_t xs_tx_t;
 #define XS_TIMEOUT_MS 10000UL /* how long one request waits for its answer */
 #define XS_TX_RETRIES 8       /* xs_transaction: attempts when xenstored says EAGAIN */
 
-/* True in a domU once the ring is set up (INIT_DEVICES). */
+/* True in a domU once the ring is set up (xenstore_init, or the first call). */
 /* Start of day (main.c): the ring and its event channel (domU). */
 int xenstore_init(void);
 bool xs_available(void);

@@ -24,8 +24,8 @@
  * Event delivery is masked while a write touches the ring, so an event
  * handler that prints cannot interleave with a half-published write.
  *
- * Input waits in Xen rather than spinning: from INIT_DEVICES on, the console
- * event channel (domU: the ring's port, which xenconsoled notifies when
+ * Input waits in Xen rather than spinning: from console_input_init on, the
+ * console event channel (domU: the ring's port, which xenconsoled notifies when
  * input arrives; dom0: VIRQ_CONSOLE, which Xen raises when serial input
  * arrives for dom0) has a handler, so console_getc can sleep in
  * wait_for_event() (events.h) until something comes. Before that, and for
