@@ -26,7 +26,7 @@
 
 #include "kernel.h"
 
-#define PAGE_SHIFT 12
+#define PAGE_SHIFT XEN_PAGE_SHIFT
 #define PAGE_SIZE XEN_PAGE_SIZE
 #define PAGE_MASK (~((unsigned long)PAGE_SIZE - 1))
 #define KERNEL_VIRT_BASE 0xC0000000UL
