@@ -15,10 +15,13 @@
  * they need (xs_available, gnttab_available) and say what they lack.
  */
 #include "kernel.h"
+#include "blkfront.h"
 #include "console.h"
 #include "events.h"
 #include "grant.h"
 #include "mm.h"
+#include "net.h"
+#include "netfront.h"
 #include "sched.h"
 #include "selftest.h"
 #include "shell.h"
@@ -28,11 +31,6 @@
 #include "xenstore.h"
 #include "arch/x86_32/debugreg.h"
 #include "arch/x86_32/gdt.h"
-#if XENOLITH_DRIVERS
-#include "blkfront.h"
-#include "net.h"
-#include "netfront.h"
-#endif
 
 uint64_t kernel_banner_ns; /* Xen system time when the banner was printed */
 
