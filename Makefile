@@ -10,7 +10,8 @@
 #   make bench [PEERS="name=path:marker ..."] [QUICK=1]
 #                Xenolith against Linux, GRUB and your PV kernels: build/bench/
 #                report.json, report.md, *.png (docs/performance.md)
-#   make check   ruff, generated headers, unit tests (no boots)
+#   make check   ruff, generated headers, unit tests and the kernel's pure C built
+#                and run on the host (tests/unit/host_c; no boots)
 #   make test-matrix
 #                the whole suite once per Xen release the lab knows (XENS)
 #
@@ -66,6 +67,7 @@ run: bootstrap lab
 lint: bootstrap
 	$(PY) -m ruff check codegen xenlab tests
 
+# tests/unit includes test_host_c.py: kernel files compiled with the host's gcc.
 check: lint gen
 	$(PY) -m pytest -q tests/unit
 

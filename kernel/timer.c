@@ -114,7 +114,7 @@ void sleep_ms(unsigned long ms)
 
 /* ---- start of day ---------------------------------------------------------- */
 
-static int timer_init(void)
+int timer_init(void)
 {
     long rc = HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
     if (rc)
@@ -126,7 +126,6 @@ static int timer_init(void)
            rc ? "on" : "off");
     return 0;
 }
-INITCALL(INIT_TIME, timer_init);
 
 /* A new domain starts with the 100 Hz tick on and no timer armed; the same
  * domain keeps both, and arming again is harmless. */

@@ -133,8 +133,4 @@ struct blkdev *blk_list_revive(const char *id);
 int blk_cmd_range(bool fill, int argc, char **argv);
 int blk_cmd_bench(int argc, char **argv);
 
-/* xenbus.c: a sector size blkfront accepts: a power of two,
- * XEN_BLKIF_SECTOR_SIZE .. page. */
-bool blk_sector_size_ok(unsigned long ss);
-
 #endif

@@ -33,7 +33,8 @@
 #define BLK_LIST_MAX 256
 #define BLK_SUSPEND_DRAIN_MS BLK_IO_TIMEOUT_MS
 
-bool blk_sector_size_ok(unsigned long ss)
+/* A power of two, XEN_BLKIF_SECTOR_SIZE .. page. */
+static bool blk_sector_size_ok(unsigned long ss)
 {
     return ss >= XEN_BLKIF_SECTOR_SIZE && ss <= XEN_PAGE_SIZE && !(ss & (ss - 1));
 }
@@ -316,4 +317,3 @@ int blkfront_init(void)
         printk("blkfront: no disks\n");
     return n < 0 ? n : 0;
 }
-INITCALL(INIT_LATE, blkfront_init);

@@ -62,7 +62,8 @@ bool net_parse_mac(const char *s, uint8_t mac[ETH_ALEN])
     return true;
 }
 
-int net_set_address(unsigned index, const char *text)
+/* "10.0.0.2/24" for interface index: 0, or -XEN_EINVAL. */
+static int net_set_address(unsigned index, const char *text)
 {
     char buf[IP_ARG_MAX];
     struct net_if *ifp = net_if(index);
@@ -174,4 +175,3 @@ int net_addr_init(void)
     }
     return rc;
 }
-INITCALL(INIT_DEVICES, net_addr_init);

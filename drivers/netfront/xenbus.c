@@ -312,4 +312,3 @@ int netfront_init(void)
     suspend_register(&nf_hooks);
     return netfront_rescan();
 }
-INITCALL(INIT_LATE, netfront_init);

@@ -2,7 +2,7 @@
  * blkfront.h — virtual block devices (interface manual: "Device drivers",
  * block devices; Xen 4.17 public/io/blkif.h). Implemented in drivers/blkfront/.
  *
- * At boot (INIT_LATE) blkfront connects every device/vbd/<id> the
+ * At the end of the start of day (main.c) blkfront connects every device/vbd/<id> the
  * toolstack gave us; `blk rescan` looks again (new devices, and each
  * backend's size). Disks are named after the backend's "dev" key ("xvda").
  *
@@ -102,5 +102,7 @@ int blk_flush(struct blkdev *d);
  * old one kept). Returns the number of disks, or an error (-XEN_ENODEV
  * without XenStore). */
 int blk_rescan(void);
+/* Start of day (main.c): blk_rescan once, with the suspend hooks. */
+int blkfront_init(void);
 
 #endif

@@ -15,7 +15,7 @@
  *   if (gnttab_end_access(ref) == -XEN_EBUSY) ...backend still maps it: try later...
  *
  * Any context (event handlers included) may grant and end access once the
- * table is set up (INIT_DEVICES, or the first call, which must come from a
+ * table is set up (gnttab_init, or the first call, which must come from a
  * thread). Errors are negative Xen errno values. The first
  * GNTTAB_NR_RESERVED_ENTRIES references belong to the toolstack (console,
  * xenstore) and are never handed out.
@@ -28,6 +28,8 @@
 #define GNTTAB_WANT_FRAMES 4 /* table frames at start (512 entries each) */
 #define GNTTAB_GROW_FRAMES 4 /* frames added when references run out */
 
+/* Start of day (main.c): the table set up and reported. */
+int gnttab_init(void);
 bool gnttab_available(void); /* the table is set up (sets it up if needed) */
 
 /* Grant `domid` access to machine frame `mfn`. Returns the reference

@@ -48,7 +48,6 @@ void net_input(unsigned index, const void *frame, size_t len);
 /* Interface index's address: host-order IPv4 and prefix length; false when
  * it has none. */
 bool net_address(unsigned index, uint32_t *ip, unsigned *prefix);
-int net_set_address(unsigned index, const char *text); /* "10.0.0.2/24": 0, or -XEN_EINVAL */
 /* The interface that reaches `ip` (up, with an address whose subnet holds
  * it): its index, or -1. */
 int net_route(uint32_t ip);

@@ -24,8 +24,8 @@
  * Event delivery is masked while a write touches the ring, so an event
  * handler that prints cannot interleave with a half-published write.
  *
- * Input waits in Xen rather than spinning: from INIT_DEVICES on, the console
- * event channel (domU: the ring's port, which xenconsoled notifies when
+ * Input waits in Xen rather than spinning: from console_input_init on, the
+ * console event channel (domU: the ring's port, which xenconsoled notifies when
  * input arrives; dom0: VIRQ_CONSOLE, which Xen raises when serial input
  * arrives for dom0) has a handler, so console_getc can sleep in
  * wait_for_event() (events.h) until something comes. Before that, and for
@@ -36,6 +36,7 @@
 #include "console.h"
 #include "events.h"
 #include "mm.h"
+#include "sched.h"
 #include "time.h"
 
 /* How long console_flush, and a fatal path facing a full ring, wait for
@@ -61,11 +62,6 @@ static uint8_t mask_events(void)
 static void restore_events(uint8_t old)
 {
     upcall_mask_restore_kick(this_vcpu(), old); /* delivers an event that arrived meanwhile */
-}
-
-static void yield_cpu(void)
-{
-    (void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
 }
 
 static void notify_backend(void)
@@ -181,7 +177,7 @@ static void ring_write(const char *s, size_t len)
             dropped += len - i;
             return;
         }
-        yield_cpu();
+        xen_sched_yield();
     }
     notify_backend();
 }
@@ -229,7 +225,7 @@ void console_flush(void)
         if (READ_ONCE(ring->out_cons) == out_prod)
             return;
         notify_backend();
-        yield_cpu();
+        xen_sched_yield();
     }
 }
 
@@ -296,7 +292,7 @@ static void console_event(evtchn_port_t port, void *data)
     (void)data;
 }
 
-static int console_input_init(void)
+int console_input_init(void)
 {
     int rc;
     if (xen_is_dom0()) {
@@ -314,7 +310,6 @@ static int console_input_init(void)
     input_events = true;
     return 0;
 }
-INITCALL(INIT_DEVICES, console_input_init);
 
 void console_resume(bool new_domain)
 {
@@ -336,6 +331,6 @@ int console_getc(void)
         if (input_events)
             wait_for_event();
         else
-            yield_cpu();
+            xen_sched_yield();
     }
 }

@@ -202,7 +202,7 @@ bool gnttab_available(void)
     return ready;
 }
 
-static int gnttab_init(void)
+int gnttab_init(void)
 {
     if (!gnttab_available())
         return -XEN_ENODEV;
@@ -210,7 +210,6 @@ static int gnttab_init(void)
            nr_frames, max_frames, nr_entries, nr_free);
     return 0;
 }
-INITCALL(INIT_DEVICES, gnttab_init);
 
 int gnttab_grant_access(domid_t domid, xen_pfn_t mfn, bool readonly)
 {

@@ -497,7 +497,7 @@ void xs_resume(bool new_domain)
         printk("xenstore: event channel %u after resume: %s\n", store_port, xen_errname(rc));
 }
 
-static int xenstore_init(void)
+int xenstore_init(void)
 {
     if (xen_is_dom0()) {
         printk("xenstore: none in dom0 mode (Xenolith is dom0, no xenstored)\n");
@@ -509,4 +509,3 @@ static int xenstore_init(void)
            store_port, READ_ONCE(ring->server_features));
     return 0;
 }
-INITCALL(INIT_DEVICES, xenstore_init);

@@ -104,7 +104,8 @@ def test_cli_xen_options_default_from_the_environment(monkeypatch: pytest.Monkey
 
 
 def test_runner_reads_results_as_xtf_runner_does() -> None:
-    from xenlab.runner import EXIT_CODES, result_of, worst
+    from xenlab.runner import EXIT_CODES, worst
+    from xenlab.selftest_results import xtf_result as result_of
     assert result_of("selftest summary: 3 passed, 0 failed\nTest result: SUCCESS\r\n") == "SUCCESS"
     assert result_of("Test result: SUCCESS\nTest result: FAILURE\n") == "FAILURE"  # the last
     assert result_of("*** FATAL page fault\n") == "CRASH"                          # none
