@@ -10,7 +10,8 @@
 #   make bench [PEERS="name=path:marker ..."] [QUICK=1]
 #                Xenolith against Linux, GRUB and your PV kernels: build/bench/
 #                report.json, report.md, *.png (docs/performance.md)
-#   make check   ruff, generated headers, unit tests (no boots)
+#   make check   ruff, generated headers, unit tests and the kernel's pure C built
+#                and run on the host (tests/unit/host_c; no boots)
 #   make test-matrix
 #                the whole suite once per Xen release the lab knows (XENS)
 #
@@ -38,7 +39,7 @@ ifdef XEN_BINARY
 export XENLAB_XEN_BINARY := $(abspath $(XEN_BINARY))
 endif
 
-.PHONY: all bootstrap kernel lab run test test-matrix bench check lint clean fresh-check
+.PHONY: all bootstrap kernel lab run test test-long test-matrix bench check lint clean fresh-check
 all: kernel
 
 bootstrap:
@@ -66,12 +67,18 @@ run: bootstrap lab
 lint: bootstrap
 	$(PY) -m ruff check codegen xenlab tests
 
+# tests/unit includes test_host_c.py: kernel files compiled with the host's gcc.
 check: lint gen
 	$(PY) -m pytest -q tests/unit
 
 # The suite on XEN's release, and test_xen_releases.py's smoke on every other one.
 test: bootstrap lint kernel tiny lab
 	XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest tests
+
+# The attach/detach cycles of test_kernel_devices.py 100 times instead of 10.
+test-long: bootstrap lint kernel lab
+	XENOLITH_CYCLES=100 XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest \
+	  tests/integration/test_kernel_devices.py
 
 PEERS ?=
 

@@ -86,11 +86,6 @@ const char *cmdline_get(const char *key)
     return cmdline_lookup(cmdline_boot_words(), key);
 }
 
-unsigned cmdline_word_count(void)
-{
-    return cmdline_boot_words()->n;
-}
-
 void cmdline_init(void)
 {
     const struct cmdline_words *p = cmdline_boot_words();

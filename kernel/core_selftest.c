@@ -9,7 +9,6 @@
 #include "selftest.h"
 #include "traps.h"
 
-#define START_INFO_MAGIC_PREFIX "xen-3.0-x86_32p"
 #define PAE_MAX_PAGES (1UL << 24) /* 64 GiB of 4 KiB pages: PAE's reach */
 #define INT3_OPCODE 0xcc
 #define UD2_LENGTH 2
@@ -22,8 +21,7 @@ SELFTEST(start_of_day)
 {
     const struct vcpu_time_info *t = &this_vcpu()->time;
 
-    ST_EXPECT(r, !strncmp(start_info->magic, START_INFO_MAGIC_PREFIX,
-                          strlen(START_INFO_MAGIC_PREFIX)),
+    ST_EXPECT(r, !strncmp(start_info->magic, XEN_START_INFO_MAGIC, strlen(XEN_START_INFO_MAGIC)),
               "magic '%.32s'", start_info->magic);
     ST_EXPECT(r, start_info->nr_pages > 0 && start_info->nr_pages <= PAE_MAX_PAGES,
               "nr_pages %lu", (unsigned long)start_info->nr_pages);

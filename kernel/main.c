@@ -1,24 +1,36 @@
 /*
- * main.c — the kernel's start of day after the arch part (interface manual:
- * "Booting a guest"; the order follows the manual: console, start_info,
- * then each part of the interface by level).
+ * main.c — the start of day after the arch part (interface manual:
+ * "Booting a guest"), as one list of calls in the manual's order: traps,
+ * memory, segments and events, time and timers, threads, grant table,
+ * XenStore, console input; then the toolstack's side (control/, suspend,
+ * the memory target) and the drivers.
  *
  * arch_start (setup.c) has checked start_info and mapped shared_info.
  * kernel_main: console, banner "Xenolith <ver> booting as dom0|domU" (the
  * marker tests wait for), a start_info summary, the command-line report,
- * the initcalls in level order (INITCALL, kernel.h; the linker keeps
- * .initcall1 .. .initcall7 in that order), then either the self-tests asked
- * for with selftest=NAME[,NAME...]|all (and a shutdown: poweroff when all
- * passed, crash otherwise) or the shell.
+ * start_of_day(), then either the self-tests asked for with
+ * selftest=NAME[,NAME...]|all|list (and a shutdown: poweroff when none
+ * failed, crash otherwise) or the shell. A step that fails is reported as
+ * "init: NAME failed: RC" and boot goes on: the parts after it check what
+ * they need (xs_available, gnttab_available) and say what they lack.
  */
 #include "kernel.h"
+#include "blkfront.h"
 #include "console.h"
+#include "events.h"
+#include "grant.h"
 #include "mm.h"
+#include "net.h"
+#include "netfront.h"
+#include "sched.h"
 #include "selftest.h"
 #include "shell.h"
+#include "suspend.h"
 #include "time.h"
-
-extern const initcall_t __initcall_start[], __initcall_end[];
+#include "traps.h"
+#include "xenstore.h"
+#include "arch/x86_32/debugreg.h"
+#include "arch/x86_32/gdt.h"
 
 uint64_t kernel_banner_ns; /* Xen system time when the banner was printed */
 
@@ -41,16 +53,43 @@ static void print_start_info(void)
                (unsigned long)si->store_mfn, (unsigned)si->store_evtchn);
 }
 
-static void run_initcalls(void)
+/* One step of the start of day. A failure is named from the symbol table
+ * (the tiny kernel has none: its address then, for addr2line). */
+static void start(int (*init)(void))
 {
-    for (const initcall_t *call = __initcall_start; call < __initcall_end; call++) {
-        int rc = (*call)();
-        if (rc < 0) {
-            unsigned long off;
-            const char *name = symbol_lookup((unsigned long)*call, &off);
-            printk("init: %s failed: %d\n", name ? name : "?", rc);
-        }
+    int rc = init();
+    if (rc < 0) {
+        unsigned long off;
+        const char *name = symbol_lookup((unsigned long)init, &off);
+        if (name)
+            printk("init: %s failed: %d\n", name, rc);
+        else
+            printk("init: %p failed: %d\n", (void *)init, rc);
     }
+}
+
+static void start_of_day(void)
+{
+    start(traps_init);
+    start(debugreg_init);
+    start(mm_init);
+    start(gdt_init);
+    start(evtchn_init);
+    start(time_init);
+    start(timer_init);
+    start(sched_init);
+    start(gnttab_init);
+    start(xenstore_init);
+    start(console_input_init);
+    /* Late: what answers the toolstack, once XenStore and threads exist. */
+    start(control_init);
+    start(suspend_init);
+    start(balloon_target_init);
+#if XENOLITH_DRIVERS /* make tiny leaves drivers/ out (mk/kernel.mk) */
+    start(net_addr_init);
+    start(netfront_init);
+    start(blkfront_init);
+#endif
 }
 
 _Noreturn void kernel_main(void)
@@ -62,7 +101,7 @@ _Noreturn void kernel_main(void)
     if (!cmdline_get("quiet"))
         print_start_info();
     cmdline_init();
-    run_initcalls();
+    start_of_day();
 
     const char *which = cmdline_get("selftest");
     if (which) {

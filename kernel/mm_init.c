@@ -1,9 +1,9 @@
 /*
  * mm_init.c — memory at start of day (interface manual: "Start of day",
- * "Pseudo-physical memory"): the INIT_MM initcall. In order: the p2m/m2p
- * (p2m.c), the direct map over all pseudo-physical memory that fits
- * (directmap.c), then the page allocator over what is left; the heap needs
- * nothing more. Says how much it maps.
+ * "Pseudo-physical memory"): mm_init, the memory step of main.c's start of
+ * day. In order: the p2m/m2p (p2m.c), the direct map over all
+ * pseudo-physical memory that fits (directmap.c), then the page allocator
+ * over what is left; the heap needs nothing more. Says how much it maps.
  */
 #include "mm.h"
 
@@ -12,7 +12,7 @@ static unsigned long mib(unsigned long pages)
     return pages / PAGES_PER_MIB;
 }
 
-static int mm_init(void)
+int mm_init(void)
 {
     unsigned long nr, direct, first;
     uint8_t *state;
@@ -46,4 +46,3 @@ static int mm_init(void)
            first - 1, mm_boot_end_pfn(), page_free_count());
     return 0;
 }
-INITCALL(INIT_MM, mm_init);

@@ -67,7 +67,7 @@ void *page_alloc(unsigned order)
 {
     unsigned o = order;
 
-    if (order > PAGE_ALLOC_MAX_ORDER || !state) /* !state: before INIT_MM */
+    if (order > PAGE_ALLOC_MAX_ORDER || !state) /* !state: before mm_init */
         return NULL;
     while (o <= PAGE_ALLOC_MAX_ORDER && free_list[o].next == &free_list[o])
         o++;

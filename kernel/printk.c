@@ -76,7 +76,9 @@ static void put_number(struct out *o, uint64_t v, bool negative, unsigned base,
         prefix = " ";
     if (sp->alt && base == 16 && v)
         prefix = sp->upper ? "0X" : "0x";
-    if (sp->alt && base == 8 && (prec <= ndigits))
+    /* '#' with 'o': a leading 0, unless the digits already begin with one
+     * (a value of 0 printed as "0"). */
+    if (sp->alt && base == 8 && prec <= ndigits && (v || !ndigits))
         prec = ndigits + 1;
 
     int zeros = prec > ndigits ? prec - ndigits : 0;
@@ -249,7 +251,7 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
     return n;
 }
 
-int vprintk(const char *fmt, va_list ap)
+static int vprintk(const char *fmt, va_list ap)
 {
     char buf[PRINTK_BUF];
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);

@@ -3,8 +3,8 @@
  * sorted by deadline, with Xen's single-shot VCPU timer (set_timer_op, an
  * absolute system time in ns) always armed for the earliest one. When it
  * expires Xen raises VIRQ_TIMER; the handler runs every timer whose deadline
- * has passed and re-arms Xen for the next. sleep_ms() is a timer that wakes
- * the sleeping thread, so a sleeping kernel spends its time blocked in Xen.
+ * has passed and re-arms Xen for the next. sleep_ms() is wait_until (wait.c) with
+ * a deadline alone, so a sleeping kernel spends its time blocked in Xen.
  *
  * Xen also gives a PV VCPU a 100 Hz periodic timer by default; we stop it
  * (VCPUOP_stop_periodic_timer) so that an idle guest really is idle.
@@ -18,8 +18,7 @@
 #include "sched.h"
 #include "shell.h"
 #include "time.h"
-
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#include "wait.h"
 
 static struct timer *queue;           /* sorted by deadline, earliest first */
 static evtchn_port_t timer_port;
@@ -108,32 +107,14 @@ static void timer_virq(evtchn_port_t port, void *data)
 
 /* ---- sleeping ---------------------------------------------------------------- */
 
-struct sleeper {
-    struct timer timer;
-    struct thread *thread;
-    volatile bool done;
-};
-
-static void sleeper_wake(struct timer *t)
-{
-    struct sleeper *s = container_of(t, struct sleeper, timer);
-    s->done = true;
-    thread_wake(s->thread);
-}
-
 void sleep_ms(unsigned long ms)
 {
-    struct sleeper s = {.timer = {.fn = sleeper_wake}, .thread = thread_current()};
-    unsigned long flags = irq_save();
-    timer_arm(&s.timer, monotonic_ns() + (uint64_t)ms * NSEC_PER_MSEC);
-    while (!s.done)
-        thread_block(); /* wakes from sleeper_wake, or early: then re-check */
-    irq_restore(flags);
+    (void)wait_until(NULL, NULL, deadline_ms(ms));
 }
 
 /* ---- start of day ---------------------------------------------------------- */
 
-static int timer_init(void)
+int timer_init(void)
 {
     long rc = HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
     if (rc)
@@ -145,7 +126,6 @@ static int timer_init(void)
            rc ? "on" : "off");
     return 0;
 }
-INITCALL(INIT_TIME, timer_init);
 
 /* A new domain starts with the 100 Hz tick on and no timer armed; the same
  * domain keeps both, and arming again is harmless. */

@@ -18,8 +18,6 @@ struct test_timer {
     uint64_t ran_at;
 };
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
-
 static unsigned ran_order[TIMER_COUNT + 2];
 static volatile unsigned ran_count;
 

@@ -49,12 +49,16 @@ KERNEL_OUT := $(BUILD)/tiny
 # out), and the padding around every call site is gone.
 KERNEL_OPT := -Oz -mpreferred-stack-boundary=2
 KERNEL_CONFIG_EXCLUDE := %_selftest.c %_selftest_fpu.c %_bench.c %_debug.c drivers/%
+KERNEL_DRIVERS := 0
+KERNEL_SELFTESTS := 0
 KERNEL_SECTION_FLAGS := -ffunction-sections -fdata-sections
 KERNEL_GC_FLAGS := --gc-sections
 KERNEL_KSYMS := 0
 else ifeq ($(KERNEL_CONFIG),default)
 KERNEL_OUT := $(BUILD)
 KERNEL_CONFIG_EXCLUDE :=
+KERNEL_DRIVERS := 1
+KERNEL_SELFTESTS := 1
 KERNEL_SECTION_FLAGS :=
 KERNEL_GC_FLAGS :=
 KERNEL_KSYMS := 1
@@ -87,7 +91,11 @@ KERNEL_OBJS := $(patsubst %.c,$(KOBJ)/%.o,$(KERNEL_C_SRCS)) \
 KERNEL_ARCH_FLAGS := -m32 -march=i686
 KERNEL_NOFPU_FLAGS := -mno-sse -mno-sse2 -mno-mmx -mno-80387
 KERNEL_FPU_FLAGS := -msse -msse2 -mfpmath=sse
-KERNEL_CPPFLAGS := -Ikernel/include -I$(GEN_INCLUDE) -I$(KINC) -MMD -MP
+# What the configuration leaves out, for the C that must know: main.c starts
+# the drivers only when XENOLITH_DRIVERS (its one #if); selftest.c, with
+# XENOLITH_SELFTESTS 0, keeps only the answer "built without self-tests".
+KERNEL_CPPFLAGS := -Ikernel/include -I$(GEN_INCLUDE) -I$(KINC) -MMD -MP \
+                   -DXENOLITH_DRIVERS=$(KERNEL_DRIVERS) -DXENOLITH_SELFTESTS=$(KERNEL_SELFTESTS)
 # -O2 by default; `make tiny` for the smallest kernel (see above and make bench).
 KERNEL_OPT ?= -O2
 KERNEL_CFLAGS := $(KERNEL_ARCH_FLAGS) -std=c11 -ffreestanding -fno-pic -fno-pie \

@@ -13,7 +13,6 @@ someone's own hypervisor, with the dom0 of its nearest release.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -21,18 +20,12 @@ from pathlib import Path
 from xenlab.errors import LabError
 from xenlab.host import GuestSpec
 from xenlab.lab import Lab
+from xenlab.selftest_results import XTF_RESULT_LINE, xtf_result
 
 RESULTS = ("SUCCESS", "SKIP", "ERROR", "FAILURE", "CRASH")  # least to most severe
 EXIT_CODES = {"SUCCESS": 0, "SKIP": 3, "ERROR": 4, "FAILURE": 5, "CRASH": 6}
-RESULT_LINE = re.compile(r"Test result: (SUCCESS|SKIP|ERROR|FAILURE)")
 INSTANCES = ("xenolith-dom0", "xenolith-domu")
 DISK_BYTES = 16 * 1024 * 1024
-
-
-def result_of(text: str) -> str:
-    """The last `Test result:` of a console, or CRASH when it printed none."""
-    found = RESULT_LINE.findall(text)
-    return found[-1] if found else "CRASH"
 
 
 def worst(results: Iterable[str]) -> str:
@@ -43,10 +36,10 @@ def worst(results: Iterable[str]) -> str:
 def _dom0(lab: Lab, kernel: Path, timeout: float) -> str:
     with lab.boot_dom0_kernel(kernel, "selftest=all", 64) as run:
         try:
-            run.console.expect([RESULT_LINE.pattern], timeout)
+            run.console.expect([XTF_RESULT_LINE.pattern], timeout)
         except LabError:
             pass
-        return result_of(run.log.read_text(errors="replace"))
+        return xtf_result(run.log.read_text(errors="replace"))
 
 
 def _domu(lab: Lab, kernel: Path, timeout: float, work: Path) -> str:
@@ -59,8 +52,8 @@ def _domu(lab: Lab, kernel: Path, timeout: float, work: Path) -> str:
                                       cmdline="selftest=all ip=10.0.0.2/24",
                                       vifs=("xenbr0",), disks=((disk, "w"),)))
         try:
-            guest.console.expect([RESULT_LINE.pattern], timeout)
-            return RESULT_LINE.search(guest.console.child.after).group(1)  # type: ignore[union-attr]
+            guest.console.expect([XTF_RESULT_LINE.pattern], timeout)
+            return xtf_result(str(guest.console.child.after))
         except LabError:
             return "CRASH"
         finally:

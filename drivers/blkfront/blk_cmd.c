@@ -7,10 +7,12 @@
  *   blk write DEV SECTOR TEXT    TEXT padded with zeros to one sector
  *   blk check DEV                pattern to the last sector, read back, restored
  *   blk rescan                   new devices, backends' sizes again
+ *   blk crc | fill | bench ...   bulk I/O, see blk_bulk.c
  * Errors print "blk: ..." (and blkfront's own line) and return 1.
  */
 #include "kernel.h"
 #include "blkfront.h"
+#include "blkfront_priv.h"
 #include "mm.h"
 #include "shell.h"
 #include "xenbus.h"
@@ -220,6 +222,12 @@ static int cmd_blk(int argc, char **argv)
         return do_write(argc, argv);
     if (!strcmp(argv[1], "check") && argc == 3)
         return do_check(argv[2]);
+    if (!strcmp(argv[1], "crc") && (argc == 5 || argc == 6))
+        return blk_cmd_range(false, argc, argv);
+    if (!strcmp(argv[1], "fill") && (argc == 6 || argc == 7))
+        return blk_cmd_range(true, argc, argv);
+    if (!strcmp(argv[1], "bench") && argc == 8)
+        return blk_cmd_bench(argc, argv);
     if (!strcmp(argv[1], "rescan") && argc == 2) {
         int n = blk_rescan();
         if (n < 0) {
@@ -229,8 +237,10 @@ static int cmd_blk(int argc, char **argv)
         return list();
     }
     printk("usage: blk | blk read DEV SECTOR [COUNT] | blk write DEV SECTOR TEXT | "
-           "blk check DEV | blk rescan\n");
+           "blk check DEV | blk rescan | blk crc DEV LBA N [QD] | blk fill DEV LBA N SEED [QD] | "
+           "blk bench DEV seq|rand read|write SIZE QD SECONDS\n");
     return 1;
 }
-SHELL_COMMAND(blk, "blk", "blk [read DEV SECTOR [COUNT] | write DEV SECTOR TEXT | check DEV | rescan]",
-              "virtual disks (blkfront): list, read, write, check, rescan", cmd_blk);
+SHELL_COMMAND(blk, "blk", "blk [read|write|check|rescan|crc|fill|bench ...]",
+              "virtual disks (blkfront): list, read, write, check, rescan, crc, fill, bench",
+              cmd_blk);

@@ -1,29 +1,32 @@
 /*
  * blkfront_priv.h — what the files of drivers/blkfront/ share (Xen 4.17
- * public/io/blkif.h). Not for other parts: they use kernel/include/blkfront.h.
+ * public/io/blkif.h, io/ring.h). Other parts use kernel/include/blkfront.h.
+ * The driver has the shape every frontend of Xenolith has, dependencies
+ * going one way:
  *
- *   xenbus.c   finding and connecting disks (XenStore keys, states)
- *   ring.c     the shared ring: requests out, responses in (the event handler)
- *   blkio.c    blk_read / blk_write / blk_flush on top of ring.c
- *   blk_cmd.c  the `blk` shell command
- *   blkfront_selftest.c  the `blkfront` suite
+ *   xenbus.c    negotiation with the backend and the device's life cycle
+ *               (connect, watch, detach, suspend/resume)
+ *     ring.c    the shared ring: request slots, their granted pages,
+ *               requests out, responses in (copied once, checked)
+ *       blkfront.c  the data path and the API: the disk's thread, the queue
+ *                   of blk_requests, the blocking wrappers, the disk list
+ *   blk_cmd.c, blk_writer.c, blkfront_selftest.c  users of the API
  *
- * Each disk has BLK_SLOTS request slots. A slot owns
- * BLKIF_MAX_SEGMENTS_PER_REQUEST bounce pages for its data: the backend is
- * only ever granted those pages (never the caller's buffer), for the time of
- * one request. A request's id is (generation << 8) | slot index, so a
- * response is matched to the one request it answers and a repeated or
- * made-up id is recognised.
+ * Concurrency, the same for every frontend: the event handler only wakes
+ * the device's thread; that thread alone touches the ring and the slots
+ * (threads switch only when they block, so nothing else runs meanwhile).
+ * Callers queue requests (blk_submit) and wake it.
  *
- * Detach (xenbus.c, backend_gone, in frontend.c's watch thread): the disk
- * is marked detached (new I/O refused, requests in flight failed, the ring
- * no longer read), the running transfer is waited for, the device closed
- * with the backend, every grant ended (a page the backend still maps is
- * leaked on purpose, never reused), and the disk moves from blk_disks to
- * the list of detached disks. A struct blkdev is never freed once listed:
- * a caller may still hold the pointer, and its I/O then fails with
- * "blkfront: xvdb is detached" (-XEN_ENODEV) instead of touching freed
- * memory.
+ * A slot is one ring request: BLKIF_MAX_SEGMENTS_PER_REQUEST pages at
+ * most, allocated when it is issued, zeroed or filled, granted for the time
+ * of that request only (the backend never sees the caller's memory). Its id
+ * is (generation << 8) | slot index, so a response is matched to the one
+ * request it answers and a repeated or made-up id is recognised.
+ *
+ * A struct blkdev is never freed once listed: a caller may still hold the
+ * pointer, and its I/O then fails with "blkfront: xvdb is detached"
+ * (-XEN_ENODEV) instead of touching freed memory. Its slots, the bulk of
+ * it, are freed at the detach: a detached disk keeps a few hundred bytes.
  */
 #ifndef XENOLITH_BLKFRONT_PRIV_H
 #define XENOLITH_BLKFRONT_PRIV_H
@@ -33,29 +36,30 @@
 #include "frontend.h"
 #include "sched.h"
 
-#define BLK_SLOTS 4 /* requests in flight per disk */
+#define BLK_SLOTS BLKIF_RING_SIZE /* as many requests in flight as the ring holds */
 #define BLK_SEG_MAX BLKIF_MAX_SEGMENTS_PER_REQUEST
 #define BLK_REQ_MAX_BYTES ((size_t)BLK_SEG_MAX * XEN_PAGE_SIZE)
 #define BLK_ID_SLOT_BITS 8
 
+_Static_assert(BLK_SLOTS <= (1u << BLK_ID_SLOT_BITS), "a slot index fits the id's low bits");
+
 enum blk_slot_state {
     SLOT_FREE,
-    SLOT_INFLIGHT,     /* on the ring, a thread waits for it */
-    SLOT_DONE,         /* answered; the waiter takes it back */
-    SLOT_ORPHAN,       /* the waiter gave up (timeout): still the backend's */
-    SLOT_ORPHAN_DONE,  /* answered after all: reclaimed by blk_slot_get */
+    SLOT_INFLIGHT, /* on the ring for slot->req */
+    SLOT_ORPHAN,   /* its request gave up (timeout, detach): still the backend's */
 };
 
 struct blk_slot {
-    volatile uint8_t state; /* enum blk_slot_state; the handler changes it */
-    uint8_t op;             /* BLKIF_OP_* */
+    uint8_t state; /* enum blk_slot_state */
+    uint8_t op;    /* BLKIF_OP_* */
     uint8_t nseg;
-    int16_t status;         /* BLKIF_RSP_* from the response */
-    uint64_t id;
     uint32_t gen;
+    uint64_t id;
+    uint64_t deadline_ns; /* no answer by then: the request fails */
+    struct blk_request *req;
+    size_t offset, bytes; /* the part of req->buf this slot carries */
     void *pages[BLK_SEG_MAX];
     int grefs[BLK_SEG_MAX]; /* -1: not granted */
-    struct thread *waiter;
 };
 
 struct blkdev {
@@ -70,48 +74,63 @@ struct blkdev {
     unsigned long info; /* VDISK_* */
     bool readonly, flush;
     bool connected;
-    volatile bool broken;
-    volatile bool detached; /* backend gone: I/O refused, ring not read */
-    bool busy; /* a blk_read/blk_write is running (one at a time) */
-    bool held; /* locked by a suspend (suspend.h) until the resume */
+    bool broken;   /* the backend broke the ring protocol: ring not read */
+    bool detached; /* backend gone: I/O refused, ring not read */
+    bool held;     /* a suspend: nothing new is issued until the resume */
     XenbusState state;
-    struct blk_slot slots[BLK_SLOTS];
+    /* The disk's thread and what wakes it. */
+    struct thread *thread;
+    volatile bool kick;
+    bool stopping;
+    struct thread *idle_waiter; /* woken when nothing is in flight */
+    struct blk_request *queue, **queue_tail; /* not fully issued yet */
+    struct blk_slot *slots; /* BLK_SLOTS of them while connected; freed at the detach */
+    unsigned in_flight; /* slots INFLIGHT */
     unsigned long requests, errors, bad_responses;
     struct blkdev *next_detached;
 };
 
-extern struct blkdev *blk_disks[BLK_MAX_DISKS];
-extern unsigned blk_ndisks;
-
-/* blkio.c: one transfer per disk at a time (the detach takes it too). */
-void blk_lock(struct blkdev *d);
-void blk_unlock(struct blkdev *d);
-
-/* xenbus.c: read and check sectors / sector-size / info from the backend. */
-int blk_read_geometry(struct blkdev *d, uint64_t *sectors, unsigned *sector_size,
-                      unsigned long *info);
-/* A sector size blkfront accepts: a power of two, XEN_BLKIF_SECTOR_SIZE .. page. */
-bool blk_sector_size_ok(unsigned long ss);
-
-/* ring.c */
-int blk_slots_alloc(struct blkdev *d); /* bounce pages for every slot */
-/* After the close: end every grant still held (a page the backend still
- * maps is leaked on purpose) and free the pages. */
-void blk_slots_free(struct blkdev *d);
-void blk_slots_forget(struct blkdev *d); /* after a resume in a new domain (suspend.h) */
-/* Mark the disk detached: new requests refused, the ring no longer read,
- * every request in flight failed (its waiter wakes with -XEN_ENODEV; its
- * pages stay granted until blk_slots_free). Any context. */
-void blk_ring_detach(struct blkdev *d);
-struct blk_slot *blk_slot_get(struct blkdev *d); /* NULL: none free */
-/* Put one request on the ring: op over `bytes` (a multiple of
- * XEN_BLKIF_SECTOR_SIZE, <= BLK_REQ_MAX_BYTES; 0 for a flush) starting at
- * wire sector `sector` (units of XEN_BLKIF_SECTOR_SIZE), data in s->pages. */
-int blk_slot_submit(struct blkdev *d, struct blk_slot *s, uint8_t op, uint64_t sector, size_t bytes);
-/* Wait for the answer; 0 for BLKIF_RSP_OKAY, else an error (printed). The
- * slot is free again afterwards (or orphaned on timeout). */
-int blk_slot_wait(struct blkdev *d, struct blk_slot *s, unsigned long timeout_ms);
-void blk_ring_handler(evtchn_port_t port, void *arg); /* event channel: responses */
+/* ring.c (the disk's thread only, but for init/free) */
 void blk_ring_init(struct blkdev *d, void *page); /* SHARED_RING_INIT + FRONT_RING_INIT */
+void blk_ring_event(evtchn_port_t port, void *arg); /* the event handler: wakes the thread */
+/* Pages for n segments of s: zeroed (a read) or empty for the caller to fill. */
+int blk_slot_pages(struct blk_slot *s, unsigned nseg);
+/* Grant s's pages and put the request on the ring: op over `bytes` (a
+ * multiple of XEN_BLKIF_SECTOR_SIZE, <= BLK_REQ_MAX_BYTES; 0 for a flush)
+ * from wire sector `sector`. On error the slot is free again. */
+int blk_slot_issue(struct blkdev *d, struct blk_slot *s, uint8_t op, uint64_t sector,
+                   size_t bytes);
+/* End s's grants: true when every one ended (the pages are ours again);
+ * a page the backend still maps is leaked on purpose. */
+bool blk_slot_revoke(struct blkdev *d, struct blk_slot *s);
+void blk_slot_free(struct blk_slot *s); /* pages freed (what revoke left), slot FREE */
+/* Take every response, copied once, and hand each to done(d, slot,
+ * status); unknown ids are counted and dropped. false when the backend
+ * broke the ring (d->broken set, printed). */
+bool blk_ring_take(struct blkdev *d, void (*done)(struct blkdev *, struct blk_slot *, int16_t));
+/* After the close: every slot still the backend's revoked or leaked, freed. */
+void blk_slots_release(struct blkdev *d);
+void blk_slots_forget(struct blkdev *d); /* after a resume in a new domain (suspend.h) */
+int blk_slots_alloc(struct blkdev *d);   /* the slot table, every slot free */
+void blk_slots_drop(struct blkdev *d);   /* the table freed (after blk_slots_release) */
+
+/* blkfront.c */
+int blk_thread_start(struct blkdev *d);
+void blk_thread_stop(struct blkdev *d); /* after detached/broken: fails what is queued, joins */
+void blk_kick(struct blkdev *d);        /* any context */
+/* Wait (bounded) until nothing of d's is in flight, e.g. for a suspend. */
+int blk_wait_idle(struct blkdev *d, unsigned long timeout_ms);
+void blk_list_add(struct blkdev *d);  /* listed even if it fails to connect */
+void blk_list_detach(struct blkdev *d); /* off the list, onto the detached ones */
+struct blkdev *blk_list_find_id(const char *id);
+/* The detached disk that had device/vbd/<id>, off the detached list (a
+ * disk that comes back reuses its entry, so attach/detach cycles cost no
+ * memory); NULL if none. */
+struct blkdev *blk_list_revive(const char *id);
+
+/* blk_bulk.c: `blk crc|fill` (fill: the SEED form) and `blk bench`, argv as given
+ * to `blk`; the shell's return value. */
+int blk_cmd_range(bool fill, int argc, char **argv);
+int blk_cmd_bench(int argc, char **argv);
 
 #endif

@@ -20,8 +20,8 @@
  * the disk (see blkfront_priv.h) and `blk` no longer lists it; a new
  * device/vbd/<id>, even with the same id, is connected by `blk rescan`.
  *
- * Runs at INIT_LATE: XenStore and the grant table start at INIT_DEVICES,
- * and drivers/ links before kernel/, so INIT_DEVICES would come too early.
+ * Once connected, the disk's thread (blkfront.c) serves its I/O; a detach
+ * stops it first (requests in flight fail), then closes the device.
  */
 #include "kernel.h"
 #include "suspend.h"
@@ -31,17 +31,15 @@
 #include "xenstore.h"
 
 #define BLK_LIST_MAX 256
+#define BLK_SUSPEND_DRAIN_MS BLK_IO_TIMEOUT_MS
 
-struct blkdev *blk_disks[BLK_MAX_DISKS];
-unsigned blk_ndisks;
-static struct blkdev *detached_disks; /* newest first, never freed */
-
-bool blk_sector_size_ok(unsigned long ss)
+/* A power of two, XEN_BLKIF_SECTOR_SIZE .. page. */
+static bool blk_sector_size_ok(unsigned long ss)
 {
     return ss >= XEN_BLKIF_SECTOR_SIZE && ss <= XEN_PAGE_SIZE && !(ss & (ss - 1));
 }
 
-int blk_read_geometry(struct blkdev *d, uint64_t *sectors, unsigned *sector_size,
+static int read_geometry(struct blkdev *d, uint64_t *sectors, unsigned *sector_size,
                       unsigned long *info)
 {
     unsigned long ss;
@@ -96,29 +94,17 @@ static void pick_name(struct blkdev *d)
         snprintf(d->name, sizeof(d->name), "vbd%s", d->id);
 }
 
+/* The thread stopped first: it owns the slots until then. */
 static void teardown(struct blkdev *d)
 {
     d->connected = false;
+    blk_thread_stop(d);
     d->state = XenbusStateClosing;
     (void)frontend_close(&d->fe);
     d->state = XenbusStateClosed;
     (void)frontend_ring_free(&d->fe, &d->rpage);
     d->ring.sring = NULL;
-    blk_slots_free(d);
-}
-
-/* Off the list of disks, onto the list of detached ones. */
-static void forget(struct blkdev *d)
-{
-    for (unsigned i = 0; i < blk_ndisks; i++) {
-        if (blk_disks[i] != d)
-            continue;
-        memmove(&blk_disks[i], &blk_disks[i + 1], (blk_ndisks - i - 1) * sizeof(blk_disks[0]));
-        blk_disks[--blk_ndisks] = NULL;
-        break;
-    }
-    d->next_detached = detached_disks;
-    detached_disks = d;
+    blk_slots_release(d);
 }
 
 /* frontend.c's watch thread: the backend is Closing/Closed, or gone. */
@@ -127,11 +113,10 @@ static void backend_gone(struct xenbus_frontend *fe, XenbusState st, void *arg)
     struct blkdev *d = arg;
     (void)fe;
     printk("blkfront: %s: backend %s: detaching\n", d->name, frontend_gone_reason(st));
-    blk_ring_detach(d); /* in-flight requests fail, new ones are refused */
-    blk_lock(d);        /* the transfer running, if any, has returned */
+    d->detached = true; /* new I/O refused; the thread fails what is queued */
     teardown(d);
-    forget(d);
-    blk_unlock(d);
+    blk_slots_drop(d);
+    blk_list_detach(d);
     printk("blkfront: %s is detached (vbd %s; %lu requests, %lu errors)\n", d->name, d->id,
            d->requests, d->errors);
 }
@@ -148,11 +133,9 @@ static int connect(struct blkdev *d)
     if ((rc = frontend_ring_alloc(&d->fe, &d->rpage)))
         return rc;
     blk_ring_init(d, d->rpage.page);
-    if ((rc = blk_slots_alloc(d))) {
-        printk("blkfront: %s: no memory for data pages\n", d->name);
+    if ((rc = blk_slots_alloc(d)))
         goto fail;
-    }
-    if ((rc = frontend_evtchn_alloc(&d->fe, blk_ring_handler, d)))
+    if ((rc = frontend_evtchn_alloc(&d->fe, blk_ring_event, d)))
         goto fail;
     rc = frontend_wait_backend(&d->fe,
                                XENBUS_STATE_BIT(XenbusStateInitWait) |
@@ -172,13 +155,15 @@ static int connect(struct blkdev *d)
                                &st);
     if (rc)
         goto fail;
-    if ((rc = blk_read_geometry(d, &d->sectors, &d->sector_size, &d->info)))
+    if ((rc = read_geometry(d, &d->sectors, &d->sector_size, &d->info)))
         goto fail;
     d->readonly = (d->info & VDISK_READONLY) != 0;
     d->flush = frontend_backend_feature(&d->fe, "feature-flush-cache", false);
     if ((rc = frontend_switch(&d->fe, XenbusStateConnected)))
         goto fail;
     d->state = XenbusStateConnected;
+    if (!d->thread && (rc = blk_thread_start(d)))
+        goto fail;
     d->connected = true;
     printk("blkfront: %s: %llu sectors of %u bytes, %s%s, backend %s (dom %u)\n", d->name,
            (unsigned long long)d->sectors, d->sector_size, d->readonly ? "ro" : "rw",
@@ -190,29 +175,26 @@ static int connect(struct blkdev *d)
 fail:
     printk("blkfront: %s: not connected: %s\n", d->name, xen_errname(rc));
     teardown(d);
+    blk_slots_drop(d);
     return rc;
-}
-
-static bool known(const char *id)
-{
-    for (unsigned i = 0; i < blk_ndisks; i++)
-        if (!strcmp(blk_disks[i]->id, id))
-            return true;
-    return false;
 }
 
 static void probe_one(const char *id)
 {
     unsigned long vdev;
-    if (!parse_ulong(id, &vdev) || strlen(id) >= sizeof(blk_disks[0]->id)) {
+    if (!parse_ulong(id, &vdev) || strlen(id) >= sizeof(((struct blkdev *)0)->id)) {
         printk("blkfront: device/vbd/%s: not a device number: skipped\n", id);
         return;
     }
-    if (blk_ndisks >= BLK_MAX_DISKS) {
+    if (blk_count() >= BLK_MAX_DISKS) {
         printk("blkfront: device/vbd/%s: more than %u disks: skipped\n", id, BLK_MAX_DISKS);
         return;
     }
-    struct blkdev *d = calloc(1, sizeof(*d));
+    struct blkdev *d = blk_list_revive(id);
+    if (d)
+        memset(d, 0, sizeof(*d)); /* its pointer holders see a disk again */
+    else
+        d = calloc(1, sizeof(*d));
     if (!d) {
         printk("blkfront: device/vbd/%s: out of memory\n", id);
         return;
@@ -220,7 +202,7 @@ static void probe_one(const char *id)
     strlcpy(d->id, id, sizeof(d->id));
     d->vdev = vdev;
     d->rpage.ref = -1;
-    blk_disks[blk_ndisks++] = d; /* listed even if it fails to connect */
+    blk_list_add(d); /* listed even if it fails to connect */
     (void)connect(d);
 }
 
@@ -230,7 +212,7 @@ static void recheck(struct blkdev *d)
     uint64_t n;
     unsigned ss;
     unsigned long info;
-    if (blk_read_geometry(d, &n, &ss, &info)) {
+    if (read_geometry(d, &n, &ss, &info)) {
         printk("blkfront: %s: keeping %llu sectors of %u bytes\n", d->name,
                (unsigned long long)d->sectors, d->sector_size);
         return;
@@ -247,6 +229,14 @@ static void recheck(struct blkdev *d)
     }
 }
 
+static bool listed(const char *list, int n, const char *id)
+{
+    for (const char *p = list; n-- > 0; p += strlen(p) + 1)
+        if (!strcmp(p, id))
+            return true;
+    return false;
+}
+
 int blk_rescan(void)
 {
     static char list[BLK_LIST_MAX];
@@ -256,81 +246,45 @@ int blk_rescan(void)
             printk("blkfront: cannot list device/vbd: %s\n", xen_errname(n));
         return n;
     }
-    for (unsigned i = 0; i < blk_ndisks; i++)
-        if (blk_disks[i]->connected && !blk_disks[i]->busy)
-            recheck(blk_disks[i]);
+    for (unsigned i = 0; i < blk_count(); i++) {
+        struct blkdev *d = blk_get(i);
+        if (d->connected) {
+            recheck(d);
+        } else if (!listed(list, n, d->id)) { /* failed to connect, and gone since */
+            blk_list_detach(d);
+            i--;
+        }
+    }
     for (const char *p = list; n-- > 0; p += strlen(p) + 1)
-        if (!known(p))
+        if (!blk_list_find_id(p))
             probe_one(p);
-    return (int)blk_ndisks;
-}
-
-unsigned blk_count(void)
-{
-    return blk_ndisks;
-}
-
-struct blkdev *blk_get(unsigned index)
-{
-    return index < blk_ndisks ? blk_disks[index] : NULL;
-}
-
-static bool named(const struct blkdev *d, const char *name)
-{
-    return !strcmp(d->name, name) || !strcmp(d->id, name);
-}
-
-struct blkdev *blk_find(const char *name)
-{
-    for (unsigned i = 0; i < blk_ndisks; i++)
-        if (named(blk_disks[i], name))
-            return blk_disks[i];
-    /* A detached disk: its I/O fails with "blkfront: <name> is detached". */
-    for (struct blkdev *d = detached_disks; d; d = d->next_detached)
-        if (named(d, name))
-            return d;
-    return NULL;
-}
-
-void blk_get_info(const struct blkdev *d, struct blk_info *out)
-{
-    memset(out, 0, sizeof(*out));
-    strlcpy(out->name, d->name, sizeof(out->name));
-    out->vdev = d->vdev;
-    out->sectors = d->sectors;
-    out->sector_size = d->sector_size;
-    out->readonly = d->readonly;
-    out->flush = d->flush;
-    out->connected = d->connected;
-    out->broken = d->broken;
-    out->detached = d->detached;
-    out->state = d->state;
-    out->requests = d->requests;
-    out->errors = d->errors;
-    out->bad_responses = d->bad_responses;
+    return (int)blk_count();
 }
 
 /* ---- suspend and resume (suspend.h) --------------------------------------- */
 
-/* Each connected disk is locked: the transfer running, if any, ends first,
- * and the next one waits for the resume (and then goes to the new backend). */
+/* Each connected disk issues nothing new and its requests in flight are
+ * answered first; what is queued meanwhile goes to the backend of the
+ * resume (a new one, after a migration). */
 static int blk_suspend(void)
 {
-    for (unsigned i = 0; i < blk_ndisks; i++) {
-        struct blkdev *d = blk_disks[i];
+    for (unsigned i = 0; i < blk_count(); i++) {
+        struct blkdev *d = blk_get(i);
         if (!d->connected)
             continue;
-        blk_lock(d);
-        frontend_unwatch_backend(&d->fe);
         d->held = true;
+        if (blk_wait_idle(d, BLK_SUSPEND_DRAIN_MS))
+            printk("blkfront: %s: %u requests still in flight at the suspend\n", d->name,
+                   d->in_flight);
+        frontend_unwatch_backend(&d->fe);
     }
     return 0;
 }
 
 static void blk_resume(bool new_domain)
 {
-    for (unsigned i = 0; i < blk_ndisks; i++) {
-        struct blkdev *d = blk_disks[i];
+    for (unsigned i = 0; i < blk_count(); i++) {
+        struct blkdev *d = blk_get(i);
         if (!d->held)
             continue;
         if (new_domain) {
@@ -347,13 +301,13 @@ static void blk_resume(bool new_domain)
             (void)frontend_watch_backend(&d->fe, backend_gone, d);
         }
         d->held = false;
-        blk_unlock(d);
+        blk_kick(d);
     }
 }
 
 static const struct suspend_hooks blk_hooks = {"blkfront", blk_suspend, blk_resume};
 
-static int blkfront_init(void)
+int blkfront_init(void)
 {
     if (!xs_available())
         return 0; /* dom0 mode: no XenStore, no virtual disks */
@@ -363,4 +317,3 @@ static int blkfront_init(void)
         printk("blkfront: no disks\n");
     return n < 0 ? n : 0;
 }
-INITCALL(INIT_LATE, blkfront_init);

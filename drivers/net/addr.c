@@ -1,19 +1,28 @@
 /*
- * addr.c — our IPv4 address (RFC 791 addresses, RFC 4632 prefix notation)
- * from the command line `ip=10.0.0.2/24`, and the text forms of addresses.
- * Without `ip=` the stack has no address: it answers nothing (every IPv4
- * datagram and ARP request is dropped as "no-address") and says so at boot.
+ * addr.c — the interfaces' IPv4 addresses (RFC 791 addresses, RFC 4632
+ * prefix notation) from the command line, one per interface in interface
+ * order, `ip=10.0.0.2/24,10.1.0.2/24`, routing by subnet, and the text forms
+ * of addresses. An interface without an address answers nothing (every IPv4
+ * datagram and ARP request on it is dropped as "no-address"); boot says so.
  */
 #include "kernel.h"
 #include "net_priv.h"
 
-CMDLINE_PARAM(ip, "ip", "IPv4 address/prefix of the first vif, e.g. ip=10.0.0.2/24");
+CMDLINE_PARAM(ip, "ip", "IPv4 address/prefix of each vif, in vif order, e.g. "
+                        "ip=10.0.0.2/24,10.1.0.2/24");
 
 #define IPV4_MAX_PREFIX 32
+#define IP_ARG_MAX 20 /* "255.255.255.255/32" and a NUL */
 
-static uint32_t our_ip;
-static unsigned our_prefix;
-static bool have_ip;
+static struct net_if ifs[NET_IF_MAX];
+
+struct net_if *net_if(unsigned index)
+{
+    if (index >= NET_IF_MAX)
+        return NULL;
+    ifs[index].index = index;
+    return &ifs[index];
+}
 
 bool net_parse_ip(const char *s, uint32_t *ip)
 {
@@ -53,10 +62,12 @@ bool net_parse_mac(const char *s, uint8_t mac[ETH_ALEN])
     return true;
 }
 
-int net_set_address(const char *text)
+/* "10.0.0.2/24" for interface index: 0, or -XEN_EINVAL. */
+static int net_set_address(unsigned index, const char *text)
 {
-    char buf[20];
-    if (strlcpy(buf, text, sizeof(buf)) >= sizeof(buf))
+    char buf[IP_ARG_MAX];
+    struct net_if *ifp = net_if(index);
+    if (!ifp || strlcpy(buf, text, sizeof(buf)) >= sizeof(buf))
         return -XEN_EINVAL;
     char *slash = strchr(buf, '/');
     unsigned long prefix = IPV4_MAX_PREFIX;
@@ -68,40 +79,52 @@ int net_set_address(const char *text)
     uint32_t ip;
     if (!net_parse_ip(buf, &ip) || ip == 0)
         return -XEN_EINVAL;
-    our_ip = ip;
-    our_prefix = (unsigned)prefix;
-    have_ip = true;
+    ifp->ip = ip;
+    ifp->prefix = (unsigned)prefix;
+    ifp->has_ip = true;
     return 0;
 }
 
-bool net_address(uint32_t *ip, unsigned *prefix)
+bool net_address(unsigned index, uint32_t *ip, unsigned *prefix)
 {
-    if (ip)
-        *ip = our_ip;
-    if (prefix)
-        *prefix = our_prefix;
-    return have_ip;
-}
-
-static uint32_t netmask(void)
-{
-    return our_prefix >= IPV4_MAX_PREFIX ? ~0u : ~(~0u >> our_prefix);
-}
-
-bool net_is_local(uint32_t ip, bool broadcast_ok)
-{
-    if (!have_ip)
+    const struct net_if *ifp = net_if(index);
+    if (!ifp || !ifp->has_ip)
         return false;
-    if (ip == our_ip)
+    if (ip)
+        *ip = ifp->ip;
+    if (prefix)
+        *prefix = ifp->prefix;
+    return true;
+}
+
+static uint32_t netmask(const struct net_if *ifp)
+{
+    return ifp->prefix >= IPV4_MAX_PREFIX ? ~0u : ~(~0u >> ifp->prefix);
+}
+
+bool net_is_local(const struct net_if *ifp, uint32_t ip, bool broadcast_ok)
+{
+    if (!ifp->has_ip)
+        return false;
+    if (ip == ifp->ip)
         return true;
     if (!broadcast_ok)
         return false;
-    return ip == ~0u || (our_prefix < IPV4_MAX_PREFIX - 1 && ip == (our_ip | ~netmask()));
+    return ip == ~0u ||
+           (ifp->prefix < IPV4_MAX_PREFIX - 1 && ip == (ifp->ip | ~netmask(ifp)));
 }
 
-bool net_on_link(uint32_t ip)
+bool net_on_link(const struct net_if *ifp, uint32_t ip)
 {
-    return have_ip && ((ip ^ our_ip) & netmask()) == 0;
+    return ifp->has_ip && ((ip ^ ifp->ip) & netmask(ifp)) == 0;
+}
+
+int net_route(uint32_t ip)
+{
+    for (unsigned i = 0; i < NET_IF_MAX; i++)
+        if (ifs[i].link && net_on_link(&ifs[i], ip))
+            return (int)i;
+    return -1;
 }
 
 const char *net_ip_str(uint32_t ip, char buf[16])
@@ -116,19 +139,39 @@ const char *net_mac_str(const uint8_t m[ETH_ALEN], char buf[18])
     return buf;
 }
 
-static int net_addr_init(void)
+int net_addr_init(void)
 {
     const char *v = cmdline_get("ip");
-    char ipb[16];
+    char ipb[16], one[IP_ARG_MAX];
+    int rc = 0;
     if (!v) {
         printk("net: no IPv4 address (add ip=A.B.C.D/N to the command line)\n");
         return 0;
     }
-    if (net_set_address(v)) {
-        printk("net: ip='%s' is not an address/prefix like 10.0.0.2/24; no address\n", v);
-        return -XEN_EINVAL;
+    for (unsigned index = 0; *v; index++) {
+        const char *comma = strchr(v, ',');
+        size_t len = comma ? (size_t)(comma - v) : strlen(v);
+        if (index >= NET_IF_MAX) {
+            printk("net: ip= names more than %u interfaces; the rest is ignored\n", NET_IF_MAX);
+            break;
+        }
+        bool ok = len < sizeof(one);
+        if (ok) {
+            memcpy(one, v, len);
+            one[len] = '\0';
+            ok = net_set_address(index, one) == 0;
+        }
+        if (!ok) {
+            printk("net: ip='%.*s' (interface %u) is not an address/prefix like 10.0.0.2/24; "
+                   "no address\n", (int)len, v, index);
+            rc = -XEN_EINVAL;
+        } else if (index == 0) {
+            printk("net: address %s/%u\n", net_ip_str(ifs[0].ip, ipb), ifs[0].prefix);
+        } else {
+            printk("net: address %s/%u on interface %u\n", net_ip_str(ifs[index].ip, ipb),
+                   ifs[index].prefix, index);
+        }
+        v += comma ? len + 1 : len;
     }
-    printk("net: address %s/%u\n", net_ip_str(our_ip, ipb), our_prefix);
-    return 0;
+    return rc;
 }
-INITCALL(INIT_DEVICES, net_addr_init);

@@ -4,7 +4,8 @@
  * if the sender is in the cache, refresh it ("merge"); if we are the
  * target, add the sender if it was not there, and answer a request with a
  * reply. Requests for other hosts are dropped (quietly: on a bridge they
- * are ordinary traffic). The cache is small and replaces its oldest entry.
+ * are ordinary traffic). Each interface has its own small cache, which
+ * replaces its oldest entry.
  * When a link comes up we send one gratuitous ARP (arp_announce), so that
  * the same merge step on our neighbours replaces a MAC they still hold for
  * our address (a re-attached vif has a new one).
@@ -12,31 +13,35 @@
 #include "kernel.h"
 #include "net_priv.h"
 #include "time.h"
+#include "sched.h"
+#include "wait.h"
 
 #define ARP_RETRY_MS 200
 
-static struct arp_entry cache[ARP_CACHE_SIZE];
 static const uint8_t broadcast[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-static struct arp_entry *find(uint32_t ip)
+static struct arp_entry *find(struct net_if *ifp, uint32_t ip)
 {
     for (unsigned i = 0; i < ARP_CACHE_SIZE; i++)
-        if (cache[i].valid && cache[i].ip == ip)
-            return &cache[i];
+        if (ifp->arp[i].valid && ifp->arp[i].ip == ip)
+            return &ifp->arp[i];
     return NULL;
 }
 
-static void update(struct arp_entry *e, uint32_t ip, const uint8_t mac[ETH_ALEN])
+static void update(struct net_if *ifp, struct arp_entry *e, uint32_t ip,
+                   const uint8_t mac[ETH_ALEN])
 {
     e->ip = ip;
     memcpy(e->mac, mac, ETH_ALEN);
     e->updated_ns = monotonic_ns();
     e->valid = true;
+    if (ifp->arp_waiter)
+        thread_wake(ifp->arp_waiter);
 }
 
-static void insert(uint32_t ip, const uint8_t mac[ETH_ALEN])
+static void insert(struct net_if *ifp, uint32_t ip, const uint8_t mac[ETH_ALEN])
 {
-    struct arp_entry *victim = &cache[0];
+    struct arp_entry *cache = ifp->arp, *victim = &cache[0];
     for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
         if (!cache[i].valid) {
             victim = &cache[i];
@@ -45,32 +50,34 @@ static void insert(uint32_t ip, const uint8_t mac[ETH_ALEN])
         if (cache[i].updated_ns < victim->updated_ns)
             victim = &cache[i];
     }
-    update(victim, ip, mac);
+    update(ifp, victim, ip, mac);
 }
 
-bool arp_lookup(uint32_t ip, uint8_t mac[ETH_ALEN])
+bool arp_lookup(unsigned index, uint32_t ip, uint8_t mac[ETH_ALEN])
 {
-    struct arp_entry *e = find(ip);
+    struct net_if *ifp = net_if(index);
+    struct arp_entry *e = ifp ? find(ifp, ip) : NULL;
     if (e && mac)
         memcpy(mac, e->mac, ETH_ALEN);
     return e != NULL;
 }
 
-unsigned arp_cache_copy(struct arp_entry *out, unsigned max)
+unsigned arp_cache_copy(unsigned index, struct arp_entry *out, unsigned max)
 {
+    const struct net_if *ifp = net_if(index);
     unsigned n = 0;
-    for (unsigned i = 0; i < ARP_CACHE_SIZE && n < max; i++)
-        if (cache[i].valid)
-            out[n++] = cache[i];
+    for (unsigned i = 0; ifp && i < ARP_CACHE_SIZE && n < max; i++)
+        if (ifp->arp[i].valid)
+            out[n++] = ifp->arp[i];
     return n;
 }
 
-static int arp_send(uint16_t op, const uint8_t eth_dst[ETH_ALEN], const uint8_t tha[ETH_ALEN],
-                    uint32_t tpa)
+static int arp_send(struct net_if *ifp, uint16_t op, const uint8_t eth_dst[ETH_ALEN],
+                    const uint8_t tha[ETH_ALEN], uint32_t tpa)
 {
-    const struct net_link *l = net_link();
-    uint32_t me;
-    if (!l || !net_address(&me, NULL))
+    const struct net_link *l = ifp->link;
+    uint32_t me = ifp->ip;
+    if (!l || !ifp->has_ip)
         return -XEN_ENODEV;
     struct arp_pkt a = {
         .htype = net16(ARP_HRD_ETHER), .ptype = net16(ETH_P_IP),
@@ -80,13 +87,13 @@ static int arp_send(uint16_t op, const uint8_t eth_dst[ETH_ALEN], const uint8_t 
     ip_put(a.spa, me);
     memcpy(a.tha, tha, ETH_ALEN);
     ip_put(a.tpa, tpa);
-    return eth_output(eth_dst, ETH_P_ARP, &a, sizeof(a));
+    return eth_output(ifp, eth_dst, ETH_P_ARP, &a, sizeof(a));
 }
 
-int arp_request(uint32_t ip)
+int arp_request(struct net_if *ifp, uint32_t ip)
 {
     static const uint8_t unknown[ETH_ALEN];
-    int rc = arp_send(ARP_OP_REQUEST, broadcast, unknown, ip);
+    int rc = arp_send(ifp, ARP_OP_REQUEST, broadcast, unknown, ip);
     if (!rc)
         net_stats.arp_requests_sent++;
     return rc;
@@ -96,19 +103,18 @@ int arp_request(uint32_t ip)
  * and target, target MAC zero, broadcast. Nobody answers; a host with an
  * entry for us merges our MAC into it (Linux takes it as a gratuitous ARP,
  * sender == target, and overrides the entry). */
-int arp_announce(void)
+int arp_announce(struct net_if *ifp)
 {
     static const uint8_t unknown[ETH_ALEN];
-    uint32_t me;
-    if (!net_address(&me, NULL))
+    if (!ifp->has_ip)
         return -XEN_ENODEV;
-    int rc = arp_send(ARP_OP_REQUEST, broadcast, unknown, me);
+    int rc = arp_send(ifp, ARP_OP_REQUEST, broadcast, unknown, ifp->ip);
     if (!rc)
         net_stats.gratuitous_arps_sent++;
     return rc;
 }
 
-void arp_input(const uint8_t *p, size_t len)
+void arp_input(struct net_if *ifp, const uint8_t *p, size_t len)
 {
     net_stats.rx_arp++;
     if (len < ARP_LEN) {
@@ -125,34 +131,47 @@ void arp_input(const uint8_t *p, size_t len)
         return;
     }
     uint32_t spa = ip_get(a.spa), tpa = ip_get(a.tpa);
-    if (!net_address(NULL, NULL)) {
+    if (!ifp->has_ip) {
         net_drop(NET_DROP_NO_ADDRESS, "arp");
         return;
     }
     bool sender_ok = spa != 0 && !(a.sha[0] & 1); /* not a probe, not multicast */
-    struct arp_entry *e = sender_ok ? find(spa) : NULL;
+    struct arp_entry *e = sender_ok ? find(ifp, spa) : NULL;
     if (e)
-        update(e, spa, a.sha); /* merge */
-    if (!net_is_local(tpa, false)) {
+        update(ifp, e, spa, a.sha); /* merge */
+    if (!net_is_local(ifp, tpa, false)) {
         net_drop(NET_DROP_ARP_OTHER_HOST, "for another host");
         return;
     }
     if (sender_ok && !e)
-        insert(spa, a.sha);
-    if (op == ARP_OP_REQUEST && arp_send(ARP_OP_REPLY, a.sha, a.sha, spa) == 0)
+        insert(ifp, spa, a.sha);
+    if (op == ARP_OP_REQUEST && arp_send(ifp, ARP_OP_REPLY, a.sha, a.sha, spa) == 0)
         net_stats.arp_replies_sent++;
 }
 
-bool arp_resolve(uint32_t ip, unsigned long timeout_ms)
+struct wanted {
+    struct net_if *ifp;
+    uint32_t ip;
+};
+
+static bool resolved(void *arg)
 {
-    uint64_t deadline = monotonic_ns() + timeout_ms * NSEC_PER_MSEC;
-    while (!arp_lookup(ip, NULL)) {
-        if (monotonic_ns() >= deadline)
-            return false;
-        if (arp_request(ip))
-            return false;
-        for (unsigned waited = 0; waited < ARP_RETRY_MS && !arp_lookup(ip, NULL); waited += 10)
-            sleep_ms(10);
+    struct wanted *w = arg;
+    return find(w->ifp, w->ip) != NULL;
+}
+
+bool arp_resolve(unsigned index, uint32_t ip, unsigned long timeout_ms)
+{
+    struct wanted w = {net_if(index), ip};
+    uint64_t deadline = deadline_ms(timeout_ms);
+    if (!w.ifp)
+        return false;
+    w.ifp->arp_waiter = thread_current(); /* update() wakes it */
+    while (!resolved(&w)) {
+        if (monotonic_ns() >= deadline || arp_request(w.ifp, ip))
+            break;
+        (void)wait_until(resolved, &w, deadline_ms(ARP_RETRY_MS));
     }
-    return true;
+    w.ifp->arp_waiter = NULL;
+    return resolved(&w);
 }

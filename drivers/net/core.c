@@ -1,6 +1,6 @@
 /*
- * core.c — the bottom of the tiny IPv4 stack: the attached link (announced
- * with a gratuitous ARP when it comes up), Ethernet II framing in and out
+ * core.c — the bottom of the tiny IPv4 stack: each interface's link
+ * (announced with a gratuitous ARP when it comes up), Ethernet II framing in and out
  * (IEEE 802.3 / RFC 894: destination, source, type; a frame shorter than 60
  * octets is padded), drop accounting with a rate-limited message, and the
  * Internet checksum (RFC 1071).
@@ -10,7 +10,6 @@
 #include "time.h"
 
 struct net_stats net_stats;
-static const struct net_link *link;
 static unsigned long drops[NET_DROP_NR];
 
 static const struct {
@@ -83,31 +82,48 @@ void net_drop(enum net_drop reason, const char *fmt, ...)
     va_end(ap);
 }
 
-void net_attach(const struct net_link *l)
+void net_attach(unsigned index, const struct net_link *l)
 {
     char ipb[16], macb[18];
-    uint32_t me;
-    link = l;
-    if (!l || !net_address(&me, NULL))
+    struct net_if *ifp = net_if(index);
+    if (!ifp)
+        return;
+    ifp->link = l;
+    if (!l) {
+        memset(ifp->arp, 0, sizeof(ifp->arp)); /* a new link may face other neighbours */
+        return;
+    }
+    if (!ifp->has_ip)
         return; /* without an address there is nothing to announce */
-    int rc = arp_announce();
+    int rc = arp_announce(ifp);
     if (rc)
         printk("net: %s up: gratuitous ARP not sent: %s\n", l->name, xen_errname(rc));
     else
-        printk("net: %s up: gratuitous ARP for %s at %s\n", l->name, net_ip_str(me, ipb),
+        printk("net: %s up: gratuitous ARP for %s at %s\n", l->name, net_ip_str(ifp->ip, ipb),
                net_mac_str(l->mac, macb));
 }
 
-const struct net_link *net_link(void)
+const struct net_link *net_link(unsigned index)
 {
-    return link;
+    const struct net_if *ifp = net_if(index);
+    return ifp ? ifp->link : NULL;
+}
+
+bool net_any_link(void)
+{
+    for (unsigned i = 0; i < NET_IF_MAX; i++)
+        if (net_link(i))
+            return true;
+    return false;
 }
 
 static const uint8_t eth_broadcast[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-void net_input(const void *frame, size_t len)
+void net_input(unsigned index, const void *frame, size_t len)
 {
     const uint8_t *p = frame;
+    struct net_if *ifp = net_if(index);
+    const struct net_link *link = ifp ? ifp->link : NULL;
     net_stats.rx_frames++;
     if (len < ETH_HLEN) {
         net_drop(NET_DROP_ETH_SHORT, "%u bytes, header needs %u", (unsigned)len, ETH_HLEN);
@@ -120,25 +136,27 @@ void net_input(const void *frame, size_t len)
     struct eth_hdr eh;
     memcpy(&eh, p, sizeof(eh));
     bool for_us = link && !memcmp(eh.dst, link->mac, ETH_ALEN);
-    if (!for_us && memcmp(eh.dst, eth_broadcast, ETH_ALEN)) {
+    if (!ifp || (!for_us && memcmp(eh.dst, eth_broadcast, ETH_ALEN))) {
         net_drop(NET_DROP_ETH_NOT_US, "not our MAC");
         return;
     }
     switch (net16(eh.type)) {
     case ETH_P_ARP:
-        arp_input(p + ETH_HLEN, len - ETH_HLEN);
+        arp_input(ifp, p + ETH_HLEN, len - ETH_HLEN);
         break;
     case ETH_P_IP:
-        ipv4_input(p + ETH_HLEN, len - ETH_HLEN);
+        ipv4_input(ifp, p + ETH_HLEN, len - ETH_HLEN);
         break;
     default:
         net_drop(NET_DROP_ETH_TYPE, "type %#x", net16(eh.type));
     }
 }
 
-int eth_output(const uint8_t dst[ETH_ALEN], uint16_t type, const void *payload, size_t len)
+int eth_output(struct net_if *ifp, const uint8_t dst[ETH_ALEN], uint16_t type,
+               const void *payload, size_t len)
 {
     static uint8_t frame[ETH_FRAME_LEN];
+    const struct net_link *link = ifp ? ifp->link : NULL;
     if (!link) {
         net_drop(NET_DROP_TX_LINK, "no link attached");
         return -XEN_ENODEV;
@@ -158,7 +176,7 @@ int eth_output(const uint8_t dst[ETH_ALEN], uint16_t type, const void *payload, 
         memset(frame + total, 0, ETH_ZLEN - total);
         total = ETH_ZLEN;
     }
-    int rc = link->xmit(frame, total);
+    int rc = link->xmit(link->dev, frame, total);
     if (rc) {
         net_drop(NET_DROP_TX_LINK, "%s refused a %u-byte frame: %s", link->name, (unsigned)total,
                  xen_errname(rc));

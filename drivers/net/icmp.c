@@ -9,6 +9,8 @@
 #include "kernel.h"
 #include "net_priv.h"
 #include "time.h"
+#include "sched.h"
+#include "wait.h"
 
 #define ECHO_PATTERN_START 0x20 /* payload bytes of our requests: 0x20, 0x21, ... */
 
@@ -19,9 +21,10 @@ static struct {
     uint64_t sent_ns, rtt_ns;
     unsigned ttl;
     size_t bytes;
+    struct thread *waiter; /* in icmp_wait_echo, woken by the reply */
 } ping;
 
-static void answer_echo(const struct ipv4_hdr *ip, const uint8_t *p, size_t len)
+static void answer_echo(struct net_if *ifp, const struct ipv4_hdr *ip, const uint8_t *p, size_t len)
 {
     static uint8_t reply[IPV4_MAX_PAYLOAD];
     if (len > sizeof(reply))
@@ -35,11 +38,11 @@ static void answer_echo(const struct ipv4_hdr *ip, const uint8_t *p, size_t len)
     memcpy(reply, &e, sizeof(e));
     uint16_t c = net16(inet_csum(reply, len));
     memcpy(reply + offsetof(struct icmp_echo, csum), &c, sizeof(c));
-    if (ipv4_output(ip_get(ip->src), IPPROTO_ICMP, reply, len) == 0)
+    if (ipv4_output(ifp, ip_get(ip->src), IPPROTO_ICMP, reply, len) == 0)
         net_stats.echo_requests_answered++;
 }
 
-void icmp_input(const struct ipv4_hdr *ip, const uint8_t *p, size_t len)
+void icmp_input(struct net_if *ifp, const struct ipv4_hdr *ip, const uint8_t *p, size_t len)
 {
     net_stats.rx_icmp++;
     if (len < ICMP_HLEN) {
@@ -52,8 +55,8 @@ void icmp_input(const struct ipv4_hdr *ip, const uint8_t *p, size_t len)
     }
     struct icmp_echo e;
     memcpy(&e, p, sizeof(e));
-    if (e.type == ICMP_ECHO_REQUEST && e.code == 0 && net_is_local(ip_get(ip->dst), false)) {
-        answer_echo(ip, p, len);
+    if (e.type == ICMP_ECHO_REQUEST && e.code == 0 && net_is_local(ifp, ip_get(ip->dst), false)) {
+        answer_echo(ifp, ip, p, len);
         return;
     }
     if (e.type == ICMP_ECHO_REPLY && e.code == 0) {
@@ -64,6 +67,8 @@ void icmp_input(const struct ipv4_hdr *ip, const uint8_t *p, size_t len)
             ping.bytes = len;
             ping.done = true;
             ping.waiting = false;
+            if (ping.waiter)
+                thread_wake(ping.waiter);
         }
         return;
     }
@@ -86,22 +91,31 @@ int icmp_send_echo(uint32_t dst, uint16_t id, uint16_t seq, size_t payload_len)
     ping.done = false;
     ping.waiting = true;
     ping.sent_ns = monotonic_ns();
-    int rc = ipv4_output(dst, IPPROTO_ICMP, msg, ICMP_HLEN + payload_len);
+    int index = net_route(dst);
+    int rc = index < 0 ? -XEN_ENXIO
+                       : ipv4_output(net_if((unsigned)index), dst, IPPROTO_ICMP, msg,
+                                     ICMP_HLEN + payload_len);
     if (rc)
         ping.waiting = false;
     return rc;
 }
 
+static bool echo_came(void *arg)
+{
+    const uint16_t *id_seq = arg;
+    return ping.done && ping.id == id_seq[0] && ping.seq == id_seq[1];
+}
+
 int icmp_wait_echo(uint16_t id, uint16_t seq, unsigned long timeout_ms, uint64_t *rtt_ns,
                    unsigned *ttl, size_t *bytes)
 {
-    uint64_t deadline = monotonic_ns() + timeout_ms * NSEC_PER_MSEC;
-    while (!(ping.done && ping.id == id && ping.seq == seq)) {
-        if (monotonic_ns() >= deadline) {
-            ping.waiting = false;
-            return -XEN_ETIMEDOUT;
-        }
-        sleep_ms(1); /* the receive thread runs meanwhile and sets ping.done */
+    uint16_t id_seq[2] = {id, seq};
+    ping.waiter = thread_current();
+    int rc = wait_until(echo_came, id_seq, deadline_ms(timeout_ms));
+    ping.waiter = NULL;
+    if (rc) {
+        ping.waiting = false;
+        return rc;
     }
     *rtt_ns = ping.rtt_ns;
     *ttl = ping.ttl;

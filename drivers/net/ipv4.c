@@ -11,7 +11,7 @@
 #include "kernel.h"
 #include "net_priv.h"
 
-void ipv4_input(const uint8_t *p, size_t len)
+void ipv4_input(struct net_if *ifp, const uint8_t *p, size_t len)
 {
     net_stats.rx_ipv4++;
     if (len < IPV4_HLEN) {
@@ -45,28 +45,28 @@ void ipv4_input(const uint8_t *p, size_t len)
                  (frag & IPV4_FRAG_OFFSET) * 8u, frag & IPV4_FLAG_MF ? ", more" : "");
         return;
     }
-    if (!net_address(NULL, NULL)) {
+    if (!ifp->has_ip) {
         net_drop(NET_DROP_NO_ADDRESS, "ipv4");
         return;
     }
-    if (!net_is_local(ip_get(h.dst), true)) {
+    if (!net_is_local(ifp, ip_get(h.dst), true)) {
         net_drop(NET_DROP_IP_NOT_US, "not for us");
         return;
     }
     const struct ipv4_hdr *ip = (const struct ipv4_hdr *)p;
     switch (h.proto) {
     case IPPROTO_ICMP:
-        icmp_input(ip, p + hlen, total - hlen);
+        icmp_input(ifp, ip, p + hlen, total - hlen);
         break;
     case IPPROTO_UDP:
-        udp_input(ip, p + hlen, total - hlen);
+        udp_input(ifp, ip, p + hlen, total - hlen);
         break;
     default:
         net_drop(NET_DROP_IP_PROTO, "protocol %u", h.proto);
     }
 }
 
-int ipv4_output(uint32_t dst, uint8_t proto, const void *payload, size_t len)
+int ipv4_output(struct net_if *ifp, uint32_t dst, uint8_t proto, const void *payload, size_t len)
 {
     static uint8_t packet[ETH_DATA_LEN];
     static uint16_t next_id;
@@ -74,18 +74,19 @@ int ipv4_output(uint32_t dst, uint8_t proto, const void *payload, size_t len)
     uint8_t mac[ETH_ALEN];
     char ipb[16];
 
-    if (!net_address(&src, NULL)) {
+    if (!ifp->has_ip) {
         net_drop(NET_DROP_NO_ADDRESS, "ipv4 output");
         return -XEN_EADDRNOTAVAIL;
     }
+    src = ifp->ip;
     if (len > IPV4_MAX_PAYLOAD)
         return -XEN_E2BIG;
-    if (!net_on_link(dst)) {
+    if (!net_on_link(ifp, dst)) {
         net_drop(NET_DROP_TX_NO_ROUTE, "%s is not on our subnet (no gateway)", net_ip_str(dst, ipb));
         return -XEN_ENXIO;
     }
-    if (!arp_lookup(dst, mac)) {
-        (void)arp_request(dst);
+    if (!arp_lookup(ifp->index, dst, mac)) {
+        (void)arp_request(ifp, dst);
         net_drop(NET_DROP_TX_ARP_UNRESOLVED, "no ARP entry for %s yet (request sent)",
                  net_ip_str(dst, ipb));
         return -XEN_EAGAIN;
@@ -102,5 +103,5 @@ int ipv4_output(uint32_t dst, uint8_t proto, const void *payload, size_t len)
     h.csum = net16(inet_csum(&h, sizeof(h)));
     memcpy(packet, &h, sizeof(h));
     memcpy(packet + IPV4_HLEN, payload, len);
-    return eth_output(mac, ETH_P_IP, packet, IPV4_HLEN + len);
+    return eth_output(ifp, mac, ETH_P_IP, packet, IPV4_HLEN + len);
 }

@@ -28,16 +28,23 @@ static int cmd_ping(int argc, char **argv)
         printk("usage: ping A.B.C.D [COUNT 1..%u]\n", PING_MAX_COUNT);
         return 1;
     }
-    if (!net_link()) {
+    if (!net_any_link()) {
         printk("ping: no network link (no vif, detached, or not connected: see `net`)\n");
         return 1;
     }
-    if (!net_address(NULL, NULL)) {
-        printk("ping: no IPv4 address (boot with ip=A.B.C.D/N)\n");
+    net_ip_str(dst, ipb);
+    int index = net_route(dst);
+    if (index < 0) {
+        bool any_ip = false;
+        for (unsigned i = 0; i < NET_IF_MAX; i++)
+            any_ip |= net_address(i, NULL, NULL);
+        if (!any_ip)
+            printk("ping: no IPv4 address (boot with ip=A.B.C.D/N)\n");
+        else
+            printk("ping: %s: no interface on its subnet (no gateway)\n", ipb);
         return 1;
     }
-    net_ip_str(dst, ipb);
-    if (!arp_resolve(dst, ARP_RESOLVE_MS)) {
+    if (!arp_resolve((unsigned)index, dst, ARP_RESOLVE_MS)) {
         printk("ping: %s: no ARP reply\n", ipb);
         return 1;
     }
@@ -75,13 +82,20 @@ SHELL_COMMAND(ping, "ping", "ping A.B.C.D [COUNT]", "ICMP echo requests, replies
 static int cmd_arp(int argc, char **argv)
 {
     struct arp_entry e[ARP_CACHE_SIZE];
-    unsigned n = arp_cache_copy(e, ARP_CACHE_SIZE);
     uint64_t now = monotonic_ns();
     char ipb[16], macb[18];
-    printk("arp: %u entries\n", n);
-    for (unsigned i = 0; i < n; i++)
-        printk("  %-15s %s  %llus ago\n", net_ip_str(e[i].ip, ipb), net_mac_str(e[i].mac, macb),
-               (unsigned long long)udiv64_32(now - e[i].updated_ns, NSEC_PER_SEC, NULL));
+    (void)argc;
+    (void)argv;
+    for (unsigned index = 0; index < NET_IF_MAX; index++) {
+        unsigned n = arp_cache_copy(index, e, ARP_CACHE_SIZE);
+        if (!n && !net_link(index))
+            continue;
+        printk("arp: interface %u: %u entries\n", index, n);
+        for (unsigned i = 0; i < n; i++)
+            printk("  %-15s %s  %llus ago\n", net_ip_str(e[i].ip, ipb),
+                   net_mac_str(e[i].mac, macb),
+                   (unsigned long long)udiv64_32(now - e[i].updated_ns, NSEC_PER_SEC, NULL));
+    }
     return 0;
 }
 SHELL_COMMAND(arp, "arp", "arp", "the ARP cache (IPv4 neighbours and their MACs)", cmd_arp);

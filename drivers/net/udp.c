@@ -20,7 +20,7 @@ static uint32_t pseudo_sum(uint32_t src, uint32_t dst, size_t udp_len)
     return inet_sum(ph, sizeof(ph), 0);
 }
 
-static void echo(uint32_t from, uint32_t to, const struct udp_hdr *u, const uint8_t *p, size_t len)
+static void echo(struct net_if *ifp, uint32_t from, uint32_t to, const struct udp_hdr *u, const uint8_t *p, size_t len)
 {
     static uint8_t reply[IPV4_MAX_PAYLOAD];
     if (len > sizeof(reply))
@@ -31,11 +31,11 @@ static void echo(uint32_t from, uint32_t to, const struct udp_hdr *u, const uint
     uint16_t c = (uint16_t)~inet_fold(inet_sum(reply, len, pseudo_sum(to, from, len)));
     r.csum = net16(c ? c : 0xffff); /* 0 would mean "no checksum" */
     memcpy(reply, &r, sizeof(r));
-    if (ipv4_output(from, IPPROTO_UDP, reply, len) == 0)
+    if (ipv4_output(ifp, from, IPPROTO_UDP, reply, len) == 0)
         net_stats.udp_echoed++;
 }
 
-void udp_input(const struct ipv4_hdr *ip, const uint8_t *p, size_t len)
+void udp_input(struct net_if *ifp, const struct ipv4_hdr *ip, const uint8_t *p, size_t len)
 {
     net_stats.rx_udp++;
     if (len < UDP_HLEN) {
@@ -55,9 +55,9 @@ void udp_input(const struct ipv4_hdr *ip, const uint8_t *p, size_t len)
         net_drop(NET_DROP_UDP_CSUM, "checksum over %u bytes is wrong", (unsigned)ulen);
         return;
     }
-    if (net16(u.dport) != UDP_PORT_ECHO || !net_is_local(dst, false)) {
+    if (net16(u.dport) != UDP_PORT_ECHO || !net_is_local(ifp, dst, false)) {
         net_drop(NET_DROP_UDP_PORT, "port %u", net16(u.dport));
         return;
     }
-    echo(src, dst, &u, p, ulen);
+    echo(ifp, src, dst, &u, p, ulen);
 }

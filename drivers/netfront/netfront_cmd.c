@@ -1,24 +1,53 @@
 /*
- * netfront_cmd.c — the `net` shell command: the vif (netfront's state, MAC,
- * rings, event channel), our IPv4 address, and the counters of the driver
- * and of the stack, drops by reason (only the reasons that counted any).
- * `net rescan` connects the first vif when none is (after a detach, or
- * `xl network-attach`), then shows the same.
+ * netfront_cmd.c — the `net` shell command: each vif (netfront's state,
+ * MAC, rings, event channel, its interface's IPv4 address, its counters
+ * and drops), then the counters of the stack, drops by reason (only the
+ * reasons that counted any). `net rescan` connects vifs not connected yet
+ * (after a detach, or `xl network-attach`), then shows the same.
  */
 #include "kernel.h"
 #include "net.h"
 #include "netfront.h"
 #include "shell.h"
 
-static int cmd_net(int argc, char **argv)
+static void show_vif(unsigned index)
 {
     struct netfront_info in;
     struct netfront_stats ns;
-    struct net_stats st;
     char macb[18], ipb[16];
     uint32_t ip;
     unsigned prefix;
+    netfront_get_info(index, &in);
+    netfront_get_stats(index, &ns);
+    char which[8] = ""; /* vif 0 keeps the short form "net: vif device/vif/0" */
+    if (index)
+        snprintf(which, sizeof(which), "%u", index);
+    if (in.state == NETFRONT_CONNECTED)
+        printk("net: vif%s %s: %s, backend %s (dom %u)\n", which, in.node, in.state_name,
+               in.backend, (unsigned)in.backend_id);
+    else
+        printk("net: vif%s %s: %s%s%s\n", which, in.node[0] ? in.node : "-", in.state_name,
+               in.why[0] ? ": " : "", in.why);
+    if (net_address(index, &ip, &prefix))
+        printk("  mac %s  ip %s/%u\n", net_mac_str(in.mac, macb), net_ip_str(ip, ipb), prefix);
+    else
+        printk("  mac %s  ip none (boot with ip=A.B.C.D/N)\n", net_mac_str(in.mac, macb));
+    if (in.state == NETFRONT_CONNECTED)
+        printk("  rings: tx ref %d (%u slots, %u in flight), rx ref %d (%u slots, %u posted), "
+               "event channel %u (%lu events)\n",
+               in.tx_ring_ref, in.tx_ring_size, in.tx_in_flight, in.rx_ring_ref, in.rx_ring_size,
+               in.rx_posted, (unsigned)in.evtchn, ns.events);
+    printk("  link: rx %lu packets %lu bytes, tx %lu packets %lu bytes (%lu completed)\n",
+           ns.rx_packets, ns.rx_bytes, ns.tx_packets, ns.tx_bytes, ns.tx_completed);
+    for (unsigned d = 0; d < NF_DROP_NR; d++)
+        if (ns.drops[d])
+            printk("    netfront %-18s %lu\n", netfront_drop_name(d), ns.drops[d]);
+}
 
+static int cmd_net(int argc, char **argv)
+{
+    struct net_stats st;
+    struct netfront_info in;
     int rc = 0;
     if (argc == 2 && !strcmp(argv[1], "rescan")) {
         rc = netfront_rescan();
@@ -30,41 +59,25 @@ static int cmd_net(int argc, char **argv)
         printk("usage: net | net rescan\n");
         return 1;
     }
-    netfront_get_info(&in);
-    netfront_get_stats(&ns);
+    unsigned long nf_total = 0;
+    for (unsigned i = 0; i < NETFRONT_MAX; i++) {
+        struct netfront_stats ns;
+        netfront_get_stats(i, &ns);
+        for (unsigned d = 0; d < NF_DROP_NR; d++)
+            nf_total += ns.drops[d];
+        if (netfront_get_info(i, &in) || i == 0)
+            show_vif(i);
+    }
     net_get_stats(&st);
-    if (in.state == NETFRONT_CONNECTED)
-        printk("net: vif %s: %s, backend %s (dom %u)\n", in.node, in.state_name, in.backend,
-               (unsigned)in.backend_id);
-    else
-        printk("net: vif %s: %s%s%s\n", in.node[0] ? in.node : "-", in.state_name,
-               in.why[0] ? ": " : "", in.why);
-    if (net_address(&ip, &prefix))
-        printk("  mac %s  ip %s/%u\n", net_mac_str(in.mac, macb), net_ip_str(ip, ipb), prefix);
-    else
-        printk("  mac %s  ip none (boot with ip=A.B.C.D/N)\n", net_mac_str(in.mac, macb));
-    if (in.state == NETFRONT_CONNECTED)
-        printk("  rings: tx ref %d (%u slots, %u in flight), rx ref %d (%u slots, %u posted), "
-               "event channel %u (%lu events)\n",
-               in.tx_ring_ref, in.tx_ring_size, in.tx_in_flight, in.rx_ring_ref, in.rx_ring_size,
-               in.rx_posted, (unsigned)in.evtchn, ns.events);
-    printk("  link: rx %lu packets %lu bytes, tx %lu packets %lu bytes (%lu completed)\n",
-           ns.rx_packets, ns.rx_bytes, ns.tx_packets, ns.tx_bytes, ns.tx_completed);
     printk("  stack: rx %lu frames (arp %lu, ipv4 %lu, icmp %lu, udp %lu), tx %lu frames\n",
            st.rx_frames, st.rx_arp, st.rx_ipv4, st.rx_icmp, st.rx_udp, st.tx_frames);
     printk("  answered: %lu echo requests, %lu udp echoes, %lu arp requests; "
            "sent %lu arp requests, saw %lu echo replies\n",
            st.echo_requests_answered, st.udp_echoed, st.arp_replies_sent,
            st.arp_requests_sent, st.echo_replies_seen);
-    printk("  gratuitous ARP sent %lu (one each time the link comes up)\n",
+    printk("  gratuitous ARP sent %lu (one each time a link comes up)\n",
            st.gratuitous_arps_sent);
-    unsigned long nf_total = 0;
-    for (unsigned d = 0; d < NF_DROP_NR; d++)
-        nf_total += ns.drops[d];
     printk("  drops: %lu netfront, %lu stack\n", nf_total, st.drops);
-    for (unsigned d = 0; d < NF_DROP_NR; d++)
-        if (ns.drops[d])
-            printk("    netfront %-18s %lu\n", netfront_drop_name(d), ns.drops[d]);
     for (unsigned d = 0; d < NET_DROP_NR; d++)
         if (net_drop_count(d))
             printk("    net %-18s %lu%s\n", net_drop_name(d), net_drop_count(d),
@@ -72,5 +85,5 @@ static int cmd_net(int argc, char **argv)
     return rc ? 1 : 0;
 }
 SHELL_COMMAND(net, "net", "net [rescan]",
-              "network: vif state, MAC, IPv4 address, counters, drops by reason; rescan: "
-              "connect a vif", cmd_net);
+              "network: each vif's state, MAC, IPv4 address, counters; the stack's counters, "
+              "drops by reason; rescan: connect new vifs", cmd_net);

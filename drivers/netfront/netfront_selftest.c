@@ -1,7 +1,7 @@
 /*
  * netfront_selftest.c — self-test of netfront (Xen 4.17 public/io/netif.h)
- * and of the IPv4 stack above it (RFC 826, 791, 792). In dom0 mode there is
- * no XenStore, and without a vif nothing to test: both pass as "skipped".
+ * and of the IPv4 stack above it (RFC 826, 791, 792). A domU suite (dom0
+ * has no XenStore); without a vif there is nothing to test: SKIP.
  *   1. The vif is connected: MAC read, ring references, rx buffers posted.
  *   2. netfront_rx_check on crafted rx responses: wrong id, error status,
  *      empty, offset + length past the page, more_data -> the right reason;
@@ -60,7 +60,7 @@ static bool drops_as(const void *f, size_t len, enum net_drop want, char *why, s
     struct net_stats before, after;
     unsigned long drops_before = net_drop_count(want);
     net_get_stats(&before);
-    net_input(f, len);
+    net_input(0, f, len);
     net_get_stats(&after);
     if (net_drop_count(want) != drops_before + 1 || after.drops != before.drops + 1 ||
         after.tx_frames != before.tx_frames) {
@@ -104,7 +104,7 @@ static const char *check_rx_responses(char *why, size_t size)
 static const char *check_frames(const uint8_t mac[ETH_ALEN], char *why, size_t size, unsigned *n)
 {
     uint32_t me;
-    bool have_ip = net_address(&me, NULL);
+    bool have_ip = net_address(0, &me, NULL);
     uint32_t dst = have_ip ? me : 0x0a0a0a0a;
     size_t len;
 
@@ -144,20 +144,15 @@ static const char *check_frames(const uint8_t mac[ETH_ALEN], char *why, size_t s
     return NULL;
 }
 
-SELFTEST(netfront)
+SELFTEST_IN(netfront, ST_DOMU)
 {
     struct netfront_info in;
     char why[120], ipb[16], macb[18];
     unsigned frames = 0;
 
-    netfront_get_info(&in);
-    if (in.state == NETFRONT_DOM0) {
-        ST_PASS(r, "skipped: no XenStore in dom0 mode");
-        return;
-    }
+    netfront_get_info(0, &in);
     if (in.state == NETFRONT_NO_VIF || in.state == NETFRONT_DETACHED) {
-        ST_PASS(r, "skipped: no vif (%s)", in.why);
-        return;
+        ST_SKIP(r, "no vif (%s)", in.why);
     }
     ST_EXPECT(r, in.state == NETFRONT_CONNECTED, "vif %s not connected: %s", in.node, in.why);
     static const uint8_t zero[ETH_ALEN];
@@ -173,13 +168,13 @@ SELFTEST(netfront)
 
     uint32_t me;
     unsigned prefix;
-    if (!net_address(&me, &prefix)) {
+    if (!net_address(0, &me, &prefix)) {
         ST_PASS(r, "mac %s, rings ok, %u crafted frames dropped right; no ip=: ping skipped",
                 net_mac_str(in.mac, macb), frames);
         return;
     }
     uint32_t peer = (me & ~(~0u >> prefix)) + 1;
-    if (peer == me || !arp_resolve(peer, PEER_ARP_MS)) {
+    if (peer == me || !arp_resolve(0, peer, PEER_ARP_MS)) {
         ST_PASS(r, "mac %s, rings ok, %u crafted frames dropped right; %s did not answer ARP: "
                    "ping skipped", net_mac_str(in.mac, macb), frames, net_ip_str(peer, ipb));
         return;

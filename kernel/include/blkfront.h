@@ -2,15 +2,19 @@
  * blkfront.h — virtual block devices (interface manual: "Device drivers",
  * block devices; Xen 4.17 public/io/blkif.h). Implemented in drivers/blkfront/.
  *
- * At boot (INIT_LATE) blkfront connects every device/vbd/<id> the
+ * At the end of the start of day (main.c) blkfront connects every device/vbd/<id> the
  * toolstack gave us; `blk rescan` looks again (new devices, and each
  * backend's size). Disks are named after the backend's "dev" key ("xvda").
  *
- * The I/O calls are synchronous: they block the calling thread until the
- * backend has answered every request (or BLK_IO_TIMEOUT_MS passed), so call
- * them from a thread, never from an event handler. `sector` and `count` are
- * in units of the disk's sector size (blk_info.sector_size). Any buffer in
- * kernel memory will do (data goes through pages of the driver's own).
+ * I/O is asynchronous underneath: blk_submit queues a struct blk_request
+ * (1..N sectors, or a flush) and returns; the disk's thread puts it on the
+ * ring in requests of up to BLKIF_MAX_SEGMENTS_PER_REQUEST pages, as many at
+ * once as the ring holds, and calls done() when every part is answered (or
+ * failed, or BLK_IO_TIMEOUT_MS passed). blk_read / blk_write / blk_flush
+ * are the blocking wrappers: call them from a thread, never from an event
+ * handler or a done() callback. `sector` and `count` are in units of the
+ * disk's sector size (blk_info.sector_size). Any buffer in kernel memory
+ * will do (data goes through pages of the driver's own).
  * Errors are negative Xen errno values: -XEN_EROFS write to a read-only
  * disk (refused before reaching the backend), -XEN_ERANGE past the end,
  * -XEN_EIO the backend failed the request or broke the protocol,
@@ -32,7 +36,7 @@
 
 #include "kernel.h"
 
-#define BLK_MAX_DISKS 4
+#define BLK_MAX_DISKS 8
 #define BLK_IO_TIMEOUT_MS 10000UL
 
 struct blkdev;
@@ -49,6 +53,7 @@ struct blk_info {
     bool detached;          /* backend closed or gone: I/O refused, not listed */
     XenbusState state;      /* our frontend state */
     unsigned long requests, errors, bad_responses;
+    unsigned in_flight;     /* ring requests the backend has not answered */
 };
 
 unsigned blk_count(void);                /* disks found (connected or not), not detached */
@@ -56,6 +61,35 @@ struct blkdev *blk_get(unsigned index);  /* NULL past blk_count() */
 /* By name ("xvda") or vdev ("51712"); a detached disk when no other has it. */
 struct blkdev *blk_find(const char *name);
 void blk_get_info(const struct blkdev *d, struct blk_info *out);
+
+enum blk_op { BLK_READ, BLK_WRITE, BLK_FLUSH };
+
+struct blk_request {
+    enum blk_op op;
+    uint64_t sector;  /* first sector (BLK_FLUSH: unused) */
+    unsigned count;   /* sectors (BLK_FLUSH: 0) */
+    void *buf;        /* count * sector_size bytes */
+    /* Optional: called once, in the disk's thread, when the request is over
+     * (r->rc is its result). It may submit more requests but must not block. */
+    void (*done)(struct blk_request *r);
+    void *arg;        /* the caller's */
+    int rc;
+    volatile bool over;
+    /* blkfront's own */
+    struct thread *waiter;
+    struct blk_request *next;
+    size_t issued, total; /* bytes put on the ring / in all */
+    unsigned parts;       /* ring requests in flight */
+    bool aborted;         /* failed: nothing more is issued */
+};
+
+/* Queue r: 0, and r ends later (done(r), r->over); or an error at once
+ * (printed: the disk is detached, broken, read-only, r is out of range), and
+ * r does not end. */
+int blk_submit(struct blkdev *d, struct blk_request *r);
+/* Block until a submitted r is over: r->rc. Every request ends (an answer,
+ * an error, or BLK_IO_TIMEOUT_MS), so this returns. From a thread. */
+int blk_wait(struct blk_request *r);
 
 int blk_read(struct blkdev *d, uint64_t sector, unsigned count, void *buf);
 int blk_write(struct blkdev *d, uint64_t sector, unsigned count, const void *buf);
@@ -68,5 +102,7 @@ int blk_flush(struct blkdev *d);
  * old one kept). Returns the number of disks, or an error (-XEN_ENODEV
  * without XenStore). */
 int blk_rescan(void);
+/* Start of day (main.c): blk_rescan once, with the suspend hooks. */
+int blkfront_init(void);
 
 #endif

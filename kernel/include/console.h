@@ -13,6 +13,8 @@
 #include "kernel.h"
 
 void console_init(void);   /* picks console_io (dom0) or the ring (domU) */
+/* Start of day (main.c): console input by event instead of polling. */
+int console_input_init(void);
 void console_write(const char *s, size_t len); /* whole buffer, in order */
 int console_getc(void);  /* blocks; returns a byte */
 int console_trygetc(void); /* -1 when nothing is there */

@@ -15,6 +15,9 @@
 
 typedef void (*evtchn_handler_t)(evtchn_port_t port, void *data);
 
+/* Start of day (main.c): the upcall and failsafe callbacks, VIRQ_DEBUG,
+ * then events unmasked. */
+int evtchn_init(void);
 /* Bind a handler to a port we already own and unmask it. */
 int evtchn_set_handler(evtchn_port_t port, evtchn_handler_t h, void *data);
 int evtchn_bind_virq(unsigned virq, evtchn_handler_t h, void *data, evtchn_port_t *port);

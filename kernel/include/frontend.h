@@ -1,8 +1,11 @@
 /*
- * frontend.h — the steps every split-driver frontend takes (interface
- * manual: "Device drivers" / "XenStore"; Xen 4.17 public/io/xenbus.h for the
- * states, public/io/blkif.h and io/netif.h for the keys of each kind).
- * Implemented in kernel/xen/frontend.c.
+ * frontend.h — the frontend life cycle: the steps every split-driver
+ * frontend takes (interface manual: "Device drivers" / "XenStore"; Xen 4.17
+ * public/io/xenbus.h for the states, public/io/blkif.h and io/netif.h for
+ * the keys of each kind). Layer 3 of 3: over the XenBus states (xenbus.h)
+ * and the XenStore protocol (xenstore.h); each driver's negotiation
+ * (drivers/<driver>/xenbus.c) is its user. Implemented in
+ * kernel/xen/frontend.c.
  *
  * The toolstack creates, for each virtual device of ours, the frontend
  * directory device/<type>/<id> (relative to /local/domain/<our id>) with

@@ -15,7 +15,7 @@
  *   if (gnttab_end_access(ref) == -XEN_EBUSY) ...backend still maps it: try later...
  *
  * Any context (event handlers included) may grant and end access once the
- * table is set up (INIT_DEVICES, or the first call, which must come from a
+ * table is set up (gnttab_init, or the first call, which must come from a
  * thread). Errors are negative Xen errno values. The first
  * GNTTAB_NR_RESERVED_ENTRIES references belong to the toolstack (console,
  * xenstore) and are never handed out.
@@ -28,6 +28,8 @@
 #define GNTTAB_WANT_FRAMES 4 /* table frames at start (512 entries each) */
 #define GNTTAB_GROW_FRAMES 4 /* frames added when references run out */
 
+/* Start of day (main.c): the table set up and reported. */
+int gnttab_init(void);
 bool gnttab_available(void); /* the table is set up (sets it up if needed) */
 
 /* Grant `domid` access to machine frame `mfn`. Returns the reference
@@ -41,13 +43,20 @@ int gnttab_grant_page(domid_t domid, const void *page, bool readonly);
  * changed) while the peer maps it (GTF_reading/GTF_writing); -XEN_EINVAL
  * for a reference that is not one we handed out. */
 int gnttab_end_access(grant_ref_t ref);
-/* End the grant *ref (when >= 0; *ref becomes -1), else leak its page on
- * purpose: when the access cannot be ended (the peer still maps the page),
- * the page is the peer's for good, so *page becomes NULL (never freed nor
- * reused) and "<fmt...> (<error>): page leaked on purpose" is printed.
- * Returns 0 or gnttab_end_access's error. */
-int gnttab_end_or_leak(int *ref, void **page, const char *fmt, ...)
+/* End the grant *ref (when >= 0; *ref becomes -1). When the peer still
+ * maps the page, the grant is deferred instead: reference and page wait in
+ * grant_table.c, never reused nor freed while mapped, and are ended and
+ * freed by a later gnttab_retry_deferred once the peer has unmapped them;
+ * "<fmt...> (-EBUSY): page kept until the peer unmaps it" is printed. Either
+ * way the page is no longer the caller's: *page becomes NULL. (With the
+ * deferred list full, the page is leaked for good, and said so.) Returns 0
+ * or gnttab_end_access's error. */
+int gnttab_end_or_defer(int *ref, void **page, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* End the deferred grants the peer no longer maps and free their pages:
+ * how many. From a thread with events enabled (gnttab_grant_access and
+ * `grants` call it); a no-op otherwise. */
+unsigned gnttab_retry_deferred(void);
 
 /* The entry as it is now (for tests and the `grants` command). */
 struct grant_entry_v1 gnttab_entry(grant_ref_t ref);
@@ -57,6 +66,7 @@ struct gnttab_info {
     unsigned growths;            /* times the table grew */
     unsigned entries;            /* frames * entries per frame */
     unsigned in_use, free;       /* references handed out / available */
+    unsigned deferred;           /* of in_use: ended by us, still mapped by the peer */
 };
 void gnttab_get_info(struct gnttab_info *info);
 

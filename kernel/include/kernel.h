@@ -1,8 +1,7 @@
 /*
  * kernel.h — what every Xenolith file may use: printk, panic, the boot-time
- * globals from start of day (start_info, shared_info) and the registration
- * macros (INITCALL) that let each part of the interface plug itself in
- * without a central list.
+ * globals from start of day (start_info, shared_info) and the
+ * command-line keys each part declares (CMDLINE_PARAM).
  *
  * Implemented in kernel/main.c, kernel/printk.c, kernel/lib.c.
  */
@@ -19,19 +18,18 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <abi/xen.h>
+#include <abi/rings.h> /* the one barrier vocabulary: xen_mb, xen_rmb, xen_wmb */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
 #define unlikely(x) __builtin_expect(!!(x), 0)
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 #define barrier() __asm__ __volatile__("" ::: "memory")
-#define mb() __asm__ __volatile__("lock; addl $0,0(%%esp)" ::: "memory")
-#define rmb() mb()
-#define wmb() barrier()
 #define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
-/* Start of day (kernel/arch/x86_32/setup.c): set before any initcall runs. */
+/* Start of day (kernel/arch/x86_32/setup.c): set before kernel_main. */
 extern struct start_info *start_info;   /* as Xen passed it in %esi */
 extern struct shared_info *shared_info; /* mapped at a fixed page */
 extern const char *kernel_cmdline;      /* start_info->cmd_line, NUL-terminated */
@@ -66,7 +64,6 @@ int xen_errno_from_name(const char *name);
 /* Console output (kernel/printk.c). Safe before everything else; one call to
  * printk writes its whole text in one console write, so markers never split. */
 int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int vprintk(const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
@@ -99,23 +96,6 @@ _Noreturn void kernel_shutdown(unsigned reason);
  * poweroff), "reboot", "crash", "suspend"; false for any other word. */
 bool shutdown_reason_of(const char *word, unsigned *reason);
 
-/* Initcalls: `INITCALL(INIT_MM, mm_init);` runs mm_init() at boot, levels in
- * increasing order, in link order within a level. Return 0 on success; a
- * negative value is reported on the console and boot goes on. */
-typedef int (*initcall_t)(void);
-#define INIT_ARCH 1    /* traps, segments */
-#define INIT_MM 2      /* page tables, page allocator, heap */
-#define INIT_EVENTS 3  /* event channels and the upcall */
-#define INIT_TIME 4    /* clocks and timers */
-#define INIT_SCHED 5   /* threads */
-#define INIT_DEVICES 6 /* console ring input, XenStore, drivers */
-#define INIT_LATE 7
-#define INITCALL__(level, fn)                                                  \
-    static const initcall_t __initcall_##fn                                    \
-        __attribute__((used, section(".initcall" #level))) = fn
-#define INITCALL_(level, fn) INITCALL__(level, fn)
-#define INITCALL(level, fn) INITCALL_(level, fn)
-
 /* Command-line parameters (kernel/cmdline.c): `key=value` words. Each part
  * registers the keys it understands; unknown keys are reported at boot. */
 struct cmdline_param {
@@ -130,7 +110,6 @@ struct cmdline_param {
 const char *cmdline_get(const char *key);
 /* Parse kernel_cmdline and report unknown keys (kernel_main calls it). */
 void cmdline_init(void);
-unsigned cmdline_word_count(void);     /* words on the command line */
 bool cmdline_known(const char *key);   /* some part declared `key` */
 
 /* kernel/lib.c: the freestanding C library subset. */

@@ -26,7 +26,7 @@
 
 #include "kernel.h"
 
-#define PAGE_SHIFT 12
+#define PAGE_SHIFT XEN_PAGE_SHIFT
 #define PAGE_SIZE XEN_PAGE_SIZE
 #define PAGE_MASK (~((unsigned long)PAGE_SIZE - 1))
 #define KERNEL_VIRT_BASE 0xC0000000UL
@@ -87,6 +87,8 @@ uint64_t virt_to_machine(const void *v); /* machine address of a direct-map byte
 unsigned long p2m_size(void);            /* entries in the p2m: start_info->nr_pages */
 void p2m_set(unsigned long pfn, xen_pfn_t mfn);
 xen_pfn_t m2p_max_mfn(void);             /* frames below this can be looked up */
+/* Start of day (main.c, mm_init.c): p2m, direct map, page allocator. */
+int mm_init(void);
 int p2m_init(void);                      /* called by mm_init first */
 
 /* Physical page allocator over the pages Xen gave and boot did not use.
@@ -152,11 +154,9 @@ unsigned long mm_boot_used_pfns(void);    /* [0, this) is never freed */
 unsigned long mm_new_l1_tables(void);     /* L1 tables pagetable_init added */
 int pagetable_init(void);                 /* builds the direct map */
 
-/* Reservation (kernel/xen/memory.c): pages Xen counts for this domain now /
- * at most (XENMEM_current_reservation / XENMEM_maximum_reservation), or
- * -errno. */
+/* Reservation (kernel/xen/memory.c): pages Xen counts for this domain now
+ * (XENMEM_current_reservation), or -errno. */
 long mm_current_reservation(void);
-long mm_maximum_reservation(void);
 
 /* Balloon (kernel/xen/balloon.c). release: unmap each pfn from the direct
  * map, set its p2m entry to P2M_INVALID, give the frames back with
@@ -176,5 +176,7 @@ unsigned long balloon_floor_pages(void);
 /* The toolstack's target (memory/target), in pages; 0 before it is known
  * (kernel/xen/balloon_target.c). */
 unsigned long balloon_toolstack_target(void);
+/* Start of day (main.c), late: the thread that follows memory/target. */
+int balloon_target_init(void);
 
 #endif

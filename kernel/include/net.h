@@ -11,8 +11,12 @@
  * (net_drop_count) and, for malformed input, prints a rate-limited line
  * "net: drop <reason> ...".
  *
- * The address comes from the command line, `ip=10.0.0.2/24`; without it the
- * stack still answers nothing and says so at boot.
+ * Interfaces: up to NET_IF_MAX, numbered 0.. in the order netfront found
+ * its vifs. Each has its own address, from the command line in interface
+ * order, `ip=10.0.0.2/24,10.1.0.2/24`, and its own ARP cache. A frame is
+ * answered on the interface it came in on; what we send first (ping) goes
+ * out of the interface whose subnet holds the destination (no gateway).
+ * Without an address an interface answers nothing, and boot says so.
  */
 #ifndef XENOLITH_NET_H
 #define XENOLITH_NET_H
@@ -20,24 +24,33 @@
 #include "kernel.h"
 #include "netproto.h"
 
+#define NET_IF_MAX 4
+
 struct net_link {
     const char *name;
     uint8_t mac[ETH_ALEN];
     /* Send one frame (copied before it returns): 0 or a negative error. */
-    int (*xmit)(const void *frame, size_t len);
+    int (*xmit)(void *dev, const void *frame, size_t len);
+    void *dev; /* the driver's, handed to xmit */
 };
-/* NULL detaches. Attaching a link (the vif is up: first connect, or again
- * after a re-attach with a new MAC) sends one gratuitous ARP when we have an
- * address, so that neighbours holding an entry for us (dom0) update it. */
-void net_attach(const struct net_link *link);
-const struct net_link *net_link(void);
+/* Interface `index` up (link) or down (NULL). Coming up (the vif connected,
+ * first or again after a re-attach with a new MAC) sends one gratuitous ARP
+ * when it has an address, so that neighbours holding an entry for us (dom0)
+ * update it. */
+void net_attach(unsigned index, const struct net_link *link);
+const struct net_link *net_link(unsigned index); /* NULL: down */
+bool net_any_link(void);
 
-/* A received frame (the buffer is the caller's again on return). */
-void net_input(const void *frame, size_t len);
+/* A frame received on interface `index` (the buffer is the caller's again
+ * on return). */
+void net_input(unsigned index, const void *frame, size_t len);
 
-/* Address: host-order IPv4 and prefix length; false when none is set. */
-bool net_address(uint32_t *ip, unsigned *prefix);
-int net_set_address(const char *text); /* "10.0.0.2/24": 0, or -XEN_EINVAL */
+/* Interface index's address: host-order IPv4 and prefix length; false when
+ * it has none. */
+bool net_address(unsigned index, uint32_t *ip, unsigned *prefix);
+/* The interface that reaches `ip` (up, with an address whose subnet holds
+ * it): its index, or -1. */
+int net_route(uint32_t ip);
 /* "10.0.0.1" -> host order; false on junk. */
 bool net_parse_ip(const char *s, uint32_t *ip);
 /* "00:16:3e:12:34:56" -> mac (the vif's "mac" key); false on anything else. */
@@ -45,6 +58,8 @@ bool net_parse_mac(const char *s, uint8_t mac[ETH_ALEN]);
 /* Text form of an IPv4 address / MAC into buf (16 / 18 bytes). */
 const char *net_ip_str(uint32_t ip, char buf[16]);
 const char *net_mac_str(const uint8_t mac[ETH_ALEN], char buf[18]);
+/* Start of day: the addresses of ip= (each bad one reported). */
+int net_addr_init(void);
 
 /* Drop reasons of the stack; `quiet` ones are ordinary traffic that is not
  * for us (an ARP for another host, IPv6), counted without a message. */
@@ -79,12 +94,13 @@ struct arp_entry {
     uint64_t updated_ns;
     bool valid;
 };
-bool arp_lookup(uint32_t ip, uint8_t mac[ETH_ALEN]);
-/* Send requests until `ip` is in the cache or timeout_ms passes. */
-bool arp_resolve(uint32_t ip, unsigned long timeout_ms);
-unsigned arp_cache_copy(struct arp_entry *out, unsigned max);
+bool arp_lookup(unsigned index, uint32_t ip, uint8_t mac[ETH_ALEN]);
+/* Send requests on interface index until `ip` is in its cache or
+ * timeout_ms passes. */
+bool arp_resolve(unsigned index, uint32_t ip, unsigned long timeout_ms);
+unsigned arp_cache_copy(unsigned index, struct arp_entry *out, unsigned max);
 
-/* ICMP echo (ping): send one request; wait for its reply. */
+/* ICMP echo (ping): send one request (routed, net_route); wait for its reply. */
 int icmp_send_echo(uint32_t dst, uint16_t id, uint16_t seq, size_t payload_len);
 /* 0 and the round trip when the reply with (id, seq) came, -XEN_ETIMEDOUT. */
 int icmp_wait_echo(uint16_t id, uint16_t seq, unsigned long timeout_ms, uint64_t *rtt_ns,

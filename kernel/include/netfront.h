@@ -3,22 +3,23 @@
  * drivers"; Xen 4.17 public/io/netif.h). Implemented in
  * drivers/netfront/. Not in `make tiny` (no drivers there).
  *
- * At boot (INIT_LATE) the first device/vif/<id> is connected: MAC from its
- * "mac" key, one tx and one rx ring page granted to the backend, one event
- * channel for both, rx in copy mode (request-rx-copy=1, the only mode
- * Linux netback offers), feature-rx-notify=1, full checksums asked for
- * (feature-no-csum-offload=1), state Connected, then the backend's
- * Connected is awaited. A receive thread then hands every frame to the IPv4
- * stack (net.h) through net_input, and the stack sends through
- * netfront_xmit.
+ * At boot every device/vif/<id> is connected, in id order, up to
+ * NETFRONT_MAX: MAC from its "mac" key, one tx and one rx ring page granted
+ * to the backend, one event channel for both, rx in copy mode
+ * (request-rx-copy=1, the only mode Linux netback offers),
+ * feature-rx-notify=1, full checksums asked for (feature-no-csum-offload=1),
+ * state Connected, then the backend's Connected is awaited. Vif number i
+ * (its index in netfront's table) is interface i of the IPv4 stack (net.h):
+ * its thread hands every frame to net_input(i, ...), and the stack sends
+ * through the vif's link.
  *
- * Once connected, the backend is watched (frontend_watch_backend): when it
- * closes (`xl network-detach`) or disappears, netfront leaves the stack
- * (net_attach(NULL)), stops its receive thread, closes the device with the
- * backend, ends its grants (a page the backend still maps is leaked on
- * purpose) and forgets the vif: "netfront: vif detached", state
- * NETFRONT_DETACHED. netfront_rescan() (`net rescan`) connects the first
- * vif again, e.g. after `xl network-attach`.
+ * Once connected, each backend is watched (frontend_watch_backend): when it
+ * closes (`xl network-detach`) or disappears, that vif leaves the stack,
+ * its thread stops, the device is closed with the backend, its grants are
+ * ended (a page the backend still maps is leaked on purpose) and the vif
+ * forgotten: "netfront: vif detached", state NETFRONT_DETACHED; the other
+ * vifs run on. netfront_rescan() (`net rescan`) connects every vif not
+ * connected yet, e.g. after `xl network-attach`, into the first free entry.
  *
  * Nothing from the backend is trusted: every response is checked (id,
  * status, offset + length within the page, flags) and anything wrong is a
@@ -65,6 +66,7 @@ struct netfront_stats {
 };
 
 struct netfront_info {
+    unsigned index;          /* the stack's interface number */
     enum netfront_state state;
     const char *state_name;
     char why[96];            /* NETFRONT_FAILED / NO_VIF: what happened */
@@ -78,16 +80,17 @@ struct netfront_info {
     unsigned rx_ring_size, tx_ring_size;
 };
 
-void netfront_get_info(struct netfront_info *info);
-void netfront_get_stats(struct netfront_stats *s);
-/* Connect the first device/vif/<id> unless one is connected (or being
- * connected or detached) already: 0 (see netfront_get_info), -XEN_EBUSY
- * while a detach runs, -XEN_ENODEV in dom0 mode, -XEN_EIO when it failed.
- * From a thread. */
-int netfront_rescan(void);
+#define NETFRONT_MAX 4
 
-/* Send one Ethernet frame (copied into a granted page); 0 or an error. */
-int netfront_xmit(const void *frame, size_t len);
+/* Vif number index (0 .. NETFRONT_MAX-1): false when no vif has that entry
+ * (info then says why, e.g. NETFRONT_NO_VIF). */
+bool netfront_get_info(unsigned index, struct netfront_info *info);
+void netfront_get_stats(unsigned index, struct netfront_stats *s);
+/* Connect every device/vif/<id> not connected yet: 0, -XEN_EBUSY while a
+ * detach runs, -XEN_ENODEV in dom0 mode, -XEN_EIO when one failed (see
+ * netfront_get_info). From a thread. */
+int netfront_rescan(void);
+int netfront_init(void); /* start of day */
 
 /*
  * The pure check of one rx response (for the self-test): given the id of

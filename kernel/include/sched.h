@@ -1,7 +1,9 @@
 /*
  * sched.h — cooperative threads (interface manual: "Scheduling", "CPU
- * state": stack_switch, fpu_taskswitch). Implemented in kernel/sched.c,
- * kernel/arch/x86_32/switch.S, kernel/arch/x86_32/fpu.c, kernel/xen/schedop.c. Boot runs as thread 0 ("main", the shell); an idle thread
+ * state": stack_switch, fpu_taskswitch). Implemented in kernel/sched.c (run
+ * queue, switching), kernel/thread.c (this API), kernel/stack.c (stacks,
+ * guards, canaries), kernel/arch/x86_32/switch.S, kernel/arch/x86_32/fpu.c,
+ * kernel/xen/schedop.c. Boot runs as thread 0 ("main", the shell); an idle thread
  * blocks the VCPU in Xen when no thread can run.
  *
  * Threads switch only when they call thread_yield, thread_block,
@@ -17,6 +19,8 @@
 #define THREAD_MAX 32 /* including main and idle */
 
 struct thread;
+/* Start of day (main.c, sched.c): main and idle threads, the lazy FPU. */
+int sched_init(void);
 /* Runnable at once (runs when the caller next yields or blocks); NULL when
  * out of thread slots or stack memory. */
 struct thread *thread_create(const char *name, void (*fn)(void *), void *arg);
@@ -31,7 +35,7 @@ void thread_wake(struct thread *t);   /* any context, upcall included */
 _Noreturn void thread_exit(void);
 void thread_join(struct thread *t);   /* wait until t has exited, free it */
 
-/* Stacks (sched.c): every thread but main runs on a 16 KiB stack in mm.h's
+/* Stacks (stack.c): every thread but main runs on a 16 KiB stack in mm.h's
  * stack area with unmapped guard pages below it. If va lies in a thread
  * slot's guard, returns that thread's name (or "(no thread)") and sets
  * [*guard, *guard_end) to the guard; otherwise NULL. Any context. */
@@ -41,16 +45,12 @@ void thread_stack_bounds(const struct thread *t, unsigned long *lowest, unsigned
 /* The lowest STACK_CANARY_BYTES of every stack (main's boot stack too) hold
  * a canary, checked at each switch away from its thread and by `threads`;
  * a thread that wrote there is reported as a stack overflow and the domain
- * crashes (sched.c, "canary"). */
+ * crashes (stack.c). */
 #define STACK_CANARY_BYTES 256u
 
 /* The VCPU level (kernel/xen/schedop.c); failures are printed. */
-void xen_sched_yield(void);          /* SCHEDOP_yield */
+void xen_sched_yield(void);          /* SCHEDOP_yield (never fails) */
 void xen_sched_block(void);          /* SCHEDOP_block: unmasks events */
-/* One SCHEDOP_poll: until a port in the list is pending or system time
- * passes timeout_ns (absolute; 0 = none). Call with events masked. Returns
- * early, too, when an event arrives on another port (see schedop.c). */
-int xen_sched_poll(evtchn_port_t *ports, unsigned nr_ports, uint64_t timeout_ns);
 /* Block the VCPU until one of `ports` is pending (1) or system time reaches
  * deadline_ns (0), or Xen's error; other events are handled meanwhile. The
  * ports should be masked (evtchn_mask), or the upcall takes their events

@@ -15,10 +15,14 @@
 
 #include "kernel.h"
 
+/* Start of day (main.c), late: suspend_init publishes the p2m for the
+ * toolstack; control_init starts the thread answering control/ (control.c). */
+int suspend_init(void);
+int control_init(void);
+
 /* The whole suspend, from a thread: 0 after a resume, or an error (the
  * suspend was not attempted, or Xen refused it). */
 int kernel_suspend(void);
-unsigned long suspend_count(void); /* resumes so far (either kind) */
 
 /* Devices register their own steps (the drivers are not in every build).
  * suspend: no I/O in flight and none started until resume (held, e.g. by a

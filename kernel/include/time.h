@@ -13,6 +13,10 @@
 #define NSEC_PER_SEC 1000000000ULL
 #define MSEC_PER_SEC 1000UL
 
+/* Start of day (main.c): time_init reports the clocks (time.c);
+ * timer_init binds VIRQ_TIMER and stops the periodic tick (timer.c). */
+int time_init(void);
+int timer_init(void);
 uint64_t monotonic_ns(void); /* Xen system time; never goes back, never stands still */
 uint64_t xen_time_at(uint64_t deadline); /* monotonic_ns() time -> Xen's, for set_timer_op */
 uint64_t wallclock_ns(void); /* nanoseconds since 1970-01-01 UTC */
@@ -57,11 +61,23 @@ static inline uint64_t udiv64_32(uint64_t n, uint32_t d, uint32_t *rem)
     return ((uint64_t)q_hi << 32) | q_lo;
 }
 
-/* Broken-down UTC time, from seconds since the epoch. */
+/* The calendar (kernel/calendar.c): Xen's wall clock counts seconds since
+ * 1970-01-01 00:00 UTC (shared_info wc_sec); the CMOS RTC gives a date.
+ * Proleptic Gregorian, no leap seconds (neither Xen nor the RTC has any). */
+#define SECS_PER_MIN 60u
+#define MINS_PER_HOUR 60u
+#define HOURS_PER_DAY 24u
+#define SECS_PER_HOUR (SECS_PER_MIN * MINS_PER_HOUR)
+#define SECS_PER_DAY (SECS_PER_HOUR * HOURS_PER_DAY)
+#define UNIX_EPOCH_YEAR 1970u
 struct utc_time {
-    unsigned year, month, day, hour, min, sec;
+    unsigned year, month, day, hour, min, sec; /* month 1-12, day 1-31 */
 };
 void utc_from_unix(uint64_t unix_sec, struct utc_time *out);
+/* The reverse, for a date utc_valid accepts. */
+uint64_t unix_from_utc(const struct utc_time *t);
+/* A real date from UNIX_EPOCH_YEAR on: month, day of that month, time of day. */
+bool utc_valid(const struct utc_time *t);
 
 struct timer {
     uint64_t deadline;

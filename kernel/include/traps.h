@@ -53,18 +53,16 @@ static inline uint32_t trap_frame_esp(const struct trap_frame *f)
 
 /* Return true when the fault was dealt with and execution may resume. */
 typedef bool (*trap_handler_t)(struct trap_frame *f);
+/* Start of day (main.c): the trap table to Xen (set_trap_table). */
+int traps_init(void);
 /* Registers (or, with NULL, removes) the handler; returns the previous one. */
 trap_handler_t trap_set_handler(unsigned vector, trap_handler_t h);
-
-const char *trap_name(unsigned vector); /* "page fault" */
 
 /* Called by entry.S. */
 void trap_dispatch(struct trap_frame *f);
 
 /* cr2 of the last page fault, as Xen saved it in vcpu_info->arch.cr2. */
 unsigned long trap_read_cr2(void);
-/* Print registers and a symbolised backtrace starting at this frame. */
-void trap_dump(const struct trap_frame *f);
 void backtrace_here(void);
 void backtrace_from(unsigned long eip, unsigned long ebp);
 

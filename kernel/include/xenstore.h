@@ -1,6 +1,8 @@
 /*
  * xenstore.h — XenStore client (interface manual: "XenStore"; Xen 4.17
- * public/io/xs_wire.h), implemented in kernel/xen/xenstore*.c.
+ * public/io/xs_wire.h), implemented in kernel/xen/xenstore*.c. Layer 1 of
+ * the three a device is driven through: the XenStore protocol; XenBus
+ * states (xenbus.h) and the frontend life cycle (frontend.h) are above it.
  *
  * A domU talks to xenstored through one shared page (start_info->store_mfn)
  * holding a request and a response ring, and one event channel
@@ -33,7 +35,9 @@ typedef uint32_t xs_tx_t;
 #define XS_TIMEOUT_MS 10000UL /* how long one request waits for its answer */
 #define XS_TX_RETRIES 8       /* xs_transaction: attempts when xenstored says EAGAIN */
 
-/* True in a domU once the ring is set up (INIT_DEVICES). */
+/* True in a domU once the ring is set up (xenstore_init, or the first call). */
+/* Start of day (main.c): the ring and its event channel (domU). */
+int xenstore_init(void);
 bool xs_available(void);
 
 /* Value of `path`, NUL-terminated in buf. Returns its length, -XEN_E2BIG if

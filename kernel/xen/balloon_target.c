@@ -73,11 +73,10 @@ static void balloon_main(void *arg)
     }
 }
 
-static int balloon_target_init(void)
+int balloon_target_init(void)
 {
     if (!xs_available())
         return 0;
     return xs_watch_thread("memory/target", "balloon", balloon_main,
                            "xl mem-set will not be followed");
 }
-INITCALL(INIT_LATE, balloon_target_init);

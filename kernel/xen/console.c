@@ -24,8 +24,8 @@
  * Event delivery is masked while a write touches the ring, so an event
  * handler that prints cannot interleave with a half-published write.
  *
- * Input waits in Xen rather than spinning: from INIT_DEVICES on, the console
- * event channel (domU: the ring's port, which xenconsoled notifies when
+ * Input waits in Xen rather than spinning: from console_input_init on, the
+ * console event channel (domU: the ring's port, which xenconsoled notifies when
  * input arrives; dom0: VIRQ_CONSOLE, which Xen raises when serial input
  * arrives for dom0) has a handler, so console_getc can sleep in
  * wait_for_event() (events.h) until something comes. Before that, and for
@@ -36,6 +36,7 @@
 #include "console.h"
 #include "events.h"
 #include "mm.h"
+#include "sched.h"
 #include "time.h"
 
 /* How long console_flush, and a fatal path facing a full ring, wait for
@@ -61,11 +62,6 @@ static uint8_t mask_events(void)
 static void restore_events(uint8_t old)
 {
     upcall_mask_restore_kick(this_vcpu(), old); /* delivers an event that arrived meanwhile */
-}
-
-static void yield_cpu(void)
-{
-    (void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
 }
 
 static void notify_backend(void)
@@ -147,7 +143,7 @@ static void ring_write(const char *s, size_t len)
     while (i < len) {
         XENCONS_RING_IDX cons = READ_ONCE(ring->out_cons);
         XENCONS_RING_IDX prod = out_prod, start = prod;
-        mb(); /* read cons before writing data into the space it frees */
+        xen_mb(); /* read cons before writing data into the space it frees */
         if ((XENCONS_RING_IDX)(prod - cons) > sizeof(ring->out)) {
             ring_broken = true;
             return;
@@ -164,7 +160,7 @@ static void ring_write(const char *s, size_t len)
             ring->out[MASK_XENCONS_IDX(prod, ring->out)] = c;
         }
         if (prod != start) {
-            wmb(); /* data before the index that publishes it */
+            xen_wmb(); /* data before the index that publishes it */
             out_prod = prod;
             WRITE_ONCE(ring->out_prod, prod);
             deadline = 0;
@@ -181,7 +177,7 @@ static void ring_write(const char *s, size_t len)
             dropped += len - i;
             return;
         }
-        yield_cpu();
+        xen_sched_yield();
     }
     notify_backend();
 }
@@ -229,7 +225,7 @@ void console_flush(void)
         if (READ_ONCE(ring->out_cons) == out_prod)
             return;
         notify_backend();
-        yield_cpu();
+        xen_sched_yield();
     }
 }
 
@@ -268,7 +264,7 @@ int console_trygetc(void)
     uint8_t old = mask_events();
     XENCONS_RING_IDX cons = ring->in_cons;
     XENCONS_RING_IDX prod = READ_ONCE(ring->in_prod);
-    rmb(); /* the index before the data it covers */
+    xen_rmb(); /* the index before the data it covers */
     unsigned n = 0;
     if ((XENCONS_RING_IDX)(prod - cons) > sizeof(ring->in)) {
         /* Corrupt indexes from the backend: drop what is there. */
@@ -276,7 +272,7 @@ int console_trygetc(void)
     } else if (prod != cons) {
         for (; cons != prod && n < sizeof(domu_input); cons++)
             domu_input[n++] = ring->in[MASK_XENCONS_IDX(cons, ring->in)];
-        mb(); /* finish reading the bytes before giving their slots back */
+        xen_mb(); /* finish reading the bytes before giving their slots back */
         ring->in_cons = cons;
         notify_backend();
     }
@@ -296,7 +292,7 @@ static void console_event(evtchn_port_t port, void *data)
     (void)data;
 }
 
-static int console_input_init(void)
+int console_input_init(void)
 {
     int rc;
     if (xen_is_dom0()) {
@@ -314,7 +310,6 @@ static int console_input_init(void)
     input_events = true;
     return 0;
 }
-INITCALL(INIT_DEVICES, console_input_init);
 
 void console_resume(bool new_domain)
 {
@@ -336,6 +331,6 @@ int console_getc(void)
         if (input_events)
             wait_for_event();
         else
-            yield_cpu();
+            xen_sched_yield();
     }
 }

@@ -152,7 +152,7 @@ void control_resume(void)
     (void)control_advertise();
 }
 
-static int control_init(void)
+int control_init(void)
 {
     if (!xs_available())
         return 0;
@@ -164,4 +164,3 @@ static int control_init(void)
     printk("control: answering shutdown (poweroff, halt, reboot, suspend) and sysrq (t m e)\n");
     return rc;
 }
-INITCALL(INIT_LATE, control_init);

@@ -24,12 +24,6 @@
 #include "shell.h"
 #include "suspend.h"
 #include "time.h"
-#include "../arch/x86_32/upcall.h"
-
-_Static_assert(offsetof(struct vcpu_info, evtchn_upcall_pending) == VCPU_INFO_UPCALL_PENDING,
-               "upcall.h: evtchn_upcall_pending offset");
-_Static_assert(offsetof(struct vcpu_info, evtchn_upcall_mask) == VCPU_INFO_UPCALL_MASK,
-               "upcall.h: evtchn_upcall_mask offset");
 
 #define EVTCHN_WORD_BITS (sizeof(xen_ulong_t) * 8)
 #define EVTCHN_NR_PORTS (EVTCHN_WORD_BITS * EVTCHN_WORD_BITS) /* 2-level ABI */
@@ -421,7 +415,7 @@ static int register_callback(uint16_t type, uint16_t flags, const char *entry)
     return (int)rc;
 }
 
-static int evtchn_init(void)
+int evtchn_init(void)
 {
     upcall_vcpu = this_vcpu();
     /* The event callback always runs with events masked (Xen sets the mask
@@ -442,7 +436,6 @@ static int evtchn_init(void)
            (void *)hypervisor_callback, (void *)failsafe_callback, (unsigned)port);
     return 0;
 }
-INITCALL(INIT_EVENTS, evtchn_init);
 
 /* A new domain has no event channel at all (and its shared_info every port
  * unmasked and idle): every port we knew is gone. VIRQs are ours alone, so

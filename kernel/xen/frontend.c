@@ -1,7 +1,11 @@
 /*
- * frontend.c — the generic half of a split-driver frontend (interface
- * manual: "Device drivers"; Xen 4.17 public/io/xenbus.h, public/io/ring.h).
- * See kernel/include/frontend.h for the sequence a driver follows.
+ * frontend.c — the frontend life cycle, layer 3 of 3 between XenStore and
+ * a driver (interface manual: "Device drivers"; Xen 4.17
+ * public/io/xenbus.h, public/io/ring.h): the generic half of a split-driver
+ * frontend, over the XenBus states (xenbus_state.c) and the XenStore
+ * protocol (xenstore*.c). A driver's own negotiation
+ * (drivers/<driver>/xenbus.c) calls it. See kernel/include/frontend.h for
+ * the sequence a driver follows.
  *
  * What is the same for every device kind: where the device lives in
  * XenStore (device/<type>/<id>, with "backend" and "backend-id"), one page
@@ -124,7 +128,7 @@ int frontend_ring_alloc(struct xenbus_frontend *fe, struct frontend_ring *ring)
 
 int frontend_ring_free(struct xenbus_frontend *fe, struct frontend_ring *ring)
 {
-    int rc = gnttab_end_or_leak(&ring->ref, &ring->page, "%s: %s: ring grant %d not ended",
+    int rc = gnttab_end_or_defer(&ring->ref, &ring->page, "%s: %s: ring grant %d not ended",
                                 drv(fe), fe->node, ring->ref);
     if (ring->page)
         page_free(ring->page, 0);

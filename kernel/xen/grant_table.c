@@ -48,6 +48,20 @@ static uint32_t free_head = GREF_END;
 static unsigned nr_frames, max_frames, nr_entries, nr_free, growths;
 static bool ready, tried;
 
+/* A grant whose page the peer still maps can neither be reused nor its
+ * page freed: it waits here, with its page, and is tried again whenever a
+ * thread grants or reads the table (gnttab_retry_deferred). Once the peer
+ * has unmapped it, the reference and the page come back. */
+#define GNTTAB_DEFER_MAX 256
+
+static struct {
+    grant_ref_t ref;
+    void *page;
+} deferred[GNTTAB_DEFER_MAX];
+static unsigned nr_deferred;
+static unsigned long deferrals, deferred_ended, deferred_lost;
+
+
 /* Table frames [nr_frames, want): Xen grows the table, we map the new
  * frames and give their references to the free list. 0 or -errno. */
 static int gnttab_grow_to(unsigned want)
@@ -117,6 +131,12 @@ int gnttab_resume(bool new_domain)
     if (!ready)
         return 0;
     unsigned frames = nr_frames;
+    if (new_domain) { /* no peer maps a deferred page of the old domain's any more */
+        for (unsigned i = 0; i < nr_deferred; i++)
+            if (deferred[i].page)
+                page_free(deferred[i].page, 0);
+        nr_deferred = 0;
+    }
     unsigned long flags = irq_save();
     if (new_domain) {
         /* A new, empty table: every reference we handed out is void (their
@@ -182,7 +202,7 @@ bool gnttab_available(void)
     return ready;
 }
 
-static int gnttab_init(void)
+int gnttab_init(void)
 {
     if (!gnttab_available())
         return -XEN_ENODEV;
@@ -190,12 +210,12 @@ static int gnttab_init(void)
            nr_frames, max_frames, nr_entries, nr_free);
     return 0;
 }
-INITCALL(INIT_DEVICES, gnttab_init);
 
 int gnttab_grant_access(domid_t domid, xen_pfn_t mfn, bool readonly)
 {
     if (!gnttab_available())
         return -XEN_ENODEV;
+    (void)gnttab_retry_deferred();
     if (READ_ONCE(free_head) == GREF_END && !gnttab_grow())
         return -XEN_ENOSPC;
     unsigned long flags = irq_save();
@@ -212,7 +232,7 @@ int gnttab_grant_access(domid_t domid, xen_pfn_t mfn, bool readonly)
     struct grant_entry_v1 *e = &table[ref];
     e->domid = domid;
     e->frame = (uint32_t)mfn;
-    wmb(); /* domid and frame before the flags that make them valid */
+    xen_wmb(); /* domid and frame before the flags that make them valid */
     WRITE_ONCE(e->flags, (uint16_t)(GTF_permit_access | (readonly ? GTF_readonly : 0)));
     return (int)ref;
 }
@@ -242,21 +262,52 @@ int gnttab_end_access(grant_ref_t ref)
     return 0;
 }
 
-int gnttab_end_or_leak(int *ref, void **page, const char *fmt, ...)
+/* ---- grants the peer still maps --------------------------------------------- */
+
+unsigned gnttab_retry_deferred(void)
+{
+    if (!nr_deferred || this_vcpu()->evtchn_upcall_mask)
+        return 0; /* page_free is for threads with events enabled */
+    unsigned ended = 0;
+    for (unsigned i = 0; i < nr_deferred;) {
+        if (gnttab_end_access(deferred[i].ref)) {
+            i++;
+            continue;
+        }
+        if (deferred[i].page)
+            page_free(deferred[i].page, 0);
+        deferred[i] = deferred[--nr_deferred];
+        deferred_ended++;
+        ended++;
+    }
+    return ended;
+}
+
+int gnttab_end_or_defer(int *ref, void **page, const char *fmt, ...)
 {
     if (*ref < 0)
         return 0;
-    int rc = gnttab_end_access((grant_ref_t)*ref);
+    grant_ref_t r = (grant_ref_t)*ref;
+    int rc = gnttab_end_access(r);
     *ref = -1;
-    if (rc) {
-        char what[160];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(what, sizeof(what), fmt, ap);
-        va_end(ap);
+    if (!rc)
+        return 0;
+    char what[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    if (rc == -XEN_EBUSY && nr_deferred < GNTTAB_DEFER_MAX) {
+        deferred[nr_deferred].ref = r;
+        deferred[nr_deferred].page = *page;
+        nr_deferred++;
+        deferrals++;
+        printk("%s (%s): page kept until the peer unmaps it\n", what, xen_errname(rc));
+    } else {
+        deferred_lost++;
         printk("%s (%s): page leaked on purpose\n", what, xen_errname(rc));
-        *page = NULL;
     }
+    *page = NULL; /* not the caller's any more */
     return rc;
 }
 
@@ -280,6 +331,7 @@ void gnttab_get_info(struct gnttab_info *info)
     info->free = nr_free;
     info->in_use = nr_entries ? nr_entries - GNTTAB_NR_RESERVED_ENTRIES - nr_free : 0;
     info->growths = growths;
+    info->deferred = nr_deferred;
 }
 
 static int cmd_grants(int argc, char **argv)
@@ -290,9 +342,13 @@ static int cmd_grants(int argc, char **argv)
         printk("grants: no grant table (set-up failed, see the boot log)\n");
         return 1;
     }
+    (void)gnttab_retry_deferred();
+    gnttab_get_info(&i);
     printk("grant table v1: %u frames (max %u), %u entries, %u reserved, %u in use, %u free; "
            "grown %u times\n", i.frames, i.max_frames, i.entries,
            (unsigned)GNTTAB_NR_RESERVED_ENTRIES, i.in_use, i.free, i.growths);
+    printk("still mapped by a peer: %u deferred now; %lu deferred in all, %lu ended since, "
+           "%lu pages leaked\n", i.deferred, deferrals, deferred_ended, deferred_lost);
     for (uint32_t ref = GNTTAB_NR_RESERVED_ENTRIES; ref < nr_entries; ref++)
         if (next[ref] == GREF_IN_USE)
             printk("  ref %u: domid %u frame %#x flags %#x\n", ref, table[ref].domid,

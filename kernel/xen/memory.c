@@ -28,7 +28,7 @@ long mm_current_reservation(void)
     return reservation(XENMEM_current_reservation, "XENMEM_current_reservation");
 }
 
-long mm_maximum_reservation(void)
+static long mm_maximum_reservation(void)
 {
     return reservation(XENMEM_maximum_reservation, "XENMEM_maximum_reservation");
 }

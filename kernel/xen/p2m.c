@@ -134,7 +134,7 @@ int p2m_publish(void)
         frame_list_list[l] = mfn_of(frame_lists[l]);
     }
     shared_info->arch.max_pfn = p2m_entries;
-    wmb(); /* the lists are complete before the toolstack is told where they are */
+    xen_wmb(); /* the lists are complete before the toolstack is told where they are */
     shared_info->arch.pfn_to_mfn_frame_list_list = mfn_of(frame_list_list);
     return 0;
 }

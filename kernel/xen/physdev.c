@@ -30,7 +30,7 @@
  * set its wall clock from the same RTC when it booted (the lab shows them
  * a steady ~0.4 s apart).
  *
- * Shell command `rtc`; the self-test `privileged` is physdev_selftest.c.
+ * Shell command `rtc`; the self-test `physdev` is physdev_selftest.c.
  */
 #include "kernel.h"
 #include "physdev.h"
@@ -63,12 +63,6 @@
 #define RTC_UIP_WAIT_NS (50 * NSEC_PER_MSEC) /* UIP lasts ~2 ms */
 #define RTC_TICK_WAIT_NS (1100 * NSEC_PER_MSEC) /* a second, and some */
 
-#define MINS_PER_HOUR 60u
-#define HOURS_PER_DAY 24u
-#define SECS_PER_MIN 60u
-#define SECS_PER_HOUR 3600u
-#define SECS_PER_DAY 86400u
-#define EPOCH_YEAR 1970u
 #define DEFAULT_CENTURY 20u /* when the century register is missing */
 #define CENTURY_MIN 19u
 #define CENTURY_MAX 21u
@@ -149,28 +143,12 @@ static unsigned bcd(uint8_t v)
     return (v >> 4) * 10u + (v & 0xFu);
 }
 
-static bool is_leap(unsigned y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static unsigned days_in_year(unsigned y)
-{
-    return is_leap(y) ? 366 : 365;
-}
-
-static unsigned days_in_month(unsigned y, unsigned m)
-{
-    static const uint8_t days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return days[m - 1] + (m == 2 && is_leap(y));
-}
-
 static unsigned rtc_value(uint8_t raw, bool binary)
 {
     return binary ? raw : bcd(raw);
 }
 
-static void rtc_decode(const struct rtc_raw *t, uint8_t status_b, struct rtc_date *d)
+static void rtc_decode(const struct rtc_raw *t, uint8_t status_b, struct utc_time *d)
 {
     bool binary = status_b & RTC_B_BINARY;
     bool h24 = status_b & RTC_B_24H;
@@ -187,38 +165,6 @@ static void rtc_decode(const struct rtc_raw *t, uint8_t status_b, struct rtc_dat
     d->day = rtc_value(t->day, binary);
     d->month = rtc_value(t->month, binary);
     d->year = century * 100 + rtc_value(t->year, binary);
-}
-
-static bool date_valid(const struct rtc_date *d)
-{
-    return d->year >= EPOCH_YEAR && d->month >= 1 && d->month <= 12 && d->day >= 1 &&
-           d->day <= days_in_month(d->year, d->month) && d->hour < HOURS_PER_DAY &&
-           d->min < MINS_PER_HOUR && d->sec < SECS_PER_MIN;
-}
-
-static uint64_t date_to_unix(const struct rtc_date *d)
-{
-    uint64_t days = 0;
-    for (unsigned y = EPOCH_YEAR; y < d->year; y++)
-        days += days_in_year(y);
-    for (unsigned m = 1; m < d->month; m++)
-        days += days_in_month(d->year, m);
-    days += d->day - 1;
-    return days * SECS_PER_DAY + d->hour * SECS_PER_HOUR + d->min * SECS_PER_MIN + d->sec;
-}
-
-static void unix_to_date(uint64_t t, struct rtc_date *d)
-{
-    uint32_t days = (uint32_t)(t / SECS_PER_DAY), rest = (uint32_t)(t % SECS_PER_DAY);
-
-    d->hour = rest / SECS_PER_HOUR;
-    d->min = rest % SECS_PER_HOUR / SECS_PER_MIN;
-    d->sec = rest % SECS_PER_MIN;
-    for (d->year = EPOCH_YEAR; days >= days_in_year(d->year); d->year++)
-        days -= days_in_year(d->year);
-    for (d->month = 1; days >= days_in_month(d->year, d->month); d->month++)
-        days -= days_in_month(d->year, d->month);
-    d->day = days + 1;
 }
 
 /* The part that runs with IOPL 1. */
@@ -241,9 +187,9 @@ static void rtc_read_ports(struct rtc_reading *out)
             return;
         if (memcmp(&a, &b, sizeof(a)) == 0) {
             rtc_decode(&a, out->status_b, &out->date);
-            out->outcome = date_valid(&out->date) ? RTC_OK : RTC_NONSENSE;
+            out->outcome = utc_valid(&out->date) ? RTC_OK : RTC_NONSENSE;
             if (out->outcome == RTC_OK)
-                out->unix_sec = date_to_unix(&out->date);
+                out->unix_sec = unix_from_utc(&out->date);
             return;
         }
     }
@@ -298,7 +244,7 @@ int64_t rtc_skew_ms(const struct rtc_reading *t)
 static int cmd_rtc(int argc, char **argv)
 {
     struct rtc_reading t;
-    struct rtc_date w;
+    struct utc_time w;
     char why[128];
 
     rtc_read(&t);
@@ -308,7 +254,7 @@ static int cmd_rtc(int argc, char **argv)
         return 1;
     }
     uint64_t wall = t.wall_ns;
-    unix_to_date(wall / NSEC_PER_SEC, &w);
+    utc_from_unix(wall / NSEC_PER_SEC, &w);
     int64_t skew = rtc_skew_ms(&t);
     printk("rtc: CMOS RTC  %u-%02u-%02u %02u:%02u:%02u UTC (%s, %s)\n", t.date.year,
            t.date.month, t.date.day, t.date.hour, t.date.min, t.date.sec,

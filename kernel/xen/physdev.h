@@ -6,15 +6,11 @@
 #ifndef XENOLITH_XEN_PHYSDEV_H
 #define XENOLITH_XEN_PHYSDEV_H
 
-#include "kernel.h"
+#include "time.h"
 
 /* Status register B (MC146818 data sheet). */
 #define RTC_B_24H 0x02    /* hours 0-23 (else 1-12 with RTC_HOUR_PM) */
 #define RTC_B_BINARY 0x04 /* binary (else BCD) */
-
-struct rtc_date {
-    unsigned year, month, day, hour, min, sec;
-};
 
 enum rtc_outcome {
     RTC_OK,
@@ -29,7 +25,7 @@ struct rtc_reading {
     long xen_rc;       /* set_iopl's answer */
     uint8_t status_b, status_d;
     bool aligned;      /* read just after the seconds register ticked */
-    struct rtc_date date;
+    struct utc_time date;
     uint64_t unix_sec;
     uint64_t wall_ns;  /* Xen's wall clock when the RTC was read */
 };

@@ -1,5 +1,5 @@
 /*
- * physdev_selftest.c — the `privileged` self-test (interface manual:
+ * physdev_selftest.c — the `physdev` self-test (interface manual:
  * "Privileged operations"): as dom0 the CMOS RTC read through
  * PHYSDEVOP_set_iopl agrees with Xen's wall clock; as a domU the same
  * reading must be refused (see kernel/xen/physdev.c).
@@ -11,7 +11,7 @@
 
 #define RTC_MAX_SKEW_S 2 /* RTC - wall clock tolerance */
 
-SELFTEST(privileged)
+SELFTEST(physdev)
 {
     struct rtc_reading t;
     char why[128];

@@ -22,11 +22,12 @@
 #include "sched.h"
 #include "time.h"
 
+/* Xen's SCHEDOP_yield has no failure to report (it always returns 0), and
+ * printing none keeps this usable where printk is not: in the console's own
+ * write path and after a refused shutdown. */
 void xen_sched_yield(void)
 {
-    long rc = HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    if (rc)
-        printk("sched: SCHEDOP_yield failed: %ld\n", rc);
+    (void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
 }
 
 void xen_sched_block(void)
@@ -36,7 +37,10 @@ void xen_sched_block(void)
         printk("sched: SCHEDOP_block failed: %ld\n", rc);
 }
 
-int xen_sched_poll(evtchn_port_t *ports, unsigned nr_ports, uint64_t timeout_ns)
+/* One SCHEDOP_poll: until a port in the list is pending or system time
+ * passes timeout_ns (absolute; 0 = none). Call with events masked. Returns
+ * early, too, when an event arrives on another port (see above). */
+static int xen_sched_poll(evtchn_port_t *ports, unsigned nr_ports, uint64_t timeout_ns)
 {
     struct sched_poll poll = {.nr_ports = nr_ports, .timeout = timeout_ns};
     set_xen_guest_handle(poll.ports, ports);

@@ -74,7 +74,7 @@ static void poll_timer_port(struct selftest_result *r)
               (long long)ms, POLL_EARLY_MS, POLL_LONG_MS);
 }
 
-SELFTEST(poll)
+SELFTEST(schedop)
 {
     evtchn_port_t a, b;
     int rc = evtchn_alloc_unbound(DOMID_SELF, &a);

@@ -9,6 +9,7 @@
  */
 #include "kernel.h"
 #include "console.h"
+#include "sched.h"
 #include "shell.h"
 
 static const struct {
@@ -51,7 +52,7 @@ _Noreturn void kernel_shutdown(unsigned reason)
     sd.reason = SHUTDOWN_crash;
     for (;;) {
         (void)HYPERVISOR_sched_op(SCHEDOP_shutdown, &sd);
-        (void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+        xen_sched_yield();
     }
 }
 

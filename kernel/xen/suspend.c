@@ -73,11 +73,6 @@ static void devices_resume(bool new_domain)
         hooks[i]->resume(new_domain);
 }
 
-unsigned long suspend_count(void)
-{
-    return resumes;
-}
-
 static long hypercall_suspend(xen_pfn_t start_info_mfn)
 {
     struct sched_shutdown sd = {.reason = SHUTDOWN_suspend};
@@ -176,7 +171,7 @@ int kernel_suspend(void)
     return 0;
 }
 
-static int suspend_init(void)
+int suspend_init(void)
 {
     if (xen_is_dom0())
         return 0;
@@ -185,7 +180,6 @@ static int suspend_init(void)
         printk("suspend: p2m published for the toolstack (%lu entries)\n", p2m_size());
     return rc;
 }
-INITCALL(INIT_LATE, suspend_init);
 
 static int cmd_suspend(int argc, char **argv)
 {

@@ -33,14 +33,14 @@ static void read_record(struct time_record *r, uint64_t *tsc_now)
 
     do {
         version = t->version;
-        rmb();
+        xen_rmb();
         r->tsc_timestamp = t->tsc_timestamp;
         r->system_time = t->system_time;
         r->mul = t->tsc_to_system_mul;
         r->shift = t->tsc_shift;
         if (tsc_now)
             *tsc_now = rdtsc();
-        rmb();
+        xen_rmb();
     } while ((version & 1) || version != t->version);
 }
 
@@ -140,49 +140,17 @@ uint64_t wallclock_ns(void)
 
     do {
         version = s->wc_version;
-        rmb();
+        xen_rmb();
         sec = s->wc_sec;
         nsec = s->wc_nsec;
         sec_hi = s->arch.wc_sec_hi; /* 32-bit guests: the high word lives in arch */
-        rmb();
+        xen_rmb();
     } while ((version & 1) || version != s->wc_version);
     uint64_t boot = (((uint64_t)sec_hi << 32) | sec) * NSEC_PER_SEC + nsec;
     return boot + monotonic_ns();
 }
 
-#define SECS_PER_MIN 60u
-#define SECS_PER_HOUR 3600u
-#define SECS_PER_DAY 86400u
-
-/*
- * Days since 1970-01-01 to a Gregorian date, counting from 0000-03-01 so
- * that the leap day is the last day of a "year": eras of 400 years (146097
- * days), years of 365 days plus the 4/100/400 leap rules, and months from
- * March whose lengths follow (153 * m + 2) / 5.
- */
-#define DAYS_0000_03_01_TO_1970_01_01 719468u
-#define DAYS_PER_ERA 146097u
-#define YEARS_PER_ERA 400u
-
-void utc_from_unix(uint64_t unix_sec, struct utc_time *out)
-{
-    uint32_t secs_of_day;
-    uint32_t days = (uint32_t)udiv64_32(unix_sec, SECS_PER_DAY, &secs_of_day);
-    uint32_t z = days + DAYS_0000_03_01_TO_1970_01_01;
-    uint32_t era = z / DAYS_PER_ERA;
-    uint32_t doe = z - era * DAYS_PER_ERA;                                  /* [0, 146096] */
-    uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;   /* [0, 399] */
-    uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                 /* [0, 365] */
-    uint32_t mp = (5 * doy + 2) / 153;                                      /* 0 = March */
-    out->day = doy - (153 * mp + 2) / 5 + 1;
-    out->month = mp < 10 ? mp + 3 : mp - 9;
-    out->year = yoe + era * YEARS_PER_ERA + (out->month <= 2);
-    out->hour = secs_of_day / SECS_PER_HOUR;
-    out->min = secs_of_day % SECS_PER_HOUR / SECS_PER_MIN;
-    out->sec = secs_of_day % SECS_PER_MIN;
-}
-
-static int time_init(void)
+int time_init(void)
 {
     struct time_record r;
     read_record(&r, NULL);
@@ -201,7 +169,6 @@ static int time_init(void)
            t.hour, t.min, t.sec);
     return 0;
 }
-INITCALL(INIT_TIME, time_init);
 
 /* ---- shell ----------------------------------------------------------------- */
 

@@ -35,6 +35,7 @@
 #include "time.h"
 #include "xenstore.h"
 #include "xenstore_priv.h"
+#include "wait.h"
 
 #define XS_MAX_PENDING 8 /* requests in flight at once (threads waiting) */
 #define XS_HDR_LEN ((uint32_t)sizeof(struct xsd_sockmsg))
@@ -80,33 +81,6 @@ static void notify(void)
     int rc = evtchn_send(store_port);
     if (rc)
         printk("xenstore: notify port %u: %s\n", store_port, xen_errname(rc));
-}
-
-/* ---- blocking with a timeout -------------------------------------------- */
-
-struct xs_waiter {
-    struct timer timer;
-    struct thread *thread;
-    bool expired;
-};
-
-static void waiter_expired(struct timer *t) /* upcall context */
-{
-    struct xs_waiter *w = container_of(t, struct xs_waiter, timer);
-    WRITE_ONCE(w->expired, true);
-    thread_wake(w->thread);
-}
-
-int xs_wait(bool (*cond)(void *), void *arg, unsigned long timeout_ms)
-{
-    struct xs_waiter w = {.thread = thread_current()};
-    w.timer.fn = waiter_expired;
-    timer_arm(&w.timer, monotonic_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC);
-    bool ok;
-    while (!(ok = cond(arg)) && !READ_ONCE(w.expired))
-        thread_block();
-    timer_cancel(&w.timer);
-    return ok ? 0 : -XEN_ETIMEDOUT;
 }
 
 /* ---- answers: from the reader thread ------------------------------------ */
@@ -188,7 +162,7 @@ static void resync(const char *why, bool fail_all)
 static int rsp_take(char *dst, uint32_t want)
 {
     XENSTORE_RING_IDX prod = READ_ONCE(ring->rsp_prod);
-    rmb(); /* the index before the data it covers */
+    xen_rmb(); /* the index before the data it covers */
     uint32_t avail = prod - rsp_cons;
     if (avail > XENSTORE_RING_SIZE)
         return -1;
@@ -196,7 +170,7 @@ static int rsp_take(char *dst, uint32_t want)
         avail = want;
     for (uint32_t i = 0; i < avail; i++)
         dst[i] = READ_ONCE(ring->rsp[MASK_XENSTORE_IDX(rsp_cons + i)]);
-    mb(); /* done reading before the space is given back */
+    xen_mb(); /* done reading before the space is given back */
     rsp_cons += avail;
     WRITE_ONCE(ring->rsp_cons, rsp_cons);
     return (int)avail;
@@ -286,7 +260,7 @@ static int req_put(const void *src, size_t len, uint64_t deadline, size_t *put)
     *put = 0;
     while (len) {
         XENSTORE_RING_IDX cons = READ_ONCE(ring->req_cons);
-        mb(); /* read cons before writing into the space it frees */
+        xen_mb(); /* read cons before writing into the space it frees */
         uint32_t used = req_prod - cons;
         if (used > XENSTORE_RING_SIZE) {
             stats.bad_messages++;
@@ -304,7 +278,7 @@ static int req_put(const void *src, size_t len, uint64_t deadline, size_t *put)
         uint32_t chunk = len < room ? (uint32_t)len : room;
         for (uint32_t i = 0; i < chunk; i++)
             ring->req[MASK_XENSTORE_IDX(req_prod + i)] = s[i];
-        wmb(); /* data before the index that publishes it */
+        xen_wmb(); /* data before the index that publishes it */
         req_prod += chunk;
         WRITE_ONCE(ring->req_prod, req_prod);
         s += chunk;
@@ -406,7 +380,7 @@ int xs_request(uint32_t type, xs_tx_t tx, const struct xs_part *parts, unsigned 
 
     struct xsd_sockmsg h = {.type = type, .req_id = p->req_id, .tx_id = tx, .len = (uint32_t)total};
     int rc = send_message(&h, parts, n);
-    if (!rc && xs_wait(slot_done, p, XS_TIMEOUT_MS)) {
+    if (!rc && wait_until(slot_done, p, deadline_ms(XS_TIMEOUT_MS))) {
         stats.timeouts++;
         printk("xenstore: no answer to request type %u (req_id %u) in %lu ms\n", type,
                p->req_id, XS_TIMEOUT_MS);
@@ -523,7 +497,7 @@ void xs_resume(bool new_domain)
         printk("xenstore: event channel %u after resume: %s\n", store_port, xen_errname(rc));
 }
 
-static int xenstore_init(void)
+int xenstore_init(void)
 {
     if (xen_is_dom0()) {
         printk("xenstore: none in dom0 mode (Xenolith is dom0, no xenstored)\n");
@@ -535,4 +509,3 @@ static int xenstore_init(void)
            store_port, READ_ONCE(ring->server_features));
     return 0;
 }
-INITCALL(INIT_DEVICES, xenstore_init);

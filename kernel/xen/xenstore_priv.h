@@ -9,15 +9,9 @@
 #include "kernel.h"
 #include "xenstore.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
-
 /* xenstore.c: set up the ring on first use (domU only); false in dom0 mode
  * or when the page cannot be found. Call from a thread. */
 bool xs_ensure_ready(void);
-
-/* Block the calling thread until cond(arg) is true (0) or timeout_ms pass
- * (-XEN_ETIMEDOUT). Whoever makes cond true must thread_wake this thread. */
-int xs_wait(bool (*cond)(void *), void *arg, unsigned long timeout_ms);
 
 /* xenstore_watch.c: an XS_WATCH_EVENT payload (len bytes, NUL added after
  * them), from the transport's reader thread. Returns false when malformed. */

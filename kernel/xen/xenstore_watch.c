@@ -18,6 +18,7 @@
 #include "sched.h"
 #include "xenstore.h"
 #include "xenstore_priv.h"
+#include "wait.h"
 
 #define XS_TOKEN_LEN 16
 
@@ -196,7 +197,7 @@ void xs_watch_cancel(struct xs_watch *w)
 int xs_watch_wait(struct xs_watch *w, char *buf, size_t size, unsigned long timeout_ms)
 {
     w->waiter = thread_current();
-    int rc = xs_wait(has_event, w, timeout_ms);
+    int rc = wait_until(has_event, w, deadline_ms(timeout_ms));
     w->waiter = NULL;
     if (rc)
         return rc;

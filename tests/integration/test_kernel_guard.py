@@ -1,4 +1,4 @@
-"""Thread-stack guard pages and canaries under real Xen (kernel/sched.c "stacks" and "canary",
+"""Thread-stack guard pages and canaries under real Xen (kernel/stack.c,
 kernel/arch/x86_32/traps.c).
 
 Every thread but main runs on a 16 KiB stack in the stack area with 48 KiB of unmapped
@@ -30,10 +30,10 @@ from xenlab import ExitReason, Host
 BOOT_TIMEOUT = 240
 EXIT_TIMEOUT = 120
 GUEST_MIB = 32
-GUARD_BYTES = 48 * 1024  # sched.c: STACK_GUARD_PAGES
+GUARD_BYTES = 48 * 1024  # sched_priv.h: STACK_GUARD_PAGES
 STACK_LINE = r"fault: thread stackhog {} its stack 0x([0-9a-f]{{8}})-0x([0-9a-f]{{8}})"
 GUEST_REPORT = r"\*\*\* FATAL stack overflow in thread stackhog \(guard page at 0x([0-9a-f]{8})\)"
-STACK_BYTES = 16 * 1024  # sched.c: THREAD_STACK_SIZE
+STACK_BYTES = 16 * 1024  # sched_priv.h: THREAD_STACK_SIZE
 CANARY_BYTES = 256  # sched.h: STACK_CANARY_BYTES
 CANARY_REPORT = (r"\*\*\* FATAL stack overflow in thread stackhog: canary at 0x([0-9a-f]{8}) "
                  r"overwritten \(high-water (\d+) of (\d+) bytes\)")

@@ -201,7 +201,7 @@ def test_network_attach_again(xen_host: Host, domu: Shell) -> None:
     assert m, out
     new_mac = m.group(2)
     assert re.search(rf"net: vif {m.group(1)}: connected", out), out
-    assert f"net: netfront up: gratuitous ARP for {GUEST_IP} at {new_mac}" in out, out
+    assert f"net: vif0 up: gratuitous ARP for {GUEST_IP} at {new_mac}" in out, out
     assert "gratuitous ARP sent 2" in out, out  # one at boot, one now
     deadline = time.monotonic() + 10
     while new_mac not in (neigh := dom0_neighbour(xen_host)) and time.monotonic() < deadline:

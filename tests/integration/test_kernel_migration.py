@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from kshell import SECTOR, Shell, domu_shell, make_image
+from kshell import SECTOR, Shell, domu_shell, make_image, resource_counts
 
 from xenlab import Host
 
@@ -33,7 +33,7 @@ BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 120
 STEP_TIMEOUT = 300
 MIGRATIONS = 10
-THREADS = ("main", "idle", "xenstore", "control", "balloon", "netfront")
+THREADS = ("main", "idle", "xenstore", "control", "balloon", "vif0", "blk-xvda")
 
 
 @dataclass
@@ -60,9 +60,9 @@ def baseline(xen_host: Host, guest: Shell) -> Baseline:
     grown to what they need), the counts to come back to."""
     out = guest.run("blk write xvda 7 written-before-any-suspend")
     assert "blk: wrote" in out, out
-    base = Baseline(uptime(guest), *counts(guest))
+    base = Baseline(uptime(guest), *resource_counts(guest))
     check_carries_on(xen_host, guest, base, "boot")
-    base.grants_in_use, base.free_pages = counts(guest)
+    base.grants_in_use, base.free_pages = resource_counts(guest)
     return base
 
 
@@ -70,16 +70,6 @@ def uptime(shell: Shell) -> float:
     m = re.search(r"up (\d+)\.(\d{3}) s", shell.run("uptime"))
     assert m
     return int(m.group(1)) + int(m.group(2)) / 1000
-
-
-def counts(shell: Shell) -> tuple[int, int]:
-    """(grant references in use, free pages), once the ended watch threads of the old
-    backends are joined (a rescan does that) and their stacks freed."""
-    shell.run("blk rescan")
-    grants = re.search(r"(\d+) in use, \d+ free", shell.run("grants"))
-    free = re.search(r"page allocator \d+ pages, free (\d+) pages", shell.run("mem"))
-    assert grants and free
-    return int(grants.group(1)), int(free.group(1))
 
 
 def sector_text(host: Host, sector: int) -> bytes:
@@ -110,8 +100,8 @@ def check_carries_on(host: Host, shell: Shell, base: Baseline, what: str) -> Non
     threads = shell.run("threads")
     for name in THREADS:
         assert re.search(rf"^\s*\d+\s+{name}\s", threads, re.MULTILINE), f"{name}:\n{threads}"
-    assert counts(shell) == (base.grants_in_use, base.free_pages), \
-        f"after {what}: grants in use / free pages {counts(shell)}, before the first " \
+    assert resource_counts(shell) == (base.grants_in_use, base.free_pages), \
+        f"after {what}: grants in use / free pages {resource_counts(shell)}, before the first " \
         f"suspend {(base.grants_in_use, base.free_pages)}"
 
 
@@ -160,7 +150,7 @@ def test_mem_set_then_migrate(xen_host: Host, guest: Shell, baseline: Baseline) 
     xen_host.attach_console(GUEST)
     out = xen_host.check(f"xl list {GUEST}")
     assert int(out.strip().splitlines()[-1].split()[2]) == 24, out
-    baseline.free_pages = counts(guest)[1]  # the balloon took pages: a new reference
+    baseline.free_pages = resource_counts(guest)[1]  # the balloon took pages: a new reference
     check_carries_on(xen_host, guest, baseline, "migration after mem-set")
 
 

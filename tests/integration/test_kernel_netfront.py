@@ -79,7 +79,7 @@ def test_connected_at_boot(domu: tuple[Shell, str], guest_mac: str) -> None:
                      out), out
     assert f"ip {GUEST_IP}/24" in out, out
     assert re.search(r"rx ref \d+ \(256 slots, 64 posted\)", out), out
-    assert re.search(rf"net: netfront up: gratuitous ARP for {GUEST_IP} at [0-9a-f:]{{17}}", boot), boot
+    assert re.search(rf"net: vif0 up: gratuitous ARP for {GUEST_IP} at [0-9a-f:]{{17}}", boot), boot
     assert "gratuitous ARP sent 1 " in out, out
 
 

@@ -13,6 +13,7 @@ from xenlab.exits import ExitReason, parse_xl_list_v
 from xenlab.host import GuestSpec, guest_config
 from xenlab.kernelcheck import check_pv_kernel
 from xenlab.machine import MachineSpec, qemu_argv
+from xenlab.selftest_results import one_edit_apart, problems
 
 XL_LIST = """Name   ID   Mem VCPUs	State	Time(s)   UUID    Reason-Code	Security Label
 Domain-0  0  1024  1  r-----  52.8 0000-0000  -  -
@@ -104,7 +105,8 @@ def test_cli_xen_options_default_from_the_environment(monkeypatch: pytest.Monkey
 
 
 def test_runner_reads_results_as_xtf_runner_does() -> None:
-    from xenlab.runner import EXIT_CODES, result_of, worst
+    from xenlab.runner import EXIT_CODES, worst
+    from xenlab.selftest_results import xtf_result as result_of
     assert result_of("selftest summary: 3 passed, 0 failed\nTest result: SUCCESS\r\n") == "SUCCESS"
     assert result_of("Test result: SUCCESS\nTest result: FAILURE\n") == "FAILURE"  # the last
     assert result_of("*** FATAL page fault\n") == "CRASH"                          # none
@@ -113,3 +115,14 @@ def test_runner_reads_results_as_xtf_runner_does() -> None:
     assert worst([]) == "SUCCESS"
     assert [EXIT_CODES[r] for r in ("SUCCESS", "SKIP", "ERROR", "FAILURE", "CRASH")] == \
         [0, 3, 4, 5, 6]
+
+
+def test_selftest_problems_forgive_one_noisy_character() -> None:
+    """A listing line garbled on the serial line is matched to its result line."""
+    run = ("suite trraps both kernel/core_selftest.c\nsuite sched both kernel/sched_selftest.c\n"
+           "selftest traps: PASS ok\nselftest sched: PASS ok\n")
+    assert problems(run, "dom0") == []
+    assert one_edit_apart("traps", "trraps") and one_edit_apart("traps", "taps")
+    assert one_edit_apart("traps", "trips") and not one_edit_apart("traps", "sched")
+    missing = "suite traps both a.c\nsuite sched both b.c\nselftest sched: PASS ok\n"
+    assert problems(missing, "dom0") == ["traps: no result line"]

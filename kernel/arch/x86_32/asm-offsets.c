@@ -1,8 +1,10 @@
 /*
- * asm-offsets.c — numbers the assembly files need, taken from C so they are
- * never typed twice: Xen ABI constants from <abi/xen.h> (ELF note types) and
- * KERNEL_VIRT_BASE from mm.h. Add a DEFINE here when a .S file needs another
- * C constant or struct offset. Not linked into
+ * asm-offsets.c — numbers the assembly files need that only C can compute,
+ * so they are never typed twice: offsets into the generated ABI structs
+ * (struct vcpu_info, for upcall.S) and KERNEL_VIRT_BASE from mm.h. ABI
+ * constants need no entry: <abi/elfnote.h> and the other generated headers
+ * are usable from assembly as they are. Add a DEFINE or OFFSET here when a
+ * .S file needs another C constant or struct offset. Not linked into
  * the kernel: mk/kernel.mk compiles it to assembly and turns each
  * "->NAME value" marker into "#define NAME value" in
  * $(BUILD)/include/asm-offsets.h.
@@ -16,17 +18,9 @@
 void asm_offsets(void);
 void asm_offsets(void)
 {
-    /* Xen ELF notes (public/elfnote.h). */
-    DEFINE(ELFNOTE_GUEST_OS, XEN_ELFNOTE_GUEST_OS);
-    DEFINE(ELFNOTE_GUEST_VERSION, XEN_ELFNOTE_GUEST_VERSION);
-    DEFINE(ELFNOTE_XEN_VERSION, XEN_ELFNOTE_XEN_VERSION);
-    DEFINE(ELFNOTE_LOADER, XEN_ELFNOTE_LOADER);
-    DEFINE(ELFNOTE_PAE_MODE, XEN_ELFNOTE_PAE_MODE);
-    DEFINE(ELFNOTE_VIRT_BASE, XEN_ELFNOTE_VIRT_BASE);
-    DEFINE(ELFNOTE_PADDR_OFFSET, XEN_ELFNOTE_PADDR_OFFSET);
-    DEFINE(ELFNOTE_ENTRY, XEN_ELFNOTE_ENTRY);
-    DEFINE(ELFNOTE_HYPERCALL_PAGE, XEN_ELFNOTE_HYPERCALL_PAGE);
-    DEFINE(ELFNOTE_FEATURES, XEN_ELFNOTE_FEATURES);
+    /* struct vcpu_info (public/xen.h): what the upcall tests and sets. */
+    OFFSET(VCPU_INFO_UPCALL_PENDING, struct vcpu_info, evtchn_upcall_pending);
+    OFFSET(VCPU_INFO_UPCALL_MASK, struct vcpu_info, evtchn_upcall_mask);
 
     DEFINE(ASM_KERNEL_VIRT_BASE, KERNEL_VIRT_BASE);
 }

@@ -119,12 +119,11 @@ static bool debugreg_trap(struct trap_frame *f)
     return true;
 }
 
-static int debugreg_init(void)
+int debugreg_init(void)
 {
     trap_set_handler(TRAP_DB, debugreg_trap);
     return 0;
 }
-INITCALL(INIT_ARCH, debugreg_init);
 
 /* ---- the watched variable and its writers (separate functions, so the
  * reported symbol says which one wrote) ---- */

@@ -35,6 +35,8 @@ extern unsigned long watch_addr[DR_ADDR_COUNT]; /* armed addresses; 0 = slot fre
 /* "name+0xoff" for a code address, in buf ("?" without a symbol). */
 const char *debugreg_symbolize(unsigned long addr, char *buf, size_t size);
 /* get_debugreg(reg): false when Xen refused. */
+/* Start of day (main.c): the #DB handler that reports watchpoint hits. */
+int debugreg_init(void);
 bool dr_read(int reg, unsigned long *val);
 /* Arm breakpoint slot n on writes to the 4 bytes at addr (0 disarms); Xen's
  * refusal is printed and returned. */

@@ -20,6 +20,7 @@
  *     to translated guests; the kernel issues mmu_update either way) and
  *     dom0 (the kernel can run as the hardware domain).
  */
+#include <abi/elfnote.h>
 #include "asm-offsets.h"
 #include "kernel.h"
 
@@ -48,15 +49,15 @@
 .endm
 
     .section .note.Xen, "a", @note
-    xen_note_str  ELFNOTE_GUEST_OS,       "Xenolith"
-    xen_note_str  ELFNOTE_GUEST_VERSION,  XENOLITH_VERSION
-    xen_note_str  ELFNOTE_XEN_VERSION,    "xen-3.0"
-    xen_note_str  ELFNOTE_LOADER,         "generic"
-    xen_note_str  ELFNOTE_PAE_MODE,       "yes"
-    xen_note_str  ELFNOTE_FEATURES,       "writable_page_tables|pae_pgdir_above_4gb|dom0"
-    xen_note_long ELFNOTE_VIRT_BASE,      ASM_KERNEL_VIRT_BASE
-    xen_note_long ELFNOTE_PADDR_OFFSET,   0
-    xen_note_long ELFNOTE_ENTRY,          _start
-    xen_note_long ELFNOTE_HYPERCALL_PAGE, hypercall_page
+    xen_note_str  XEN_ELFNOTE_GUEST_OS,       "Xenolith"
+    xen_note_str  XEN_ELFNOTE_GUEST_VERSION,  XENOLITH_VERSION
+    xen_note_str  XEN_ELFNOTE_XEN_VERSION,    "xen-3.0"
+    xen_note_str  XEN_ELFNOTE_LOADER,         "generic"
+    xen_note_str  XEN_ELFNOTE_PAE_MODE,       "yes"
+    xen_note_str  XEN_ELFNOTE_FEATURES,       "writable_page_tables|pae_pgdir_above_4gb|dom0"
+    xen_note_long XEN_ELFNOTE_VIRT_BASE,      ASM_KERNEL_VIRT_BASE
+    xen_note_long XEN_ELFNOTE_PADDR_OFFSET,   0
+    xen_note_long XEN_ELFNOTE_ENTRY,          _start
+    xen_note_long XEN_ELFNOTE_HYPERCALL_PAGE, hypercall_page
 
     .section .note.GNU-stack, "", @progbits

@@ -1,6 +1,6 @@
 /*
  * fault_debug.c — the `fault` shell command: exceptions raised on purpose,
- * to see the fatal path (traps.c) and the stack guards (sched.c) work.
+ * to see the fatal path (traps.c) and the stack guards (stack.c) work.
  * A debugging aid (every kind crashes the domain), so the tiny build
  * leaves it out, as it leaves out the other *_debug.c files.
  */
@@ -31,7 +31,7 @@ static unsigned fault_recurse(unsigned depth)
 }
 
 /* `fault stackdeep`: recurse with small frames (a 64-byte array, each
- * filled), until a frame lies partly in the stack's canary (sched.c): the
+ * filled), until a frame lies partly in the stack's canary (stack.c): the
  * stack pointer is then inside the canary's STACK_CANARY_BYTES, short of
  * the guard. noinline: gcc would otherwise inline a few levels into one
  * frame several times as large, which could step over the canary. */

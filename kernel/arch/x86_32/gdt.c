@@ -147,7 +147,7 @@ static void gdt_page_writable(void)
         printk("gdt: update_va_mapping (back to read-write) failed: %s\n", xen_errname(rc));
 }
 
-static int gdt_init(void)
+int gdt_init(void)
 {
     const char *opt = cmdline_get("gdt");
     int rc;
@@ -200,7 +200,6 @@ static int gdt_init(void)
            KERNEL_CS, KERNEL_DS, percpu_ready ? PERCPU_SEL : 0);
     return rc;
 }
-INITCALL(INIT_EVENTS, gdt_init);
 
 /* ---- shell: `gdt` ---- */
 

@@ -200,6 +200,9 @@ struct percpu *this_percpu(void);
 /* Write one of our GDT slots through HYPERVISOR_update_descriptor (the
  * table's page is read-only to us). Returns 0 or Xen's -errno, after
  * printing "gdt: Xen refused descriptor ...". */
+/* Start of day (main.c): our GDT page read-only and handed to set_gdt
+ * (gdt=off keeps Xen's default). */
+int gdt_init(void);
 int gdt_update(unsigned idx, uint64_t desc);
 /* Read a slot (the page is readable); 0 for idx out of range. */
 uint64_t gdt_read(unsigned idx);

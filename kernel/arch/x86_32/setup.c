@@ -25,8 +25,6 @@
 #define PTE_ACCESSED (1u << 5)
 #define PTE_DIRTY (1u << 6)
 
-#define START_INFO_MAGIC_PREFIX "xen-3.0-x86_32p"
-
 struct start_info *start_info;
 struct shared_info *shared_info;
 const char *kernel_cmdline;
@@ -80,8 +78,8 @@ int arch_shared_info_map(void)
 _Noreturn void arch_start(struct start_info *si)
 {
     start_info = si;
-    if (strncmp(si->magic, START_INFO_MAGIC_PREFIX, strlen(START_INFO_MAGIC_PREFIX)) != 0)
-        early_fatal("*** FATAL start_info magic is not " START_INFO_MAGIC_PREFIX "\n");
+    if (strncmp(si->magic, XEN_START_INFO_MAGIC, strlen(XEN_START_INFO_MAGIC)) != 0)
+        early_fatal("*** FATAL start_info magic is not " XEN_START_INFO_MAGIC "\n");
 
     uint64_t pte = (uint64_t)si->shared_info | PTE_PRESENT | PTE_RW | PTE_ACCESSED | PTE_DIRTY;
     if (HYPERVISOR_update_va_mapping((unsigned long)shared_info_page, pte, UVMF_INVLPG) != 0)

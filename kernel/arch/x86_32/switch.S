@@ -9,7 +9,7 @@
  * others are clobbered) on the current stack, stores the stack pointer in
  * *save_esp, loads new_esp and pops the registers the other thread saved
  * the same way, returning into that thread. A new thread's stack is built by
- * sched.c to look like such a save, with thread_start as return address.
+ * thread.c to look like such a save, with thread_start as return address.
  */
         .text
         .globl  switch_stacks

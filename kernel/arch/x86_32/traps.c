@@ -17,13 +17,13 @@
  * Everything else is fatal: "*** FATAL <name> (vector N) ...", the dump,
  * SHUTDOWN_crash.
  *
- * A page fault in a thread stack's guard (sched.c) is a stack overflow: the
+ * A page fault in a thread stack's guard (stack.c) is a stack overflow: the
  * handler may be running on the very stack that ran out, so it copies the
  * frame and moves to an emergency stack before printing
  * "*** FATAL stack overflow in thread NAME (guard page at 0x...)". Xen can
  * deliver that fault only while %esp is still above the guard (it writes
  * our exception frame at %esp); when %esp itself has gone into the guard,
- * Xen crashes the domain instead (see sched.c, "stacks").
+ * Xen crashes the domain instead (see stack.c).
  */
 #include "kernel.h"
 #include "console.h"
@@ -75,7 +75,7 @@ static struct trap_info trap_table[TRAP_NR + 1]; /* + the terminator */
 static unsigned long last_cr2;
 static unsigned fatal_depth;
 
-const char *trap_name(unsigned vector)
+static const char *trap_name(unsigned vector)
 {
     return vector < TRAP_NR && trap_names[vector] ? trap_names[vector] : "unknown";
 }
@@ -94,7 +94,7 @@ unsigned long trap_read_cr2(void)
     return last_cr2;
 }
 
-static int traps_init(void)
+int traps_init(void)
 {
     unsigned n = 0;
     for (unsigned v = 0; v < TRAP_NR; v++) {
@@ -116,9 +116,9 @@ static int traps_init(void)
     }
     return 0;
 }
-INITCALL(INIT_ARCH, traps_init);
 
-void trap_dump(const struct trap_frame *f)
+/* Registers and a symbolised backtrace starting at this frame. */
+static void trap_dump(const struct trap_frame *f)
 {
     printk("eax %08x ebx %08x ecx %08x edx %08x\n", f->eax, f->ebx, f->ecx, f->edx);
     printk("esi %08x edi %08x ebp %08x esp %08x\n", f->esi, f->edi, f->ebp, trap_frame_esp(f));

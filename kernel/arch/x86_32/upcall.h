@@ -2,9 +2,9 @@
  * upcall.h — layout of the frames Xen builds on our stack when it enters the
  * event callback and the failsafe callback of a 32-bit PV guest (interface
  * manual: "Event channels" / "Callbacks"; Xen 4.17
- * xen/arch/x86/x86_64/compat/entry.S, compat_create_bounce_frame). Shared by
- * upcall.S (numbers only, no C) and kernel/xen/evtchn.c, which checks the
- * vcpu_info offsets against <abi/xen.h> with _Static_assert.
+ * xen/arch/x86/x86_64/compat/entry.S, compat_create_bounce_frame), for
+ * upcall.S (numbers only, no C). The vcpu_info offsets it uses come from
+ * the generated struct vcpu_info through asm-offsets.h.
  *
  * Event callback, interrupted in ring 1 (the kernel; Xenolith has no ring 3):
  *     0(%esp) EIP   4(%esp) CS, bits 16-23 = saved evtchn_upcall_mask
@@ -16,9 +16,7 @@
 #ifndef XENOLITH_UPCALL_H
 #define XENOLITH_UPCALL_H
 
-/* struct vcpu_info */
-#define VCPU_INFO_UPCALL_PENDING 0 /* offsetof(evtchn_upcall_pending) */
-#define VCPU_INFO_UPCALL_MASK 1    /* offsetof(evtchn_upcall_mask) */
+#include "asm-offsets.h" /* VCPU_INFO_UPCALL_PENDING, VCPU_INFO_UPCALL_MASK */
 
 /* The bounce frame (ring 1 -> ring 1). */
 #define UPCALL_FRAME_EIP 0

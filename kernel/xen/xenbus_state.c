@@ -1,6 +1,14 @@
 /*
- * xenbus.c — the split-driver handshake helpers (interface manual:
- * "XenStore" / "Device drivers"; Xen 4.17 public/io/xenbus.h).
+ * xenbus_state.c — XenBus states, the middle of the three layers a device
+ * is driven through (interface manual: "XenStore" / "Device drivers"; Xen
+ * 4.17 public/io/xenbus.h):
+ *   1. the XenStore protocol: requests on the shared ring (xenstore*.c);
+ *   2. XenBus states (this file, xenbus.h): the XenbusState each end of a
+ *      device publishes, read, written and waited for, and the path of the
+ *      other end: XenStore keys only, nothing of any device kind;
+ *   3. the frontend life cycle (frontend.c, frontend.h): rings, event
+ *      channel, publishing, watching the backend, closing; each driver's
+ *      own negotiation (drivers/<driver>/xenbus.c) is built on it.
  *
  * Frontend and backend each publish a XenbusState under "<their
  * path>/state" and move through Initialising -> InitWait / Initialised ->

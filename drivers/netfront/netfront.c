@@ -1,0 +1,213 @@
+/*
+ * netfront.c — netfront's data path and its API (interface manual: "Device
+ * drivers"; Xen 4.17 public/io/netif.h). See netfront.h for the API,
+ * netfront_priv.h for the shape.
+ *
+ * Each connected vif has a thread ("vifN") that owns its rings: woken by
+ * the event handler (or a stop), it takes the tx responses, then the rx
+ * responses, handing each frame to the IPv4 stack as interface N; then it
+ * waits for the next kick. The stack sends through the vif's link (xmit),
+ * which copies the frame into a free tx buffer.
+ */
+#include "kernel.h"
+#include "mm.h"
+#include "netfront_priv.h"
+#include "sched.h"
+#include "wait.h"
+
+#define NF_MSG_BURST 5
+
+static struct netfront_dev devs[NETFRONT_MAX];
+
+static const char *const drop_names[NF_DROP_NR] = {
+    [NF_DROP_RX_OVERRUN] = "rx-overrun",       [NF_DROP_RX_BAD_ID] = "rx-bad-id",
+    [NF_DROP_RX_ERROR] = "rx-error-status",    [NF_DROP_RX_EMPTY] = "rx-empty",
+    [NF_DROP_RX_BAD_LENGTH] = "rx-bad-length", [NF_DROP_RX_MORE_DATA] = "rx-more-data",
+    [NF_DROP_RX_EXTRA] = "rx-extra-info",      [NF_DROP_TX_RING_FULL] = "tx-ring-full",
+    [NF_DROP_TX_BAD_SIZE] = "tx-bad-size",     [NF_DROP_TX_NOT_READY] = "tx-not-connected",
+    [NF_DROP_TX_OVERRUN] = "tx-overrun",       [NF_DROP_TX_BAD_ID] = "tx-bad-id",
+    [NF_DROP_TX_ERROR] = "tx-error-status",
+};
+
+const char *netfront_drop_name(enum netfront_drop d)
+{
+    return (unsigned)d < NF_DROP_NR ? drop_names[d] : "?";
+}
+
+struct netfront_dev *nf_dev(unsigned index)
+{
+    if (index >= NETFRONT_MAX)
+        return NULL;
+    struct netfront_dev *nf = &devs[index];
+    if (!nf->fe.driver) { /* first use: the fields that are not zero */
+        nf->index = index;
+        nf->fe.driver = "netfront";
+        nf->state = NETFRONT_NO_VIF;
+        nf->tx_ring_page.ref = nf->rx_ring_page.ref = -1;
+        nf->drop_messages = (struct ratelimit)RATELIMIT_INIT("netfront", "drop", NF_MSG_BURST);
+        snprintf(nf->link_name, sizeof(nf->link_name), "vif%u", index);
+    }
+    return nf;
+}
+
+static void drop_message(struct netfront_dev *nf, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ratelimit_vprintk(&nf->drop_messages, reason, fmt, ap);
+    va_end(ap);
+}
+
+void nf_drop(struct netfront_dev *nf, enum netfront_drop reason, const char *fmt, ...)
+{
+    char text[128];
+    if ((unsigned)reason >= NF_DROP_NR)
+        return;
+    nf->stats.drops[reason]++;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    drop_message(nf, drop_names[reason], "%s: %s", nf->link_name, text); /* names the vif */
+}
+
+void nf_broken(struct netfront_dev *nf, const char *fmt, ...)
+{
+    if (nf->broken)
+        return;
+    nf->broken = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(nf->why, sizeof(nf->why), fmt, ap);
+    va_end(ap);
+    nf->state = NETFRONT_FAILED; /* xmit refuses from here on */
+    net_attach(nf->index, NULL);
+    printk("netfront: %s: stopped: %s\n", nf->fe.node, nf->why);
+}
+
+/* ---- the vif's thread -------------------------------------------------------- */
+
+void nf_event(evtchn_port_t port, void *data)
+{
+    struct netfront_dev *nf = data;
+    (void)port;
+    nf->stats.events++;
+    nf->kick = true;
+    if (nf->thread)
+        thread_wake(nf->thread);
+}
+
+static void deliver(struct netfront_dev *nf, const uint8_t *frame, unsigned len)
+{
+    net_input(nf->index, frame, len);
+}
+
+static bool kicked(void *arg)
+{
+    struct netfront_dev *nf = arg;
+    return nf->kick || nf->stopping;
+}
+
+static void vif_thread(void *arg)
+{
+    struct netfront_dev *nf = arg;
+    while (!nf->stopping) {
+        nf->kick = false;
+        nf_tx_reclaim(nf);
+        nf_rx_take(nf, deliver);
+        (void)wait_until(kicked, nf, WAIT_FOREVER);
+    }
+}
+
+static int xmit(void *dev, const void *frame, size_t len)
+{
+    struct netfront_dev *nf = dev;
+    if (nf->state != NETFRONT_CONNECTED) {
+        bool gone = nf->state == NETFRONT_CLOSING || nf->state == NETFRONT_DETACHED;
+        nf_drop(nf, NF_DROP_TX_NOT_READY, "%s: %u-byte frame not sent",
+                gone ? "vif detached" : "vif not connected", (unsigned)len);
+        return gone ? -XEN_ENODEV : -XEN_ENOTCONN;
+    }
+    if (len < ETH_HLEN || len > PAGE_SIZE) {
+        nf_drop(nf, NF_DROP_TX_BAD_SIZE, "%u bytes", (unsigned)len);
+        return -XEN_EINVAL;
+    }
+    nf_tx_reclaim(nf);
+    int rc = nf_tx_put(nf, frame, len);
+    if (rc) {
+        nf_drop(nf, NF_DROP_TX_RING_FULL, "%u frames in flight", nf_tx_in_flight(nf));
+        return rc;
+    }
+    nf->stats.tx_packets++;
+    nf->stats.tx_bytes += len;
+    return 0;
+}
+
+int nf_start(struct netfront_dev *nf)
+{
+    nf->stopping = false;
+    nf->thread = thread_create(nf->link_name, vif_thread, nf);
+    if (!nf->thread)
+        return -XEN_ENOMEM;
+    nf->link = (struct net_link){.name = nf->link_name, .xmit = xmit, .dev = nf};
+    memcpy(nf->link.mac, nf->mac, ETH_ALEN);
+    nf->state = NETFRONT_CONNECTED;
+    net_attach(nf->index, &nf->link);
+    return 0;
+}
+
+void nf_stop(struct netfront_dev *nf)
+{
+    net_attach(nf->index, NULL);
+    struct thread *t = nf->thread;
+    nf->thread = NULL; /* the event handler wakes nobody now */
+    if (t) {
+        nf->stopping = true;
+        thread_wake(t);
+        thread_join(t);
+        nf->stopping = false;
+    }
+}
+
+/* ---- the API ----------------------------------------------------------------- */
+
+static const char *const state_names[] = {
+    [NETFRONT_DOM0] = "dom0 mode", [NETFRONT_NO_VIF] = "no vif",
+    [NETFRONT_CONNECTING] = "connecting", [NETFRONT_CONNECTED] = "connected",
+    [NETFRONT_FAILED] = "failed", [NETFRONT_CLOSING] = "closing",
+    [NETFRONT_DETACHED] = "no vif (detached)",
+};
+
+bool netfront_get_info(unsigned index, struct netfront_info *i)
+{
+    struct netfront_dev *nf = nf_dev(index);
+    memset(i, 0, sizeof(*i));
+    i->tx_ring_ref = i->rx_ring_ref = -1;
+    if (!nf)
+        return false;
+    i->index = index;
+    i->state = nf->state;
+    i->state_name = state_names[nf->state];
+    strlcpy(i->why, nf->why, sizeof(i->why));
+    strlcpy(i->node, nf->fe.node, sizeof(i->node));
+    strlcpy(i->backend, nf->fe.backend, sizeof(i->backend));
+    i->backend_id = nf->fe.backend_id;
+    memcpy(i->mac, nf->mac, ETH_ALEN);
+    i->evtchn = nf->fe.evtchn;
+    i->tx_ring_ref = nf->tx_ring_page.page ? nf->tx_ring_page.ref : -1;
+    i->rx_ring_ref = nf->rx_ring_page.page ? nf->rx_ring_page.ref : -1;
+    i->rx_posted = nf_rx_posted(nf);
+    i->tx_in_flight = nf_tx_in_flight(nf);
+    i->rx_ring_size = nf->rx.sring ? RING_SIZE(&nf->rx) : 0;
+    i->tx_ring_size = nf->tx.sring ? RING_SIZE(&nf->tx) : 0;
+    return nf->in_use;
+}
+
+void netfront_get_stats(unsigned index, struct netfront_stats *s)
+{
+    struct netfront_dev *nf = nf_dev(index);
+    if (nf)
+        *s = nf->stats;
+    else
+        memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,130 @@
+"""Xenolith's self-test lines, read in one place (the kernel prints them: kernel/selftest.c).
+
+One line per suite run, `selftest NAME: PASS|FAIL|SKIP detail`; a run's summary,
+`selftest summary: N passed, M failed, K skipped`; XTF's result line, `Test result:
+SUCCESS|SKIP|ERROR|FAILURE` (the last one a console printed is the run's, as xtf-runner
+reads it; none at all is CRASH); and, for `selftest list` / `selftest=list`, one line per
+suite, `suite NAME dom0|domU|both FILE` (also printed before an `all` run). Used by the integration tests (kshell.py) and
+by `xenlab selftest` (runner.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+SUITE_LINE = re.compile(r"selftest (\w+): (PASS|FAIL|SKIP)\b ?([^\r\n]*)")
+SUMMARY_LINE = re.compile(r"selftest summary: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?")
+XTF_RESULT_LINE = re.compile(r"Test result: (SUCCESS|SKIP|ERROR|FAILURE)")
+LIST_LINE = re.compile(r"^suite (\w+) (dom0|domU|both) (\S+)\r*$", re.MULTILINE)
+MODES = ("dom0", "domU")
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    """One suite's line: its verdict (PASS, FAIL or SKIP) and the detail after it."""
+
+    name: str
+    verdict: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    passed: int
+    failed: int
+    skipped: int
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A suite as `selftest list` gives it: where it runs (dom0, domU or both) and its file."""
+
+    name: str
+    where: str
+    file: str
+
+    def runs_in(self, mode: str) -> bool:
+        """Whether the suite runs in `mode` (dom0 or domU); elsewhere it reports SKIP."""
+        return self.where in ("both", mode)
+
+
+def suite_results(text: str) -> dict[str, SuiteResult]:
+    """Every suite line in `text`, by suite name (a suite run twice: its last line)."""
+    return {m.group(1): SuiteResult(m.group(1), m.group(2), m.group(3).strip())
+            for m in SUITE_LINE.finditer(text)}
+
+
+def suite_result(text: str, name: str) -> SuiteResult | None:
+    """The line of suite `name` in `text`, or None."""
+    return suite_results(text).get(name)
+
+
+def summary(text: str) -> Summary | None:
+    """The last summary line in `text` (a kernel without the skipped count gives 0)."""
+    found = SUMMARY_LINE.findall(text)
+    if not found:
+        return None
+    passed, failed, skipped = found[-1]
+    return Summary(int(passed), int(failed), int(skipped or 0))
+
+
+def xtf_result(text: str) -> str:
+    """The last `Test result:` in `text`, or CRASH when there is none (xtf-runner's rule)."""
+    found = XTF_RESULT_LINE.findall(text)
+    return found[-1] if found else "CRASH"
+
+
+def suite_list(text: str) -> list[Suite]:
+    """The suites a `selftest list` printed, in the kernel's order."""
+    return [Suite(*m.groups()) for m in LIST_LINE.finditer(text)]
+
+
+def of_files(suites: Iterable[Suite], stems: Iterable[str]) -> list[str]:
+    """Names of the suites defined in files whose name is `<stem>_selftest.c` (or
+    `<stem>_selftest_fpu.c`) for one of `stems`: a test module's part."""
+    wanted = set(stems)
+    return [s.name for s in suites
+            if re.sub(r"_selftest(_fpu)?\.c$", "", s.file.rsplit("/", 1)[-1]) in wanted]
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether b is a with one character inserted, dropped or changed."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    return a[i + 1:] == b[i + 1:] or a[i:] == b[i + 1:] or a[i + 1:] == b[i:]
+
+
+def problems(text: str, mode: str) -> list[str]:
+    """What is wrong with a whole run (`selftest=all`) in `mode`: a listed suite
+    without a result line, a FAIL, a suite declared for the other mode that did not
+    SKIP, or no PASS at all. Empty when the run is right.
+
+    A serial line under emulation now and then doubles or drops a character (one
+    `suite traps` line came as `suite trraps` in about 750): a listed name without a
+    result line, one edit from a result nobody listed, is that noise, and the
+    result stands for it."""
+    listed = suite_list(text)
+    results = suite_results(text)
+    unlisted = set(results) - {s.name for s in listed}
+    found: list[str] = [] if listed else ["no `suite` lines: not a `selftest=all` run?"]
+    for suite in listed:
+        r = results.get(suite.name)
+        if r is None:
+            twin = next((n for n in sorted(unlisted) if one_edit_apart(suite.name, n)), None)
+            if twin:
+                unlisted.discard(twin)
+                r = results[twin]
+        if r is None:
+            found.append(f"{suite.name}: no result line")
+        elif r.verdict == "FAIL":
+            found.append(f"{suite.name}: FAIL {r.detail}")
+        elif not suite.runs_in(mode) and r.verdict != "SKIP":
+            found.append(f"{suite.name}: {r.verdict} in {mode}, but it runs in {suite.where}")
+    if not any(r.verdict == "PASS" for r in results.values()):
+        found.append("no suite passed")
+    return found
