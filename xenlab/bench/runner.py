@@ -292,7 +292,7 @@ def session_steps(host: Host, report: Report, peers: list[Peer], opts: BenchOpti
         if p.kind in (XENOLITH, LINUX):
             say(f"{p.name}: disk x{plan.disk_reps}")
             disk_figures(host, report, p, disks, plan.disk_mib, plan.rand_ios, plan.disk_reps,
-                         plan.boot_timeout, say)
+                         plan.boot_timeout, say, 1 if plan.quick_mode else 3)
         else:
             for key in DISK_FIGURES:
                 report.not_measured(p.name, key, "the peer has no disk benchmark here")
