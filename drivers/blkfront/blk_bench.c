@@ -10,8 +10,8 @@
  * The sequential runs make one blk_read()/blk_write() of BLK_BENCH_REQUEST
  * bytes at a time (blkfront splits each into ring requests of at most
  * BLKIF_MAX_SEGMENTS_PER_REQUEST pages); the random one makes one 4 KiB
- * call at a time: blkfront's calls are synchronous, so that is queue depth
- * 1, and this command has no deeper queue to offer. Places come from a
+ * call at a time: blk_read/blk_write are synchronous, so that is queue
+ * depth 1 (deeper queues: `blk bench`, blk_bulk.c, on blk_submit). Places come from a
  * fixed-seed xorshift, so every run reads the same ones. Prints
  *   blkbench: xvda read N MiB in T us (R KiB/s)
  *   blkbench: xvda write N MiB in T us (R KiB/s)

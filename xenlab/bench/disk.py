@@ -4,7 +4,8 @@ depth 1 and 32, for Xenolith (`blkbench`) and Linux (diskload, O_DIRECT).
 One boot per peer with two disks, both files in dom0's tmpfs that the bench
 itself made: `xvda`, sparse and read-only (the reads), and `xvdb`, a scratch
 file of zeroes attached read-write (the writes; nothing else uses it, and it
-is removed after the step).
+is removed after the step). Xenolith's queue depth 32 comes from `blk bench`
+(blkfront's asynchronous API); its other figures from `blkbench`.
 """
 
 from __future__ import annotations
