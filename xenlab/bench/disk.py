@@ -1,11 +1,12 @@
 """Disk figures: sequential read and write in 1 MiB requests, 4 KiB random reads at queue
-depth 1 and 32, for Xenolith (`blkbench`) and Linux (diskload, O_DIRECT).
+depth 1 and 32, for Xenolith (`blk bench`, on blkfront's asynchronous API) and Linux
+(diskload, O_DIRECT).
 
 One boot per peer with two disks, both files in dom0's tmpfs that the bench
 itself made: `xvda`, sparse and read-only (the reads), and `xvdb`, a scratch
 file of zeroes attached read-write (the writes; nothing else uses it, and it
-is removed after the step). Xenolith's queue depth 32 comes from `blk bench`
-(blkfront's asynchronous API); its other figures from `blkbench`.
+is removed after the step). Xenolith's runs last a time (`blk bench ... SECONDS`),
+Linux's an amount; both give a rate.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from xenlab.bench.peers import XENOLITH, XENOLITH_PROMPT, Peer
 from xenlab.bench.report import Report
 from xenlab.host import Host
 
-BLKBENCH = re.compile(r"blkbench: \S+ (read|write) (\d+) MiB in (\d+) us")
-BLKBENCH_RAND = re.compile(r"blkbench: \S+ randread (\d+) x 4 KiB in (\d+) us")
-BLK_BENCH = re.compile(r"blk: bench \S+ rand read size 4096 qd (\d+): (\d+) requests, \d+ bytes "
-                       r"in (\d+) us")
+BLK_BENCH = re.compile(r"blk: bench \S+ (?:seq|rand) (?:read|write) size \d+ qd \d+: (\d+) "
+                       r"requests, (\d+) bytes in (\d+) us")
 BYTES_PER_MIB, BYTES_PER_MB = 1 << 20, 10 ** 6
 DISK_FIGURES = ("disk_seq_read", "disk_seq_write", "disk_rand_qd1", "disk_rand_qd32")
 DEEP_QD = 32
@@ -38,23 +37,12 @@ def make_disks(host: Host, mib: int) -> tuple[str, str]:
     return ro, scratch
 
 
-def xenolith_run(host: Host, args: str, timeout: float) -> tuple[float, float] | None:
-    """`blkbench ARGS`: (amount, seconds): MiB for read/write, I/Os for randread."""
-    out = session.shell(host, f"blkbench {args}", re.escape(XENOLITH_PROMPT), timeout) or ""
-    if m := BLKBENCH.search(out):
-        return float(m.group(2)), int(m.group(3)) / 1e6
-    if m := BLKBENCH_RAND.search(out):
-        return float(m.group(1)), int(m.group(2)) / 1e6
-    return None
-
-
-def xenolith_async(host: Host, qd: int, seconds: int, timeout: float) -> tuple[float, float] | None:
-    """`blk bench xvda rand read 4096 QD SECONDS` (blkfront's asynchronous API, QD requests
-    in flight): (I/Os, seconds)."""
-    out = session.shell(host, f"blk bench xvda rand read 4096 {qd} {seconds}",
-                        re.escape(XENOLITH_PROMPT), timeout + seconds) or ""
+def xenolith_run(host: Host, args: str, seconds: int, timeout: float) -> tuple[int, int, float] | None:
+    """`blk bench ARGS SECONDS` (DEV seq|rand read|write SIZE QD): (requests, bytes, seconds)."""
+    out = session.shell(host, f"blk bench {args} {seconds}", re.escape(XENOLITH_PROMPT),
+                        timeout + seconds) or ""
     m = BLK_BENCH.search(out)
-    return (float(m.group(2)), int(m.group(3)) / 1e6) if m else None
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3)) / 1e6) if m else None
 
 
 def linux_run(host: Host, args: str, timeout: float) -> tuple[float, float] | None:
@@ -80,51 +68,43 @@ def disk_figures(host: Host, report: Report, peer: Peer, disks: tuple[str, str],
             report.not_measured(peer.name, key, f"the guest did not boot with disks: {b.error}")
         return
     xen = peer.kind == XENOLITH
-    runs = {  # figure -> (command arguments, rate: MB/s from MiB, or I/Os per second)
-        "disk_seq_read": ("xvda" if xen else "/dev/xvda read", mib),
-        "disk_seq_write": ("xvdb write" if xen else "/dev/xvdb write", mib),
-        "disk_rand_qd1": ("xvda randread" if xen else "/dev/xvda randread", ios),
+    # figure -> Xenolith's `blk bench` arguments, Linux's diskload arguments and amount
+    runs = {
+        "disk_seq_read": ("xvda seq read 1m 1", f"/dev/xvda read {mib}"),
+        "disk_seq_write": ("xvdb seq write 1m 1", f"/dev/xvdb write {mib}"),
+        "disk_rand_qd1": ("xvda rand read 4k 1", f"/dev/xvda randread {ios} 1"),
+        "disk_rand_qd32": (f"xvda rand read 4k {DEEP_QD}", f"/dev/xvda randread {ios} {DEEP_QD}"),
     }
-    if not xen:
-        runs["disk_rand_qd32"] = ("/dev/xvda randread", ios)
     rates: dict[str, list[float]] = {key: [] for key in runs}
-    deep: dict[int, list[float]] = {1: [], DEEP_QD: []}  # Xenolith's blk bench, by queue depth
     for i in range(reps):
-        for qd in deep if xen else ():
-            got = xenolith_async(host, qd, async_seconds, timeout)
-            if got is None or got[1] <= 0:
-                progress(f"{peer.name}: blk bench qd {qd} {i + 1}/{reps}: no figure")
-                continue
-            deep[qd].append(got[0] / got[1])
-            progress(f"{peer.name}: blk bench rand read qd {qd} {i + 1}/{reps}: "
-                     f"{deep[qd][-1]:.0f} IOPS")
-        for key, (args, n) in runs.items():
-            qd = DEEP_QD if key == "disk_rand_qd32" else 1
-            full = f"{args} {n}" + (f" {qd}" if not xen and "randread" in args else "")
-            got = xenolith_run(host, full, timeout) if xen else linux_run(host, full, timeout)
-            if got is None or got[1] <= 0:
+        for key, (xen_args, linux_args) in runs.items():
+            rate = None
+            if xen:
+                got = xenolith_run(host, xen_args, async_seconds, timeout)
+                if got and got[2] > 0:
+                    requests, nbytes, secs = got
+                    rate = nbytes / BYTES_PER_MB / secs if key.startswith("disk_seq") \
+                        else requests / secs
+            else:
+                got_l = linux_run(host, linux_args, timeout)
+                if got_l and got_l[1] > 0:
+                    amount, secs = got_l
+                    rate = amount * BYTES_PER_MIB / BYTES_PER_MB / secs \
+                        if key.startswith("disk_seq") else amount / secs
+            if rate is None:
                 progress(f"{peer.name}: {key} {i + 1}/{reps}: no figure")
                 continue
-            amount, secs = got
-            rate = amount * BYTES_PER_MIB / BYTES_PER_MB / secs if key.startswith("disk_seq") \
-                else amount / secs
             rates[key].append(rate)
             progress(f"{peer.name}: {key} {i + 1}/{reps}: {rate:.1f}")
     session.destroy(host, b.name)
-    how = ("blkbench (Xen system time)" if xen else
+    how = (f"`blk bench` for {async_seconds} s each (blkfront's asynchronous API, Xen system "
+           "time)" if xen else
            "diskload, O_DIRECT, CLOCK_MONOTONIC; random reads through native AIO")
     where = f"{mib} MiB files in dom0's tmpfs through blkback (loop)"
     notes = {"disk_seq_read": f"{where}, xvda sparse, read-only; {how}",
              "disk_seq_write": f"{where}, xvdb a scratch image of zeroes; no cache flush; "
                                f"{how}",
-             "disk_rand_qd1": f"{ios} reads at fixed-seed random 4 KiB places of xvda; {how}",
-             "disk_rand_qd32": f"{ios} reads, {DEEP_QD} in flight; {how}"}
+             "disk_rand_qd1": f"random 4 KiB places of xvda, one in flight; {how}",
+             "disk_rand_qd32": f"random 4 KiB places of xvda, {DEEP_QD} in flight; {how}"}
     for key, values in rates.items():
         report.measured(peer.name, key, values, notes[key])
-    if xen:
-        qd1 = f"{sorted(deep[1])[len(deep[1]) // 2]:.0f}" if deep[1] else "n/a"
-        report.measured(peer.name, "disk_rand_qd32", deep[DEEP_QD],
-                        f"`blk bench xvda rand read 4096 {DEEP_QD} {async_seconds}` (blkfront's "
-                        f"asynchronous API, {DEEP_QD} requests in flight, Xen system time); the "
-                        f"same at queue depth 1: {qd1} IOPS (median), against blkbench's "
-                        f"synchronous calls in disk_rand_qd1")

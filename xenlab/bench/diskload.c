@@ -1,6 +1,6 @@
 /*
  * diskload.c — the Linux bench peer's disk load, the counterpart of
- * Xenolith's `blkbench` (drivers/blkfront/blk_bench.c). Built on the host
+ * Xenolith's `blk bench` (drivers/blkfront/blk_bulk.c). Built on the host
  * with gcc -static (xenlab/bench/diskload.py) and put into the peer's
  * initramfs. Every transfer is O_DIRECT (no page cache), as fio's direct=1.
  *
@@ -11,11 +11,11 @@
  *                                 io_submit/io_getevents, as fio's libaio
  *                                 engine; raw system calls, no libaio)
  *
- * Places come from a fixed-seed generator (not blkbench's own: both spread
+ * Places come from a fixed-seed generator (not blk bench's own: both spread
  * uniformly over the disk, and the bench's disks are sparse). Prints
  *   diskload: KIND DEV bytes=B ios=N qd=Q seconds=T
  * Time is CLOCK_MONOTONIC around the transfers; writes are not followed by
- * fsync() (no cache flush sent to the backend), as blkbench sends none.
+ * fsync() (no cache flush sent to the backend), as blk bench sends none.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
