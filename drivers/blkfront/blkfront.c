@@ -122,6 +122,12 @@ void blk_kick(struct blkdev *d)
         thread_wake(d->thread);
 }
 
+void blk_event(evtchn_port_t port, void *arg)
+{
+    (void)port;
+    blk_kick(arg);
+}
+
 /* The last touch of r: done() may reuse it. */
 static void finish(struct blkdev *d, struct blk_request *r)
 {

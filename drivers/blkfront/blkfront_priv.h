@@ -4,12 +4,14 @@
  * The driver has the shape every frontend of Xenolith has, dependencies
  * going one way:
  *
- *   xenbus.c    negotiation with the backend and the device's life cycle
- *               (connect, watch, detach, suspend/resume)
- *     ring.c    the shared ring: request slots, their granted pages,
- *               requests out, responses in (copied once, checked)
- *       blkfront.c  the data path and the API: the disk's thread, the queue
- *                   of blk_requests, the blocking wrappers, the disk list
+ *   xenbus.c        negotiation with the backend and the device's life
+ *                   cycle (connect, watch, detach, suspend/resume)
+ *     blkfront.c    the data path and the API: the event handler, the
+ *                   disk's thread, the queue of blk_requests, the blocking
+ *                   wrappers, the disk list
+ *       ring.c      the shared ring: request slots, their granted pages,
+ *                   requests out, responses in (copied once, checked and
+ *                   handed to the caller's function)
  *   blk_cmd.c, blk_writer.c, blkfront_selftest.c  users of the API
  *
  * Concurrency, the same for every frontend: the event handler only wakes
@@ -92,7 +94,6 @@ struct blkdev {
 
 /* ring.c (the disk's thread only, but for init/free) */
 void blk_ring_init(struct blkdev *d, void *page); /* SHARED_RING_INIT + FRONT_RING_INIT */
-void blk_ring_event(evtchn_port_t port, void *arg); /* the event handler: wakes the thread */
 /* Pages for n segments of s: zeroed (a read) or empty for the caller to fill. */
 int blk_slot_pages(struct blk_slot *s, unsigned nseg);
 /* Grant s's pages and put the request on the ring: op over `bytes` (a
@@ -118,6 +119,7 @@ void blk_slots_drop(struct blkdev *d);   /* the table freed (after blk_slots_rel
 int blk_thread_start(struct blkdev *d);
 void blk_thread_stop(struct blkdev *d); /* after detached/broken: fails what is queued, joins */
 void blk_kick(struct blkdev *d);        /* any context */
+void blk_event(evtchn_port_t port, void *arg); /* the event handler: wakes the thread */
 /* Wait (bounded) until nothing of d's is in flight, e.g. for a suspend. */
 int blk_wait_idle(struct blkdev *d, unsigned long timeout_ms);
 void blk_list_add(struct blkdev *d);  /* listed even if it fails to connect */

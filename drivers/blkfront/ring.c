@@ -8,8 +8,9 @@
  * BLKIF_MAX_SEGMENTS_PER_REQUEST granted pages, each with the first and
  * last 512-byte sector of the page to transfer.
  *
- * Only the disk's thread calls in here (blkfront.c); the event handler just
- * wakes it. What the backend writes is checked before use:
+ * Only the disk's thread calls in here (blkfront.c: the event handler there
+ * just wakes it), and nothing here calls back up but the function
+ * blk_ring_take is given. What the backend writes is checked before use:
  *   - rsp_prod may never run ahead of the requests we produced: if it does,
  *     the ring is stopped (d->broken) and not read any further;
  *   - each response is copied once out of the shared page;
@@ -28,12 +29,6 @@ void blk_ring_init(struct blkdev *d, void *page)
     struct blkif_sring *s = page;
     SHARED_RING_INIT(s);
     FRONT_RING_INIT(&d->ring, s, PAGE_SIZE);
-}
-
-void blk_ring_event(evtchn_port_t port, void *arg)
-{
-    (void)port;
-    blk_kick(arg);
 }
 
 int blk_slot_pages(struct blk_slot *s, unsigned nseg)

@@ -135,7 +135,7 @@ static int connect(struct blkdev *d)
     blk_ring_init(d, d->rpage.page);
     if ((rc = blk_slots_alloc(d)))
         goto fail;
-    if ((rc = frontend_evtchn_alloc(&d->fe, blk_ring_event, d)))
+    if ((rc = frontend_evtchn_alloc(&d->fe, blk_event, d)))
         goto fail;
     rc = frontend_wait_backend(&d->fe,
                                XENBUS_STATE_BIT(XenbusStateInitWait) |

@@ -15,24 +15,7 @@
 #include "sched.h"
 #include "wait.h"
 
-#define NF_MSG_BURST 5
-
 static struct netfront_dev devs[NETFRONT_MAX];
-
-static const char *const drop_names[NF_DROP_NR] = {
-    [NF_DROP_RX_OVERRUN] = "rx-overrun",       [NF_DROP_RX_BAD_ID] = "rx-bad-id",
-    [NF_DROP_RX_ERROR] = "rx-error-status",    [NF_DROP_RX_EMPTY] = "rx-empty",
-    [NF_DROP_RX_BAD_LENGTH] = "rx-bad-length", [NF_DROP_RX_MORE_DATA] = "rx-more-data",
-    [NF_DROP_RX_EXTRA] = "rx-extra-info",      [NF_DROP_TX_RING_FULL] = "tx-ring-full",
-    [NF_DROP_TX_BAD_SIZE] = "tx-bad-size",     [NF_DROP_TX_NOT_READY] = "tx-not-connected",
-    [NF_DROP_TX_OVERRUN] = "tx-overrun",       [NF_DROP_TX_BAD_ID] = "tx-bad-id",
-    [NF_DROP_TX_ERROR] = "tx-error-status",
-};
-
-const char *netfront_drop_name(enum netfront_drop d)
-{
-    return (unsigned)d < NF_DROP_NR ? drop_names[d] : "?";
-}
 
 struct netfront_dev *nf_dev(unsigned index)
 {
@@ -48,41 +31,6 @@ struct netfront_dev *nf_dev(unsigned index)
         snprintf(nf->link_name, sizeof(nf->link_name), "vif%u", index);
     }
     return nf;
-}
-
-static void drop_message(struct netfront_dev *nf, const char *reason, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    ratelimit_vprintk(&nf->drop_messages, reason, fmt, ap);
-    va_end(ap);
-}
-
-void nf_drop(struct netfront_dev *nf, enum netfront_drop reason, const char *fmt, ...)
-{
-    char text[128];
-    if ((unsigned)reason >= NF_DROP_NR)
-        return;
-    nf->stats.drops[reason]++;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    drop_message(nf, drop_names[reason], "%s: %s", nf->link_name, text); /* names the vif */
-}
-
-void nf_broken(struct netfront_dev *nf, const char *fmt, ...)
-{
-    if (nf->broken)
-        return;
-    nf->broken = true;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(nf->why, sizeof(nf->why), fmt, ap);
-    va_end(ap);
-    nf->state = NETFRONT_FAILED; /* xmit refuses from here on */
-    net_attach(nf->index, NULL);
-    printk("netfront: %s: stopped: %s\n", nf->fe.node, nf->why);
 }
 
 /* ---- the vif's thread -------------------------------------------------------- */

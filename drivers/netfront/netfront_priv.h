@@ -6,10 +6,11 @@
  *
  *   xenbus.c      negotiation with netback and each vif's life cycle
  *                 (probe, connect, watch, detach, suspend/resume)
- *     netfront.c  the data path: the vif's thread, frames to and from the
- *                 IPv4 stack (net.h), drops, the API
+ *     netfront.c  the data path: the event handler, the vif's thread,
+ *                 frames to and from the IPv4 stack (net.h), the API
  *       ring.c    the rx and tx rings and their granted buffers: requests
- *                 out, responses in (copied once, checked)
+ *                 out, responses in (copied once, checked; each bad one a
+ *                 counted drop, a broken ring the vif stopped)
  *   netfront_cmd.c, netfront_selftest.c  users of the API
  *
  * Several vifs: one struct netfront_dev each, in a table whose index is the
@@ -37,6 +38,7 @@
 #define NF_RX_BUFS 64 /* frames the backend may have in flight to us */
 #define NF_TX_BUFS 32 /* frames we may have in flight to the backend */
 #define NF_NO_ID 0xffff
+#define NF_MSG_BURST 5 /* drop lines a second, per vif */
 
 _Static_assert(NF_RX_BUFS <= NETIF_RX_RING_SIZE, "rx buffers fit the ring");
 _Static_assert(NF_TX_BUFS <= NETIF_TX_RING_SIZE, "tx buffers fit the ring");
@@ -77,6 +79,11 @@ struct netfront_dev {
 
 /* netfront.c */
 struct netfront_dev *nf_dev(unsigned index); /* NULL past NETFRONT_MAX */
+void nf_event(evtchn_port_t port, void *data); /* the event handler: wakes the thread */
+int nf_start(struct netfront_dev *nf);  /* thread started, interface up */
+void nf_stop(struct netfront_dev *nf);  /* interface down, thread ended and joined */
+
+/* ring.c */
 /* Count a drop and print "netfront: drop <reason>: vifN: ..." (rate-limited). */
 void nf_drop(struct netfront_dev *nf, enum netfront_drop reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -85,11 +92,6 @@ void nf_drop(struct netfront_dev *nf, enum netfront_drop reason, const char *fmt
  * of the kernel (other vifs too) runs on, and a detach or `net rescan`
  * starts afresh. */
 void nf_broken(struct netfront_dev *nf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void nf_event(evtchn_port_t port, void *data); /* the event handler: wakes the thread */
-int nf_start(struct netfront_dev *nf);  /* thread started, interface up */
-void nf_stop(struct netfront_dev *nf);  /* interface down, thread ended and joined */
-
-/* ring.c */
 int nf_rings_init(struct netfront_dev *nf); /* SHARED_RING_INIT / FRONT_RING_INIT of both */
 int nf_rx_setup(struct netfront_dev *nf);   /* buffers allocated and granted, ring filled */
 int nf_tx_setup(struct netfront_dev *nf);

@@ -27,15 +27,71 @@
  *
  * On both rings a producer index beyond what we produced stops the vif
  * (nf_broken): going on would loop for ever, since the final check reads
- * the same index again.
+ * the same index again. Every response refused is a counted drop with a
+ * rate-limited line naming the vif (nf_drop). Nothing here calls up into
+ * netfront.c: frames go to the function nf_rx_take is given.
  */
 #include "kernel.h"
 #include "events.h"
 #include "grant.h"
 #include "mm.h"
+#include "net.h"
 #include "netfront_priv.h"
 
 #define RX_MASK(r) (RING_SIZE(r) - 1)
+
+/* ---- what the backend got wrong ---------------------------------------------- */
+
+static const char *const drop_names[NF_DROP_NR] = {
+    [NF_DROP_RX_OVERRUN] = "rx-overrun",       [NF_DROP_RX_BAD_ID] = "rx-bad-id",
+    [NF_DROP_RX_ERROR] = "rx-error-status",    [NF_DROP_RX_EMPTY] = "rx-empty",
+    [NF_DROP_RX_BAD_LENGTH] = "rx-bad-length", [NF_DROP_RX_MORE_DATA] = "rx-more-data",
+    [NF_DROP_RX_EXTRA] = "rx-extra-info",      [NF_DROP_TX_RING_FULL] = "tx-ring-full",
+    [NF_DROP_TX_BAD_SIZE] = "tx-bad-size",     [NF_DROP_TX_NOT_READY] = "tx-not-connected",
+    [NF_DROP_TX_OVERRUN] = "tx-overrun",       [NF_DROP_TX_BAD_ID] = "tx-bad-id",
+    [NF_DROP_TX_ERROR] = "tx-error-status",
+};
+
+const char *netfront_drop_name(enum netfront_drop d)
+{
+    return (unsigned)d < NF_DROP_NR ? drop_names[d] : "?";
+}
+
+static void drop_message(struct netfront_dev *nf, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ratelimit_vprintk(&nf->drop_messages, reason, fmt, ap);
+    va_end(ap);
+}
+
+void nf_drop(struct netfront_dev *nf, enum netfront_drop reason, const char *fmt, ...)
+{
+    char text[128];
+    if ((unsigned)reason >= NF_DROP_NR)
+        return;
+    nf->stats.drops[reason]++;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    drop_message(nf, drop_names[reason], "%s: %s", nf->link_name, text); /* names the vif */
+}
+
+void nf_broken(struct netfront_dev *nf, const char *fmt, ...)
+{
+    if (nf->broken)
+        return;
+    nf->broken = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(nf->why, sizeof(nf->why), fmt, ap);
+    va_end(ap);
+    nf->state = NETFRONT_FAILED; /* xmit refuses from here on */
+    net_attach(nf->index, NULL);
+    printk("netfront: %s: stopped: %s\n", nf->fe.node, nf->why);
+}
+
 
 enum netfront_drop netfront_rx_check(const struct netif_rx_response *rsp, uint16_t slot_id,
                                      unsigned *off, unsigned *len)
