@@ -2,11 +2,13 @@
  * net.h — the tiny IPv4 stack above a link driver (Ethernet, ARP, IPv4,
  * ICMP echo, UDP echo; wire formats in netproto.h). Implemented in
  * drivers/net/; it is in drivers/ so `make tiny` leaves it out with the
- * drivers. The stack knows no Xen: a link (netfront) attaches itself with
- * net_attach() and hands every received frame to net_input().
+ * drivers. The stack knows no Xen: a link (a netfront vif) attaches itself
+ * as an interface with net_attach() and hands every received frame to
+ * net_input().
  *
  * Threads only: net_input and everything it calls run in the link's
- * receive thread or in a shell command, never in an event handler. Frames
+ * thread or in a shell command, never in an event handler; none of it
+ * blocks. Frames
  * are never trusted: each check that fails counts one drop under its reason
  * (net_drop_count) and, for malformed input, prints a rate-limited line
  * "net: drop <reason> ...".

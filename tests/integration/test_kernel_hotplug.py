@@ -2,7 +2,7 @@
 
 Kernel side: kernel/xen/frontend.c (frontend_watch_backend: a thread of the
 driver watches the backend's `state`; frontend_close), drivers/blkfront/
-xenbus.c (backend_gone) and drivers/netfront/xenbus.c (nf_gone). One
+xenbus.c (backend_gone) and drivers/netfront/xenbus.c (vif_gone). One
 Xenolith domU of its own (module-scoped, in file order) with two disks and
 a vif on dom0's bridge xenbr0, `ip=10.0.0.7/24` (an address no other test
 uses). What is judged, from outside:
