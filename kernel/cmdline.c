@@ -4,17 +4,24 @@
  * the boot loader's module line).
  *
  * Words are separated by spaces; a word is `key=value` or a bare `key`
- * (value ""); when a key appears twice the last one wins. Each part declares
- * the keys it understands with CMDLINE_PARAM (kernel.h), so the table is
- * built by the linker (.cmdline_params); a key no part declared is reported
- * at boot, by name, and otherwise ignored. The self-test is
- * cmdline_selftest.c.
+ * (value ""); when a key appears twice the last one wins. The keys the
+ * kernel understands are the table below, each with the part that reads it;
+ * a key not in it is reported at boot, by name, and otherwise ignored. The
+ * self-test is cmdline_selftest.c.
  */
 #include "kernel.h"
 #include "cmdline_parse.h"
 #include "shell.h"
 
-extern const struct cmdline_param __start_cmdline_params[], __stop_cmdline_params[];
+static const struct cmdline_param params[] = {
+    {"quiet", "shorter boot messages"},                                         /* main.c */
+    {"selftest", "run self-tests (NAME[,NAME...]|all|list), then shut down"},  /* selftest.c */
+    {"gdt", "gdt=off keeps Xen's default GDT (its flat selectors only)"}, /* arch/x86_32/gdt.c */
+#if XENOLITH_DRIVERS
+    {"ip", "IPv4 address/prefix of each vif, in vif order, e.g. "
+           "ip=10.0.0.2/24,10.1.0.2/24"},                                 /* drivers/net/addr.c */
+#endif
+};
 
 static struct cmdline_words boot;
 static bool boot_parsed;
@@ -75,8 +82,8 @@ const struct cmdline_words *cmdline_boot_words(void)
 
 bool cmdline_known(const char *key)
 {
-    for (const struct cmdline_param *p = __start_cmdline_params; p < __stop_cmdline_params; p++)
-        if (!strcmp(p->key, key))
+    for (unsigned i = 0; i < ARRAY_SIZE(params); i++)
+        if (!strcmp(params[i].key, key))
             return true;
     return false;
 }
@@ -109,8 +116,8 @@ static int cmd_cmdline(int argc, char **argv)
         printk("  %s%s%s%s\n", p->words[i].key, *p->words[i].value ? "=" : "",
                p->words[i].value, cmdline_known(p->words[i].key) ? "" : "  (unknown)");
     printk("known keys:\n");
-    for (const struct cmdline_param *k = __start_cmdline_params; k < __stop_cmdline_params; k++)
-        printk("  %-12s %s\n", k->key, k->help);
+    for (unsigned i = 0; i < ARRAY_SIZE(params); i++)
+        printk("  %-12s %s\n", params[i].key, params[i].help);
     return 0;
 }
 SHELL_COMMAND(cmdline, "cmdline", "cmdline", "the command line and the keys parts understand",

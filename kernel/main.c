@@ -34,8 +34,6 @@
 
 uint64_t kernel_banner_ns; /* Xen system time when the banner was printed */
 
-CMDLINE_PARAM(quiet, "quiet", "shorter boot messages");
-
 static void print_start_info(void)
 {
     const struct start_info *si = start_info;

@@ -46,8 +46,6 @@ static size_t suite_count(void)
     return XENOLITH_SELFTESTS ? (size_t)(__stop_selftests - __start_selftests) : 0;
 }
 
-CMDLINE_PARAM(selftest, "selftest", "run self-tests (NAME[,NAME...]|all|list), then shut down");
-
 void selftest_fail(struct selftest_result *r, const char *fmt, ...)
 {
     if (r->failed)

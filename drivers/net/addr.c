@@ -8,9 +8,6 @@
 #include "kernel.h"
 #include "net_priv.h"
 
-CMDLINE_PARAM(ip, "ip", "IPv4 address/prefix of each vif, in vif order, e.g. "
-                        "ip=10.0.0.2/24,10.1.0.2/24");
-
 #define IPV4_MAX_PREFIX 32
 #define IP_ARG_MAX 20 /* "255.255.255.255/32" and a NUL */
 

@@ -1,7 +1,7 @@
 /*
  * kernel.h — what every Xenolith file may use: printk, panic, the boot-time
- * globals from start of day (start_info, shared_info) and the
- * command-line keys each part declares (CMDLINE_PARAM).
+ * globals from start of day (start_info, shared_info) and the command
+ * line (the keys are cmdline.c's table).
  *
  * Implemented in kernel/main.c, kernel/printk.c, kernel/lib.c.
  */
@@ -96,15 +96,13 @@ _Noreturn void kernel_shutdown(unsigned reason);
  * poweroff), "reboot", "crash", "suspend"; false for any other word. */
 bool shutdown_reason_of(const char *word, unsigned *reason);
 
-/* Command-line parameters (kernel/cmdline.c): `key=value` words. Each part
- * registers the keys it understands; unknown keys are reported at boot. */
+/* Command-line parameters (kernel/cmdline.c): `key=value` words. The keys
+ * the kernel understands are one table in cmdline.c; unknown keys are
+ * reported at boot. */
 struct cmdline_param {
     const char *key;
     const char *help;
 };
-#define CMDLINE_PARAM(id, key_, help_)                                          \
-    static const struct cmdline_param __param_##id                             \
-        __attribute__((used, section(".cmdline_params"), aligned(4))) = {key_, help_}
 /* Value of `key` on the command line, or NULL; a bare word gives "". When
  * a key appears more than once the last one wins. */
 const char *cmdline_get(const char *key);

@@ -61,8 +61,6 @@ static const char *install_note = "gdt_init has not run";
 
 static struct percpu boot_percpu = {.self = &boot_percpu, .cpu = 0, .magic = PERCPU_MAGIC};
 
-CMDLINE_PARAM(gdt, "gdt", "gdt=off keeps Xen's default GDT (its flat selectors only)");
-
 bool gdt_installed(void)
 {
     return installed;
