@@ -84,6 +84,11 @@ unsigned long mm_direct_pfns(void);
 xen_pfn_t pfn_to_mfn(unsigned long pfn);
 unsigned long mfn_to_pfn(xen_pfn_t mfn);
 uint64_t virt_to_machine(const void *v); /* machine address of a direct-map byte */
+/* Machine frame of the page holding v (virt_to_machine's rules). */
+static inline xen_pfn_t virt_to_mfn(const void *v)
+{
+    return (xen_pfn_t)(virt_to_machine(v) >> PAGE_SHIFT);
+}
 unsigned long p2m_size(void);            /* entries in the p2m: start_info->nr_pages */
 void p2m_set(unsigned long pfn, xen_pfn_t mfn);
 xen_pfn_t m2p_max_mfn(void);             /* frames below this can be looked up */

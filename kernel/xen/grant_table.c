@@ -239,7 +239,7 @@ int gnttab_grant_access(domid_t domid, xen_pfn_t mfn, bool readonly)
 
 int gnttab_grant_page(domid_t domid, const void *page, bool readonly)
 {
-    return gnttab_grant_access(domid, (xen_pfn_t)(virt_to_machine(page) >> PAGE_SHIFT), readonly);
+    return gnttab_grant_access(domid, virt_to_mfn(page), readonly);
 }
 
 int gnttab_end_access(grant_ref_t ref)

@@ -93,11 +93,6 @@ uint64_t virt_to_machine(const void *v)
 static xen_pfn_t *frame_list_list, **frame_lists;
 static unsigned long nr_frame_lists;
 
-static xen_pfn_t mfn_of(const void *v)
-{
-    return (xen_pfn_t)(virt_to_machine(v) >> PAGE_SHIFT);
-}
-
 static int frame_lists_alloc(unsigned long lists)
 {
     frame_list_list = page_alloc(0);
@@ -130,11 +125,11 @@ int p2m_publish(void)
     for (unsigned long l = 0; l < nr_frame_lists; l++) {
         memset(frame_lists[l], 0, PAGE_SIZE);
         for (unsigned long i = 0; i < P2M_PER_PAGE && l * P2M_PER_PAGE + i < pages; i++)
-            frame_lists[l][i] = mfn_of(p2m + (l * P2M_PER_PAGE + i) * P2M_PER_PAGE);
-        frame_list_list[l] = mfn_of(frame_lists[l]);
+            frame_lists[l][i] = virt_to_mfn(p2m + (l * P2M_PER_PAGE + i) * P2M_PER_PAGE);
+        frame_list_list[l] = virt_to_mfn(frame_lists[l]);
     }
     shared_info->arch.max_pfn = p2m_entries;
     xen_wmb(); /* the lists are complete before the toolstack is told where they are */
-    shared_info->arch.pfn_to_mfn_frame_list_list = mfn_of(frame_list_list);
+    shared_info->arch.pfn_to_mfn_frame_list_list = virt_to_mfn(frame_list_list);
     return 0;
 }

@@ -87,16 +87,11 @@ static long hypercall_suspend(xen_pfn_t start_info_mfn)
     return ret;
 }
 
-static xen_pfn_t mfn_of(const void *v)
-{
-    return (xen_pfn_t)(virt_to_machine(v) >> PAGE_SHIFT);
-}
-
 /* Steps 3-6, events masked. Returns the hypercall's answer (0, 1) or an
  * error from before it. */
 static long suspend_masked(void)
 {
-    xen_pfn_t si_mfn = mfn_of(start_info);
+    xen_pfn_t si_mfn = virt_to_mfn(start_info);
     xen_pfn_t store = start_info->store_mfn, cons = start_info->console.domU.mfn;
 
     int rc = p2m_publish();
