@@ -19,6 +19,7 @@
  */
 #include "kernel.h"
 #include "blkfront.h"
+#include "blkfront_priv.h"
 #include "mm.h"
 #include "time.h"
 
@@ -160,10 +161,8 @@ static int window(struct bulk *b, unsigned qd)
 static bool setup(struct bulk *b, const char *name, unsigned qd, size_t request_bytes)
 {
     struct blk_info in;
-    if (!(b->d = blk_find(name))) {
-        printk("blk: no disk named '%s' (try `blk`)\n", name);
+    if (!(b->d = blk_cmd_disk(name)))
         return false;
-    }
     blk_get_info(b->d, &in);
     b->sector_size = in.sector_size ? in.sector_size : XEN_BLKIF_SECTOR_SIZE;
     if (!qd || qd > BULK_QD_MAX) {
@@ -180,14 +179,6 @@ static bool setup(struct bulk *b, const char *name, unsigned qd, size_t request_
     return true;
 }
 
-static bool number(const char *what, const char *s, uint64_t *out)
-{
-    if (parse_u64(s, 0, out))
-        return true;
-    printk("blk: %s '%s' is not a number\n", what, s);
-    return false;
-}
-
 /* "4096", "4k", "1m" */
 static bool size_arg(const char *s, uint64_t *out)
 {
@@ -201,10 +192,10 @@ static bool size_arg(const char *s, uint64_t *out)
     if (unit > 1)
         len--;
     if (!len || len >= sizeof(num))
-        return number("SIZE", s, out);
+        return blk_cmd_number("SIZE", s, out);
     memcpy(num, s, len);
     num[len] = '\0';
-    if (!number("SIZE", num, out))
+    if (!blk_cmd_number("SIZE", num, out))
         return false;
     *out *= unit;
     return true;
@@ -221,8 +212,8 @@ int blk_cmd_range(bool fill, int argc, char **argv)
     struct bulk b = {.op = fill ? BLK_WRITE : BLK_READ};
     uint64_t lba, n, seed = 0, qd = 8;
     int q = fill ? 6 : 5;
-    if (!number("LBA", argv[3], &lba) || !number("N", argv[4], &n) ||
-        (fill && !number("SEED", argv[5], &seed)) || (argc > q && !number("QD", argv[q], &qd)))
+    if (!blk_cmd_number("LBA", argv[3], &lba) || !blk_cmd_number("N", argv[4], &n) ||
+        (fill && !blk_cmd_number("SEED", argv[5], &seed)) || (argc > q && !blk_cmd_number("QD", argv[q], &qd)))
         return 1;
     if (!setup(&b, argv[2], (unsigned)qd, BULK_CHUNK_BYTES))
         return 1;
@@ -264,8 +255,8 @@ int blk_cmd_bench(int argc, char **argv)
         printk("blk: bench DEV seq|rand read|write SIZE QD SECONDS\n");
         return 1;
     }
-    if (!size_arg(argv[5], &size) || !number("QD", argv[6], &qd) ||
-        !number("SECONDS", argv[7], &secs))
+    if (!size_arg(argv[5], &size) || !blk_cmd_number("QD", argv[6], &qd) ||
+        !blk_cmd_number("SECONDS", argv[7], &secs))
         return 1;
     if (!secs || secs > BULK_BENCH_MAX_S) {
         printk("blk: SECONDS must be 1..%u\n", BULK_BENCH_MAX_S);

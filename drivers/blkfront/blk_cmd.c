@@ -50,7 +50,7 @@ static int list(void)
     return 0;
 }
 
-static struct blkdev *find(const char *name)
+struct blkdev *blk_cmd_disk(const char *name)
 {
     struct blkdev *d = blk_find(name);
     if (!d)
@@ -58,9 +58,9 @@ static struct blkdev *find(const char *name)
     return d;
 }
 
-static bool number(const char *what, const char *s, unsigned long *out)
+bool blk_cmd_number(const char *what, const char *s, uint64_t *out)
 {
-    if (parse_ulong(s, out))
+    if (parse_u64(s, 0, out))
         return true;
     printk("blk: %s '%s' is not a number\n", what, s);
     return false;
@@ -82,9 +82,9 @@ static void dump(const uint8_t *p, size_t n)
 
 static int do_read(int argc, char **argv)
 {
-    unsigned long sector, count = 1;
-    struct blkdev *d = find(argv[2]);
-    if (!d || !number("SECTOR", argv[3], &sector) || (argc > 4 && !number("COUNT", argv[4], &count)))
+    uint64_t sector, count = 1;
+    struct blkdev *d = blk_cmd_disk(argv[2]);
+    if (!d || !blk_cmd_number("SECTOR", argv[3], &sector) || (argc > 4 && !blk_cmd_number("COUNT", argv[4], &count)))
         return 1;
     if (!count || count > BLK_CMD_MAX_SECTORS) {
         printk("blk: COUNT must be 1..%u\n", BLK_CMD_MAX_SECTORS);
@@ -100,7 +100,8 @@ static int do_read(int argc, char **argv)
     }
     int rc = blk_read(d, sector, (unsigned)count, buf);
     if (rc) {
-        printk("blk: read %s %lu+%lu: %s\n", in.name, sector, count, xen_errname(rc));
+        printk("blk: read %s %llu+%llu: %s\n", in.name, (unsigned long long)sector,
+               (unsigned long long)count, xen_errname(rc));
         free(buf);
         return 1;
     }
@@ -113,7 +114,8 @@ static int do_read(int argc, char **argv)
     }
     text[t] = '\0';
     printk("blk: text \"%s\"\n", text);
-    printk("blk: read %s sector %lu count %lu: %u bytes, fnv1a 0x%08x\n", in.name, sector, count,
+    printk("blk: read %s sector %llu count %llu: %u bytes, fnv1a 0x%08x\n", in.name,
+           (unsigned long long)sector, (unsigned long long)count,
            (unsigned)bytes, fnv1a(buf, bytes));
     free(buf);
     return 0;
@@ -121,9 +123,9 @@ static int do_read(int argc, char **argv)
 
 static int do_write(int argc, char **argv)
 {
-    unsigned long sector;
-    struct blkdev *d = find(argv[2]);
-    if (!d || !number("SECTOR", argv[3], &sector))
+    uint64_t sector;
+    struct blkdev *d = blk_cmd_disk(argv[2]);
+    if (!d || !blk_cmd_number("SECTOR", argv[3], &sector))
         return 1;
     struct blk_info in;
     blk_get_info(d, &in);
@@ -151,17 +153,18 @@ static int do_write(int argc, char **argv)
         rc = blk_flush(d);
     free(buf);
     if (rc) {
-        printk("blk: write %s sector %lu: %s\n", in.name, sector, xen_errname(rc));
+        printk("blk: write %s sector %llu: %s\n", in.name, (unsigned long long)sector,
+               xen_errname(rc));
         return 1;
     }
-    printk("blk: wrote %u bytes + %u zeros to %s sector %lu\n", (unsigned)len,
-           in.sector_size - (unsigned)len, in.name, sector);
+    printk("blk: wrote %u bytes + %u zeros to %s sector %llu\n", (unsigned)len,
+           in.sector_size - (unsigned)len, in.name, (unsigned long long)sector);
     return 0;
 }
 
 static int do_check(const char *name)
 {
-    struct blkdev *d = find(name);
+    struct blkdev *d = blk_cmd_disk(name);
     if (!d)
         return 1;
     struct blk_info in;

@@ -130,6 +130,11 @@ struct blkdev *blk_list_find_id(const char *id);
  * memory); NULL if none. */
 struct blkdev *blk_list_revive(const char *id);
 
+/* blk_cmd.c, for blk_bulk.c too: the disk named by an argument, and a number
+ * argument (decimal or 0x hex); each prints "blk: ..." when it is not one. */
+struct blkdev *blk_cmd_disk(const char *name);
+bool blk_cmd_number(const char *what, const char *s, uint64_t *out);
+
 /* blk_bulk.c: `blk crc|fill` (fill: the SEED form) and `blk bench`, argv as given
  * to `blk`; the shell's return value. */
 int blk_cmd_range(bool fill, int argc, char **argv);
