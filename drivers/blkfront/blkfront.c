@@ -284,14 +284,11 @@ static bool issue_one(struct blkdev *d)
     size_t bytes = r->total - r->issued;
     if (bytes > BLK_REQ_MAX_BYTES)
         bytes = BLK_REQ_MAX_BYTES;
-    int rc = blk_slot_pages(s, (unsigned)((bytes + XEN_PAGE_SIZE - 1) / XEN_PAGE_SIZE));
+    const void *data = r->op == BLK_WRITE ? (const uint8_t *)r->buf + r->issued : NULL;
+    int rc = blk_slot_pages(s, data, bytes);
     if (rc == -XEN_ENOMEM && d->in_flight)
         return false; /* pages come back with the answers */
     if (!rc) {
-        if (r->op == BLK_WRITE)
-            for (size_t off = 0; off < bytes; off += XEN_PAGE_SIZE)
-                memcpy(s->pages[off / XEN_PAGE_SIZE], (const uint8_t *)r->buf + r->issued + off,
-                       bytes - off < XEN_PAGE_SIZE ? bytes - off : XEN_PAGE_SIZE);
         uint64_t wire = r->sector * (d->sector_size / XEN_BLKIF_SECTOR_SIZE) +
                         r->issued / XEN_BLKIF_SECTOR_SIZE;
         s->req = r;

@@ -94,8 +94,9 @@ struct blkdev {
 
 /* ring.c (the disk's thread only, but for init/free) */
 void blk_ring_init(struct blkdev *d, void *page); /* SHARED_RING_INIT + FRONT_RING_INIT */
-/* Pages for n segments of s: zeroed (a read) or empty for the caller to fill. */
-int blk_slot_pages(struct blk_slot *s, unsigned nseg);
+/* Pages for `bytes` of s: holding data (a write), the rest of the last page
+ * zero, or (data NULL: a read) all zero. */
+int blk_slot_pages(struct blk_slot *s, const void *data, size_t bytes);
 /* Grant s's pages and put the request on the ring: op over `bytes` (a
  * multiple of XEN_BLKIF_SECTOR_SIZE, <= BLK_REQ_MAX_BYTES; 0 for a flush)
  * from wire sector `sector`. On error the slot is free again. */

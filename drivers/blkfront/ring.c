@@ -31,8 +31,9 @@ void blk_ring_init(struct blkdev *d, void *page)
     FRONT_RING_INIT(&d->ring, s, PAGE_SIZE);
 }
 
-int blk_slot_pages(struct blk_slot *s, unsigned nseg)
+int blk_slot_pages(struct blk_slot *s, const void *data, size_t bytes)
 {
+    unsigned nseg = (unsigned)((bytes + XEN_PAGE_SIZE - 1) / XEN_PAGE_SIZE);
     for (unsigned j = 0; j < nseg; j++) {
         s->grefs[j] = -1;
         if (!(s->pages[j] = page_alloc(0))) {
@@ -40,7 +41,12 @@ int blk_slot_pages(struct blk_slot *s, unsigned nseg)
             return -XEN_ENOMEM;
         }
         /* The backend sees whole pages: nothing but the request's bytes. */
-        memset(s->pages[j], 0, PAGE_SIZE);
+        size_t off = (size_t)j * XEN_PAGE_SIZE, here = 0;
+        if (data) {
+            here = bytes - off < XEN_PAGE_SIZE ? bytes - off : XEN_PAGE_SIZE;
+            memcpy(s->pages[j], (const uint8_t *)data + off, here);
+        }
+        memset((uint8_t *)s->pages[j] + here, 0, XEN_PAGE_SIZE - here);
     }
     s->nseg = (uint8_t)nseg;
     return 0;
