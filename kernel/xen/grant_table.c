@@ -337,8 +337,7 @@ void gnttab_get_info(struct gnttab_info *info)
 static int cmd_grants(int argc, char **argv)
 {
     struct gnttab_info i;
-    gnttab_get_info(&i);
-    if (!ready) {
+    if (!gnttab_available()) {
         printk("grants: no grant table (set-up failed, see the boot log)\n");
         return 1;
     }
