@@ -42,10 +42,6 @@
 #define BOGUS_STATUS 77
 #define MAX_KEPT 256
 
-struct ring_hdr {
-    volatile uint32_t req_prod, req_event, rsp_prod, rsp_event;
-};
-
 static struct rogue rg;
 static unsigned long requests, leaked, kept_count;
 static void *kept[MAX_KEPT];
@@ -114,10 +110,7 @@ static void answer(uint8_t *ring, const char *scenario, uint32_t *req_cons, uint
         memcpy(rsp + 10, &status, sizeof(status));
         (*rsp_prod)++;
     }
-    __sync_synchronize();
-    h->rsp_prod = !strcmp(scenario, "overrun") ? *rsp_prod + 1000 : *rsp_prod;
-    __sync_synchronize();
-    rogue_notify(&rg);
+    rogue_publish(&rg, h, !strcmp(scenario, "overrun") ? *rsp_prod + 1000 : *rsp_prod);
 }
 
 int main(int argc, char **argv)
@@ -139,10 +132,7 @@ int main(int argc, char **argv)
     printf("rogue: ready, scenario %s, ring at grant %s, port %u\n", scenario, argv[2],
            rg.local_port);
     while (time(NULL) < end && !rogue_stop) {
-        if (!strcmp(scenario, "storm"))
-            for (int i = 0; i < 1000; i++)
-                rogue_notify(&rg);
-        rogue_wait_event(&rg, !strcmp(scenario, "storm") ? 0 : 100);
+        rogue_step(&rg, !strcmp(scenario, "storm"));
         if (h->req_prod != req_cons)
             answer(ring, scenario, &req_cons, &rsp_prod);
     }

@@ -43,10 +43,6 @@
 #define ARP_LEN 28
 #define ARP_FRAME (ETH_HLEN + ARP_LEN)
 
-struct ring_hdr {
-    volatile uint32_t req_prod, req_event, rsp_prod, rsp_event;
-};
-
 static const uint8_t rogue_mac[6] = {0x02, 0x0e, 0x0e, 0x0e, 0x0e, 0x01};
 static struct rogue rg;
 static unsigned long tx_requests, leaked;
@@ -112,10 +108,7 @@ static int rx_answer(uint8_t *rx, uint32_t *req_cons, uint32_t *rsp_prod, const 
     put16(rsp + 4, 0);
     put16(rsp + 6, (uint16_t)status);
     (*rsp_prod)++;
-    __sync_synchronize();
-    h->rsp_prod = *rsp_prod;
-    __sync_synchronize();
-    rogue_notify(&rg);
+    rogue_publish(&rg, h, *rsp_prod);
     return 0;
 }
 
@@ -157,10 +150,7 @@ static void tx_serve(uint8_t *tx, uint32_t *req_cons, uint32_t *rsp_prod, int ju
         put16(rsp + 2, (uint16_t)status);
         (*rsp_prod)++;
     }
-    __sync_synchronize();
-    h->rsp_prod = *rsp_prod;
-    __sync_synchronize();
-    rogue_notify(&rg);
+    rogue_publish(&rg, h, *rsp_prod);
 }
 
 int main(int argc, char **argv)
@@ -192,10 +182,7 @@ int main(int argc, char **argv)
     int arp_sent = 0, misbehaved = 0;
     printf("rogue: ready, scenario %s, port %u\n", scenario, rg.local_port);
     while (time(NULL) < end && !rogue_stop) {
-        if (storm)
-            for (int i = 0; i < 1000; i++)
-                rogue_notify(&rg);
-        rogue_wait_event(&rg, storm ? 0 : 100);
+        rogue_step(&rg, storm);
         if (th->req_prod != tx_cons)
             tx_serve(tx, &tx_cons, &tx_prod, junk);
         uint8_t frame[ARP_FRAME];
@@ -214,9 +201,7 @@ int main(int argc, char **argv)
         }
         misbehaved = 1;
         if (!strcmp(scenario, "overrun")) {
-            rh->rsp_prod = rx_prod + 1000;
-            __sync_synchronize();
-            rogue_notify(&rg);
+            rogue_publish(&rg, rh, rx_prod + 1000);
             printf("rogue: rx rsp_prod pushed to %u\n", rx_prod + 1000);
         } else if (!strcmp(scenario, "badlen")) {
             (void)rx_answer(rx, &rx_cons, &rx_prod, NULL, 0, PAGE - 16, 500, 0);

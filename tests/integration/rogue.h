@@ -28,6 +28,11 @@
 
 #define PAGE 4096
 
+/* The start of every shared ring page (io/ring.h's sring header). */
+struct ring_hdr {
+    volatile uint32_t req_prod, req_event, rsp_prod, rsp_event;
+};
+
 struct rogue {
     int gnt_fd, evt_fd;
     uint32_t domid, local_port;
@@ -107,6 +112,26 @@ static void rogue_wait_event(struct rogue *r, int timeout_ms)
         if (read(r->evt_fd, &got, sizeof(got)) == (ssize_t)sizeof(got))
             (void)write(r->evt_fd, &got, sizeof(got)); /* unmask */
     }
+}
+
+/* Responses up to rsp_prod written: publish the index after them, then
+ * notify the guest. */
+static void rogue_publish(struct rogue *r, struct ring_hdr *h, uint32_t rsp_prod)
+{
+    __sync_synchronize();
+    h->rsp_prod = rsp_prod;
+    __sync_synchronize();
+    rogue_notify(r);
+}
+
+/* One turn of a rogue's loop: with storm, 1000 notifications first and no
+ * wait; otherwise up to 100 ms for the guest's event. */
+static void rogue_step(struct rogue *r, int storm)
+{
+    if (storm)
+        for (int i = 0; i < 1000; i++)
+            rogue_notify(r);
+    rogue_wait_event(r, storm ? 0 : 100);
 }
 
 /* Bytes of page outside [from, to) that are not zero. */
