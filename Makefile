@@ -14,6 +14,8 @@
 #                and run on the host (tests/unit/host_c; no boots)
 #   make test-matrix
 #                the whole suite once per Xen release the lab knows (XENS)
+#   make test-long
+#                100 attach/detach cycles, 10 MiB through each console path
 #
 # XEN=4.17|4.20 picks the lab's Xen release (default 4.17, Debian 12's) for run,
 # lab, test, bench; XEN_BINARY=PATH boots a hypervisor of your own (an
@@ -75,10 +77,11 @@ check: lint gen
 test: bootstrap lint kernel tiny lab
 	XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest tests
 
-# The attach/detach cycles of test_kernel_devices.py 100 times instead of 10.
+# The attach/detach cycles of test_kernel_devices.py 100 times instead of 10, and
+# 10 MiB through each console path of test_console_exact.py instead of 128 KiB.
 test-long: bootstrap lint kernel lab
-	XENOLITH_CYCLES=100 XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest \
-	  tests/integration/test_kernel_devices.py
+	XENOLITH_CYCLES=100 XENOLITH_CONSOLE_KIB=10240 XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest \
+	  tests/integration/test_kernel_devices.py tests/integration/test_console_exact.py
 
 PEERS ?=
 

@@ -4,6 +4,12 @@ QEMU's serial blocks (and so Xen, dom0 and the guest behind it) when nobody
 reads its socket. A pump thread therefore reads the socket all the time into
 an unbounded buffer, and pexpect reads that buffer through a socket pair:
 a test that looks away (a long agent command, a sleep) never stalls a guest.
+
+The pump is also what writes `serial.log` (SerialRecord), from the bytes it
+received, before pexpect sees them: QEMU's own chardev `logfile=` writes a
+byte twice whenever the socket answers EAGAIN (it logs the byte as if the
+write had failed for good, then the UART sends it again), so the lab never
+asks QEMU for a log (docs/lab.md, "A byte-exact console").
 """
 
 from __future__ import annotations
@@ -22,12 +28,31 @@ SEND_CHUNK = 32      # bytes per write: a quarter of Xen's console input ring
 SEND_PAUSE = 0.02    # seconds between chunks (1.6 KB/s)
 
 
-class Console:
-    """pexpect-like access to one console; `log` is where the full text is kept."""
+class SerialRecord:
+    """serial.log: every byte the lab's reader received, in order, flushed as it comes."""
 
-    def __init__(self, sock: socket.socket, log: Path) -> None:
+    def __init__(self, path: Path) -> None:
+        self.file = open(path, "ab")  # noqa: SIM115 - open for the reader's life
+
+    def write(self, data: bytes) -> None:
+        """Append `data`; after close (the console is going away) there is nowhere to."""
+        if not self.file.closed:
+            self.file.write(data)
+            self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class Console:
+    """pexpect-like access to one console; `log` is where the full text is kept, written
+    by this console when `record` (the reader of QEMU's socket), else by the reader it is
+    attached through (xenlab.serial_keeper)."""
+
+    def __init__(self, sock: socket.socket, log: Path, record: bool = True) -> None:
         self.sock = sock
         self.log = log
+        self._record = SerialRecord(log) if record else None
         self._pump, self._near = socket.socketpair()
         self._pending = bytearray()
         self._ready = threading.Condition()
@@ -48,6 +73,8 @@ class Console:
                 if not data:
                     self._closed = True
                 else:
+                    if self._record is not None:
+                        self._record.write(data)
                     self._pending += data
                 self._ready.notify()
             if not data:
@@ -81,10 +108,14 @@ class Console:
             except OSError:
                 return
 
-    def expect(self, patterns: str | list[str], timeout: float = 30) -> int:
-        """Wait for one of `patterns` (regexes); LabError naming the log on timeout or EOF."""
+    def expect(self, patterns: str | list[str], timeout: float = 30, window: int | None = None
+               ) -> int:
+        """Wait for one of `patterns` (regexes); LabError naming the log on timeout or EOF.
+
+        `window`: match only within the last `window` bytes of what arrived (plus the
+        newest read), for waits across megabytes (each read would search all of it)."""
         try:
-            return int(self.child.expect(patterns, timeout=timeout))
+            return int(self.child.expect(patterns, timeout=timeout, searchwindowsize=window))
         except pexpect.TIMEOUT:
             raise LabError(f"timed out after {timeout:.0f} s waiting for {patterns!r} on the "
                            f"console; full log: {self.log}") from None
@@ -118,6 +149,9 @@ class Console:
             except OSError:
                 pass
             sock.close()
+        if self._record is not None:
+            with self._ready:
+                self._record.close()
 
 
 def _escape(text: str) -> str:

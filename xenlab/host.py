@@ -14,7 +14,7 @@ from xenlab.console import Console
 from xenlab.errors import GuestError, LabError
 from xenlab.exits import ExitReason, parse_xl_list_v
 from xenlab.kernelcheck import check_pv_kernel
-from xenlab.machine import Machine, connect_socket, run_socket
+from xenlab.machine import Machine, attach_console, run_socket
 
 READY = "XENLAB-DOM0-READY"
 PROMPT = "dom0# "
@@ -78,7 +78,7 @@ class Host:
 
     @classmethod
     def start(cls, machine: Machine, share: Path, fresh: bool, snapshot: Path) -> Host:
-        console = Console(machine.connect("serial"), machine.serial_log)
+        console = machine.console()
         machine.resume()
         if fresh:
             try:
@@ -113,8 +113,7 @@ class Host:
     @classmethod
     def attach(cls, run_dir: Path, share: Path) -> tuple[Console, Agent]:
         """Console + agent of a lab started by `xenlab up` (another process)."""
-        log = run_dir / "serial.log"
-        return Console(connect_socket(run_dir, "serial"), log), Agent(run_socket(run_dir, "ctl"), log)
+        return attach_console(run_dir), Agent(run_socket(run_dir, "ctl"), run_dir / "serial.log")
 
     def dom0(self, command: str, timeout: float = 60) -> CommandResult:
         return self.agent.run(command, timeout)

@@ -15,7 +15,7 @@ from xenlab.errors import LabError
 from xenlab.exits import DOM0_EXIT_PATTERNS, ExitReason
 from xenlab.host import Host
 from xenlab.kernelcheck import check_pv_kernel
-from xenlab.machine import RUN_DISK, XEN_COM1, Machine, MachineSpec
+from xenlab.machine import RUN_DISK, XEN_CONSOLE, Machine, MachineSpec
 from xenlab.parts import Progress, build_dom0, build_xen, default_cache, stderr_progress
 from xenlab.parts.dom0 import DOM0_CMDLINE
 from xenlab.parts.flavours import Flavour, flavour, nearest_flavour
@@ -97,11 +97,11 @@ class Lab:
         xen = self.xen()
         mem = max(memory_mib, 64)
         spec = MachineSpec(xen=xen, modules=((kernel.resolve(), cmdline),), memory_mib=mem + 128,
-                           xen_cmdline=f"console=com1 {XEN_COM1} dom0_mem={mem}M,max:{mem}M "
+                           xen_cmdline=f"{XEN_CONSOLE} dom0_mem={mem}M,max:{mem}M "
                                        "dom0_max_vcpus=1 loglvl=all guest_loglvl=all noreboot")
         machine = Machine(spec, self.run_dir("dom0"))
         try:
-            console = Console(machine.connect("serial"), machine.serial_log)
+            console = machine.console()
             machine.resume()
             yield DomZeroRun(machine, console)
         finally:

@@ -1,8 +1,11 @@
 """One QEMU machine running Xen: command line, start paused, serial + QMP, snapshots, cleanup.
 
-The serial port (Xen's com1) is a unix socket chardev with a log file, so a
-console can attach from any process (`xenlab console`) and every byte lands in
-`serial.log`. QEMU starts paused (-S); the caller attaches, then `resume()`s.
+The serial port (Xen's com1) is a unix socket chardev without QEMU's own log
+file (it doubles bytes: xenlab/console.py). QEMU starts paused (-S); the
+caller attaches the console (`console()`), whose reader writes every byte to
+`serial.log`, then `resume()`s. A detached machine (`xenlab up`) outlives
+its process, so its reader is a process of its own (xenlab.serial_keeper),
+started before the machine runs, and consoles attach through it.
 """
 
 from __future__ import annotations
@@ -13,19 +16,28 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
+from xenlab.console import Console
 from xenlab.errors import LabError
 
-# Xen's serial: COM1 at 115200 in polling mode (irq 0). With the UART's
-# interrupt, Xen under QEMU/TCG now and then sent a byte twice ("abccde"), about
-# once per 10 KB of console output; polled, no byte was seen doubled.
+# Xen's serial: COM1 at 115200, polled (irq 0), and synchronous (sync_console).
+# By default Xen writes a byte straight to the UART only while its 16 KiB
+# transmit buffer is empty; once the UART is busy (QEMU's socket is full because
+# the lab's reader fell behind) it buffers, drains the buffer 16 bytes per poll
+# (1 ms), and when the buffer fills it drops output until half of it has gone
+# (xen/drivers/char/serial.c, tx_quench). sync_console makes Xen wait for the
+# UART instead, so the serial line is lossless: a slow reader slows the writer
+# down, nothing is lost (docs/lab.md, "A byte-exact console"). Its cost is Xen's
+# three-second warning countdown at boot.
 XEN_COM1 = "com1=115200,8n1,0x3f8,0"
-XEN_CMDLINE = (f"console=com1 {XEN_COM1} dom0_mem=1024M,max:1024M dom0_max_vcpus=1 "
+XEN_CONSOLE = f"console=com1 {XEN_COM1} sync_console"
+XEN_CMDLINE = (f"{XEN_CONSOLE} dom0_mem=1024M,max:1024M dom0_max_vcpus=1 "
                "loglvl=all guest_loglvl=all noreboot")
 SNAPSHOT_TAG = "dom0ready"
 # One CPU for Xen. Xen cannot trust the TSC that QEMU/TCG gives it (TCG ignores
@@ -79,8 +91,7 @@ def qemu_argv(spec: MachineSpec, run_dir: Path, snapshot: Path | None, loadvm: b
     argv = ["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "Haswell-noTSX",
             "-m", str(spec.memory_mib), "-smp", str(spec.cpus), "-nographic", "-monitor", "none", "-S",
             "-no-reboot",
-            "-chardev", (f"socket,id=ser0,path={run_socket(run_dir, 'serial')},server=on,wait=off,"
-                         f"logfile={run_dir}/serial.log,logappend=on"),
+            "-chardev", f"socket,id=ser0,path={run_socket(run_dir, 'serial')},server=on,wait=off",
             "-serial", "chardev:ser0",
             "-qmp", f"unix:{run_socket(run_dir, 'qmp')},server=on,wait=off",
             "-kernel", str(spec.xen), "-append", spec.xen_cmdline,
@@ -111,10 +122,11 @@ class Machine:
                  loadvm: bool = False, detached: bool = False) -> None:
         self.spec = spec
         self.run_dir = run_dir
+        self.detached = detached
         self.serial_log = run_dir / "serial.log"
         self.qemu_log = run_dir / "qemu.log"
         run_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("serial", "qmp", "ctl"):
+        for name in ("serial", "qmp", "ctl", "console"):
             run_socket(run_dir, name).unlink(missing_ok=True)
         argv = qemu_argv(spec, run_dir, snapshot, loadvm)
         (run_dir / "qemu.cmdline").write_text(" ".join(argv) + "\n")
@@ -125,6 +137,13 @@ class Machine:
         (run_dir / "qemu.pid").write_text(f"{self.proc.pid}\n")
         self._qmp: QEMUMonitorProtocol | None = None
         self._wait_socket(run_socket(run_dir, "qmp"))
+        if detached:
+            self._wait_socket(run_socket(run_dir, "serial"))
+            with open(self.qemu_log, "ab") as log:
+                subprocess.Popen([sys.executable, "-m", "xenlab.serial_keeper", str(run_dir)],
+                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                 start_new_session=True, cwd=Path(__file__).resolve().parent.parent)
+            self._wait_socket(run_socket(run_dir, "console"))
 
     def _wait_socket(self, path: Path, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -167,6 +186,13 @@ class Machine:
     def connect(self, name: str) -> socket.socket:
         """A connected unix socket to the chardev `name` (serial or ctl)."""
         return connect_socket(self.run_dir, name)
+
+    def console(self) -> Console:
+        """Xen's serial console: read here and recorded to serial.log, or, for a detached
+        machine, through its keeper (which records it)."""
+        if self.detached:
+            return attach_console(self.run_dir)
+        return Console(self.connect("serial"), self.serial_log)
 
     def close(self) -> None:
         """Quit QEMU (QMP quit, then SIGKILL if it lingers)."""
@@ -213,13 +239,18 @@ def kill_run_dir(run_dir: Path) -> bool:
     return True
 
 
+def attach_console(run_dir: Path) -> Console:
+    """The console of a detached machine, through its keeper (xenlab.serial_keeper)."""
+    return Console(connect_socket(run_dir, "console"), run_dir / "serial.log", record=False)
+
+
 def run_socket(run_dir: Path, name: str) -> Path:
-    """The unix socket QEMU opens in a run folder: `name` is serial, qmp or ctl."""
+    """A unix socket in a run folder: QEMU's serial, qmp and ctl, the keeper's console."""
     return run_dir / f"{name}.sock"
 
 
 def connect_socket(run_dir: Path, name: str) -> socket.socket:
-    """A connected unix socket to the run folder's socket `name` (serial or ctl)."""
+    """A connected unix socket to the run folder's socket `name`."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(str(run_socket(run_dir, name)))
     return sock

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -107,3 +111,42 @@ def test_selftest_runner_reports_as_xtf_runner(kernel_elf: Path, tiny_kernel_elf
     res = _xenlab("selftest", str(tiny_kernel_elf), "--only", "xenolith-dom0", timeout=600)
     assert res.returncode == 5, res.stdout + res.stderr
     assert re.search(r"^xenolith-dom0\s+FAILURE$", res.stdout, re.MULTILINE), res.stdout
+
+
+def test_up_lab_records_its_serial_line_unattended(kernel_elf: Path) -> None:
+    """`xenlab up` leaves Xen + dom0 running with no process of ours attached: its keeper
+    (xenlab.serial_keeper) still records every byte, so a guest `create`d and left alone
+    boots on the record; `down` ends QEMU and the keeper with it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # A folder of its own (`up` keeps its state in ./build), with a short path: a unix
+    # socket's path has at most 107 bytes.
+    tmp_path = Path(tempfile.mkdtemp(prefix="xl-up-", dir="/tmp"))
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "xenlab", *args], cwd=tmp_path, env=env,
+                              text=True, capture_output=True, timeout=300, check=False)
+
+    up = cli("up")
+    assert up.returncode == 0, up.stderr
+    run_dir = Path(json.loads((tmp_path / "build/lab/current").read_text())["run_dir"])
+    keeper = f"xenlab.serial_keeper {run_dir}"
+    try:
+        listed = cli("dom0", "xl list")
+        assert listed.returncode == 0 and "Domain-0" in listed.stdout, listed.stderr
+        created = cli("create", str(kernel_elf.resolve()), "--name", "kept", "--memory", "32")
+        assert created.returncode == 0, created.stderr
+        deadline = time.monotonic() + 120
+        log = run_dir / "serial.log"
+        while not re.search(r"Xenolith \S+ booting as domU(?s:.*)xenolith> ",
+                            log.read_text(errors="replace")):
+            assert time.monotonic() < deadline, f"no guest boot in {log}"
+            time.sleep(1)
+        assert cli("dom0", "xl destroy kept").returncode == 0
+    finally:
+        down = cli("down")
+    assert down.returncode == 0 and "stopped" in down.stdout, down.stderr
+    shutil.rmtree(tmp_path, ignore_errors=True)
+    deadline = time.monotonic() + 30
+    while subprocess.run(["pgrep", "-f", keeper], capture_output=True, check=False).returncode == 0:
+        assert time.monotonic() < deadline, "the keeper outlived its QEMU"
+        time.sleep(0.5)

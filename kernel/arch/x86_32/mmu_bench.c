@@ -135,9 +135,12 @@ static int cmd_bench(int argc, char **argv)
         return bench_mmu();
     if (argc == 2 && strcmp(argv[1], "multicall") == 0)
         return bench_multicall();
-    printk("usage: bench mmu|multicall\n");
+    if (argc == 3 && strcmp(argv[1], "console") == 0)
+        return bench_console(argv[2]);
+    printk("usage: bench mmu|multicall|console LINES\n");
     return 1;
 }
-SHELL_COMMAND(bench, "bench", "bench mmu|multicall",
-              "benchmarks: mmu = single vs batched PTE updates, multicall = separate vs batched calls",
+SHELL_COMMAND(bench, "bench", "bench mmu|multicall|console LINES",
+              "benchmarks: mmu = single vs batched PTE updates, multicall = separate vs batched "
+              "calls, console = LINES predictable 64-byte lines and their rate",
               cmd_bench);
