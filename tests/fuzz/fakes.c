@@ -1,0 +1,113 @@
+/*
+ * fakes.c — the kernel services the fuzzed parsers call, as host fakes:
+ * pages from the host's allocator (so AddressSanitizer sees every byte
+ * past a page), grants that always succeed, threads that never block, a
+ * clock that stands still, and a console that drops what printk writes
+ * (set FUZZ_PRINTK=1 to see it). All weak: a target that needs its own
+ * version of one defines it.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "rename.h"
+#include "kernel.h"
+#include "events.h"
+#include "grant.h"
+#include "mm.h"
+#include "sched.h"
+#include "time.h"
+#include "wait.h"
+
+#define WEAK __attribute__((weak))
+
+WEAK void console_write(const char *s, size_t len)
+{
+    static int verbose = -1;
+    if (verbose < 0)
+        verbose = getenv("FUZZ_PRINTK") != NULL;
+    if (verbose)
+        fwrite(s, 1, len, stderr);
+}
+
+WEAK uint64_t monotonic_ns(void)
+{
+    return 0;
+}
+
+WEAK uint64_t deadline_ms(unsigned long timeout_ms)
+{
+    return timeout_ms;
+}
+
+/* Single pages are recycled (a fresh 4 KiB allocation per page per input
+ * would be most of the time spent); fuzz_pages_out counts those not given
+ * back, so a target can check that a scenario leaked none. */
+#define PAGE_POOL 256
+static void *pool[PAGE_POOL];
+static unsigned pooled;
+static long pages_out;
+
+long fuzz_pages_out(void)
+{
+    return pages_out;
+}
+
+WEAK void *page_alloc(unsigned order)
+{
+    pages_out++;
+    if (order == 0 && pooled)
+        return pool[--pooled];
+    return aligned_alloc(PAGE_SIZE, (size_t)PAGE_SIZE << order);
+}
+
+WEAK void page_free(void *p, unsigned order)
+{
+    if (!p)
+        return;
+    pages_out--;
+    if (order == 0 && pooled < PAGE_POOL)
+        pool[pooled++] = p;
+    else
+        free(p);
+}
+
+/* References count up from 8 (Xen reserves the first few). */
+WEAK int gnttab_grant_page(domid_t domid, const void *page, bool readonly)
+{
+    static int next = 8;
+    return next++;
+}
+
+WEAK int gnttab_end_or_defer(int *ref, void **page, const char *fmt, ...)
+{
+    if (*ref >= 0 && *page)
+        page_free(*page, 0);
+    *ref = -1;
+    *page = NULL;
+    return 0;
+}
+
+WEAK int evtchn_send(evtchn_port_t port)
+{
+    return 0;
+}
+
+/* A thread that is never switched away from: every wake-up is a no-op,
+ * and a wait is over at once, its condition read once. */
+WEAK struct thread *thread_current(void)
+{
+    return (struct thread *)1;
+}
+
+WEAK void thread_wake(struct thread *t) {}
+
+WEAK void thread_block(void) {}
+
+WEAK void wait_for_event(void) {}
+
+WEAK int wait_until(bool (*cond)(void *), void *arg, uint64_t deadline_ns)
+{
+    return cond && cond(arg) ? 0 : -XEN_ETIMEDOUT;
+}
