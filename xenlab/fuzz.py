@@ -38,6 +38,9 @@ COVERAGE = ("-fsanitize=fuzzer", "-fprofile-instr-generate", "-fcoverage-mapping
 # clang warns where gcc does not about the kernel's own idioms; the kernel's build is gcc's.
 CLANG_QUIET = ("-Wno-unknown-warning-option", "-Wno-gnu-variable-sized-type-not-at-end",
                "-Wno-address-of-packed-member")
+# libFuzzer's sections (__sancov_*) are found by __start_/__stop_ symbols, which would
+# keep every function alive; the kernel files' unused ones must go as with gcc.
+LINK = ("-Wl,-z,start-stop-gc",)
 MAX_LEN = 4096  # bytes per input: more than any ring or message a target reads
 
 
@@ -47,8 +50,11 @@ class Target:
     kernel_files: tuple[str, ...]
     parsers: tuple[str, ...]  # the functions whose branches the coverage figure counts
 
+    fake_xenstore: bool = False  # xs_fake.c answers the requests (not the transport)
+
     def harness(self) -> Harness:
-        return Harness(self.name, (FUZZ_DIR / f"{self.name}.c", FUZZ_DIR / "fakes.c"),
+        own = (FUZZ_DIR / f"{self.name}.c", FUZZ_DIR / "fakes.c")
+        return Harness(self.name, own + ((FUZZ_DIR / "xs_fake.c",) if self.fake_xenstore else ()),
                        self.kernel_files)
 
 
@@ -58,19 +64,21 @@ TARGETS = (
            ("netfront_rx_check", "take_one", "nf_rx_take", "nf_tx_reclaim")),
     Target("blkfront_ring", ("drivers/blkfront/ring.c", "kernel/xen/errno.c", *_PRINTK),
            ("slot_of", "blk_ring_take")),
-    Target("xenstore_ring", ("kernel/xen/errno.c", *_PRINTK),
+    Target("xenstore_ring", ("kernel/xen/errno.c", "kernel/xen/xenstore_watch.c", *_PRINTK),
            ("xs_handle_message", "resync", "rsp_take", "reader_poll", "xs_error_code",
             "xen_errno_from_name")),
     Target("xenstore_watch", ("kernel/xen/xenstore_watch.c", *_PRINTK),
            ("split_event", "xs_watch_deliver", "xs_watch_wait")),
     Target("xenstore_answers", ("kernel/xen/xenstore_ops.c", "kernel/xen/xenbus_state.c",
-                                *_PRINTK),
+                                "kernel/xen/xenstore_watch.c",
+                                "kernel/xen/errno.c", *_PRINTK),
            ("xs_read", "xs_read_ulong", "directory_part", "directory_parts", "xs_directory",
-            "xs_transaction", "xenbus_read_state", "xenbus_read_peer")),
+            "xs_transaction_start", "xs_transaction", "xenbus_read_state",
+            "xenbus_read_peer"), fake_xenstore=True),
     Target("toolstack_values", ("kernel/xen/shutdown.c", "kernel/xen/xenstore_ops.c",
                                 *_PRINTK),
            ("known_shutdown", "known_sysrq", "take_request", "next_request",
-            "shutdown_reason_of", "follow", "balloon_main_step")),
+            "shutdown_reason_of", "follow", "balloon_main_step"), fake_xenstore=True),
     Target("console_input", ("kernel/xen/console_in.c",),
            ("console_in_take",)),
     Target("cmdline", ("kernel/cmdline.c", *_PRINTK),
@@ -107,7 +115,7 @@ def build_target(target: Target, coverage: bool = False) -> Path:
         raise BuildError("build/gen/include is missing: make gen")
     kind = "cov" if coverage else "bin"
     flags = (*(COVERAGE if coverage else SANITIZE), *CLANG_QUIET)
-    return build([*NICE, cc], target.harness(), OUT / target.name / kind, flags)
+    return build([*NICE, cc], target.harness(), OUT / target.name / kind, flags, LINK)
 
 
 def _stat(text: str, name: str) -> int:

@@ -43,9 +43,10 @@ def _run(cmd: list[str], what: str) -> None:
 
 
 def build(cc: Sequence[str], harness: Harness, out: Path,
-          flags: Sequence[str] = ()) -> Path:
+          flags: Sequence[str] = (), link_flags: Sequence[str] = ()) -> Path:
     """Compile and link one harness into `out` with the compiler command `cc` (e.g.
-    ["gcc"] or ["nice", "-n", "19", "clang"]); `flags` go to every compile and the link."""
+    ["gcc"] or ["nice", "-n", "19", "clang"]); `flags` go to every compile and the link,
+    `link_flags` to the link."""
     out.mkdir(parents=True, exist_ok=True)
     kernel_dirs = dict.fromkeys((ROOT / f).parent for f in harness.kernel_files)
     includes = [f"-I{HOST_C}", *(f"-I{s.parent}" for s in harness.sources),
@@ -61,6 +62,6 @@ def build(cc: Sequence[str], harness: Harness, out: Path,
              f"compiling {src.name} for {harness.name}")
         objects.append(str(obj))
     exe = out / harness.name
-    _run([*cc, "-m32", *flags, "-Wl,--gc-sections", "-o", str(exe), *objects],
+    _run([*cc, "-m32", *flags, *link_flags, "-Wl,--gc-sections", "-o", str(exe), *objects],
          f"linking {harness.name}")
     return exe
