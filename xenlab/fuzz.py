@@ -82,7 +82,7 @@ TARGETS = (
     Target("console_input", ("kernel/xen/console_in.c",),
            ("console_in_take",)),
     Target("cmdline", ("kernel/cmdline.c", *_PRINTK),
-           ("cmdline_parse", "cmdline_get", "cmdline_has", "cmdline_unknown")),
+           ("cmdline_parse", "cmdline_lookup", "cmdline_known", "cmdline_init")),
     Target("parse_number", ("kernel/lib.c",), ("parse_u64", "parse_ulong")),
 )
 

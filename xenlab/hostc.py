@@ -53,10 +53,12 @@ def build(cc: Sequence[str], harness: Harness, out: Path,
                 f"-I{ROOT / 'kernel' / 'include'}", f"-I{ROOT / 'kernel'}", f"-I{GEN_INCLUDE}",
                 *(f"-I{d}" for d in kernel_dirs)]
     objects = []
-    units = [(src, False) for src in harness.sources]
-    units += [(ROOT / f, True) for f in harness.kernel_files]
-    for src, renamed in units:
-        obj = out / f"{src.stem}.o"
+    # Objects named by path: a harness may be named as the kernel file it fuzzes.
+    units = [(src, src.stem, False) for src in harness.sources]
+    units += [(ROOT / f, "kernel-" + f.replace("/", "-")[:-2], True)
+              for f in harness.kernel_files]
+    for src, stem, renamed in units:
+        obj = out / f"{stem}.o"
         rename = ["-include", str(HOST_C / "rename.h")] if renamed else []
         _run([*cc, *CFLAGS, *flags, *rename, *includes, "-c", str(src), "-o", str(obj)],
              f"compiling {src.name} for {harness.name}")
