@@ -40,7 +40,7 @@ CLANG_QUIET = ("-Wno-unknown-warning-option", "-Wno-gnu-variable-sized-type-not-
                "-Wno-address-of-packed-member")
 # libFuzzer's sections (__sancov_*) are found by __start_/__stop_ symbols, which would
 # keep every function alive; the kernel files' unused ones must go as with gcc.
-LINK = ("-Wl,-z,start-stop-gc",)
+LINK = ("-Wl,-z,start-stop-gc", "-no-pie")
 MAX_LEN = 4096  # bytes per input: more than any ring or message a target reads
 
 
@@ -67,8 +67,8 @@ TARGETS = (
     Target("xenstore_ring", ("kernel/xen/errno.c", "kernel/xen/xenstore_watch.c", *_PRINTK),
            ("xs_handle_message", "resync", "rsp_take", "reader_poll", "xs_error_code",
             "xen_errno_from_name")),
-    Target("xenstore_watch", ("kernel/xen/xenstore_watch.c", *_PRINTK),
-           ("split_event", "xs_watch_deliver", "xs_watch_wait")),
+    Target("xenstore_watch", ("kernel/xen/errno.c", *_PRINTK),
+           ("split_event", "xs_watch_deliver", "xs_watch_wait"), fake_xenstore=True),
     Target("xenstore_answers", ("kernel/xen/xenstore_ops.c", "kernel/xen/xenbus_state.c",
                                 "kernel/xen/xenstore_watch.c",
                                 "kernel/xen/errno.c", *_PRINTK),
@@ -76,11 +76,10 @@ TARGETS = (
             "xs_transaction_start", "xs_transaction", "xenbus_read_state",
             "xenbus_read_peer"), fake_xenstore=True),
     Target("toolstack_values", ("kernel/xen/shutdown.c", "kernel/xen/xenstore_ops.c",
+                                "kernel/xen/xenstore_watch.c", "kernel/xen/errno.c",
                                 *_PRINTK),
            ("known_shutdown", "known_sysrq", "take_request", "next_request",
-            "shutdown_reason_of", "follow", "balloon_main_step"), fake_xenstore=True),
-    Target("console_input", ("kernel/xen/console_in.c",),
-           ("console_in_take",)),
+            "shutdown_reason_of", "follow"), fake_xenstore=True),
     Target("cmdline", ("kernel/cmdline.c", *_PRINTK),
            ("cmdline_parse", "cmdline_lookup", "cmdline_known", "cmdline_init")),
     Target("parse_number", ("kernel/lib.c",), ("parse_u64", "parse_ulong")),

@@ -55,7 +55,7 @@ def build(cc: Sequence[str], harness: Harness, out: Path,
     objects = []
     # Objects named by path: a harness may be named as the kernel file it fuzzes.
     units = [(src, src.stem, False) for src in harness.sources]
-    units += [(ROOT / f, "kernel-" + f.replace("/", "-")[:-2], True)
+    units += [(ROOT / f, "k-" + f.replace("/", "-")[:-2], True)
               for f in harness.kernel_files]
     for src, stem, renamed in units:
         obj = out / f"{stem}.o"
