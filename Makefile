@@ -14,6 +14,12 @@
 #                and run on the host (tests/unit/host_c; no boots)
 #   make test-matrix
 #                the whole suite once per Xen release the lab knows (XENS)
+#   make fuzz [FUZZ_S=60]
+#                libFuzzer (ASan, UBSan) on every parser of what backends, XenStore
+#                and the toolstack write, FUZZ_S seconds each, then the parsers'
+#                branch coverage (llvm-cov): docs/fuzzing.md; no boots
+#   make fuzz-long [FUZZ_LONG_S=600]
+#                the same, FUZZ_LONG_S seconds per target
 #
 # XEN=4.17|4.20 picks the lab's Xen release (default 4.17, Debian 12's) for run,
 # lab, test, bench; XEN_BINARY=PATH boots a hypervisor of your own (an
@@ -39,7 +45,8 @@ ifdef XEN_BINARY
 export XENLAB_XEN_BINARY := $(abspath $(XEN_BINARY))
 endif
 
-.PHONY: all bootstrap kernel lab run test test-long test-matrix bench check lint clean fresh-check
+.PHONY: all bootstrap kernel lab run test test-long test-matrix bench check lint clean fresh-check \
+	fuzz fuzz-long
 all: kernel
 
 bootstrap:
@@ -81,6 +88,14 @@ test-long: bootstrap lint kernel lab
 	  tests/integration/test_kernel_devices.py
 
 PEERS ?=
+
+FUZZ_S ?= 60
+FUZZ_LONG_S ?= 600
+fuzz: bootstrap gen
+	$(PY) -m xenlab.fuzz --seconds $(FUZZ_S) --coverage
+
+fuzz-long: bootstrap gen
+	$(PY) -m xenlab.fuzz --seconds $(FUZZ_LONG_S) --coverage
 
 # The whole suite on each release (the smoke is then redundant); XEN_BINARY
 # replaces the hypervisor of the release it stands for only.

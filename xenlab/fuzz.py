@@ -67,7 +67,7 @@ TARGETS = (
     Target("xenstore_ring", ("kernel/xen/errno.c", "kernel/xen/xenstore_watch.c", *_PRINTK),
            ("xs_handle_message", "resync", "rsp_take", "reader_poll", "xs_error_code",
             "xen_errno_from_name")),
-    Target("xenstore_watch", ("kernel/xen/errno.c", *_PRINTK),
+    Target("watch_events", ("kernel/xen/errno.c", *_PRINTK),
            ("split_event", "xs_watch_deliver", "xs_watch_wait"), fake_xenstore=True),
     Target("xenstore_answers", ("kernel/xen/xenstore_ops.c", "kernel/xen/xenbus_state.c",
                                 "kernel/xen/xenstore_watch.c",
@@ -174,8 +174,9 @@ def branch_coverage(target: Target) -> tuple[int, int]:
 
 
 def report(results: list[Result]) -> str:
-    lines = [f"{'target':<18} {'executions':>12} {'exec/s':>8} {'features':>8}  "
-             f"{'parser branches':<18} crash"]
+    header = (f"{'target':<18} {'executions':>12} {'exec/s':>8} {'features':>8}  "
+              f"{'parser branches':<18} crash")
+    lines = [header]
     for r in results:
         lines.append(f"{r.target:<18} {r.execs:>12} {r.execs_per_s:>8} {r.features:>8}  "
                      f"{r.coverage():<18} {r.crash or '-'}")

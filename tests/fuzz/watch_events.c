@@ -1,5 +1,5 @@
 /*
- * xenstore_watch.c — fuzzes what kernel/xen/xenstore_watch.c makes of
+ * watch_events.c — fuzzes what kernel/xen/xenstore_watch.c makes of
  * XS_WATCH_EVENT payloads (Xen 4.17 io/xs_wire.h: "path\0token\0"): the
  * split into path and token, the token's watch, the bounded queue of
  * changed paths and its draining by xs_watch_wait.
