@@ -62,8 +62,9 @@ _PRINTK = ("kernel/printk.c", "kernel/lib.c")
 TARGETS = (
     Target("netfront_ring", ("drivers/netfront/ring.c", *_PRINTK),
            ("netfront_rx_check", "take_one", "nf_rx_take", "nf_tx_reclaim")),
-    Target("blkfront_ring", ("drivers/blkfront/ring.c", "kernel/xen/errno.c", *_PRINTK),
-           ("slot_of", "blk_ring_take")),
+    Target("blkfront_responses", ("drivers/blkfront/ring.c", "kernel/xen/errno.c", *_PRINTK),
+           ("slot_of", "blk_ring_take", "slot_answered", "status_error", "part_over",
+            "expire", "fail_all", "issue_one", "disk_turn")),
     Target("xenstore_ring", ("kernel/xen/errno.c", "kernel/xen/xenstore_watch.c", *_PRINTK),
            ("xs_handle_message", "resync", "rsp_take", "reader_poll", "xs_error_code",
             "xen_errno_from_name")),
@@ -80,6 +81,7 @@ TARGETS = (
                                 *_PRINTK),
            ("known_shutdown", "known_sysrq", "take_request", "next_request",
             "shutdown_reason_of", "follow"), fake_xenstore=True),
+    Target("console_input", ("kernel/xen/console_in.c",), ("console_in_take",)),
     Target("cmdline", ("kernel/cmdline.c", *_PRINTK),
            ("cmdline_parse", "cmdline_lookup", "cmdline_known", "cmdline_init")),
     Target("parse_number", ("kernel/lib.c",), ("parse_u64", "parse_ulong")),
@@ -158,7 +160,7 @@ def branch_coverage(target: Target) -> tuple[int, int]:
     env = {**os.environ, "LLVM_PROFILE_FILE": str(raw)}
     subprocess.run([*NICE, str(exe), "-runs=0", str(out / "corpus"),
                     str(CORPUS / target.name)], capture_output=True, check=False, env=env,
-                   timeout=600)
+                   timeout=600, cwd=out)  # an input that crashes is left there, not here
     subprocess.run(["llvm-profdata", "merge", "-sparse", str(raw), "-o", str(data)],
                    check=True, capture_output=True)
     res = subprocess.run(["llvm-cov", "export", str(exe), f"-instr-profile={data}"],

@@ -152,3 +152,5 @@ WEAK unsigned long xen_hypercall_count[XEN_NR_HYPERCALLS];
 WEAK void xen_sched_yield(void) {}
 
 WEAK void console_flush(void) {}
+
+WEAK void thread_join(struct thread *t) {}

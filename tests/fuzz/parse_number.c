@@ -9,6 +9,7 @@
  * and fit 64 bits, with strtoull's value; parse_ulong the same within
  * 32 bits.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,24 +20,23 @@
 
 #define STR_MAX 64
 
-/* What the kernel promises to accept: no sign, no spaces, no empty digits. */
-static bool well_formed(const char *s, unsigned base)
+/* strtoull's reading of s: true when s is digits of the base and nothing
+ * else (strtoull would also skip spaces and a sign, and take a 0x prefix in
+ * base 16, which the kernel refuses); *range when it does not fit. */
+static bool reference(const char *s, unsigned base, unsigned long long *v, bool *range)
 {
-    if (base == 0) {
+    if (base == 0) { /* decimal, or hexadecimal after 0x: never octal */
         base = 10;
         if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
             base = 16;
             s += 2;
         }
     }
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        int d = hex_digit(*s);
-        if (d < 0 || (unsigned)d >= base)
-            return false;
-    }
-    return true;
+    char *end;
+    errno = 0;
+    *v = strtoull(s, &end, (int)base);
+    *range = errno == ERANGE;
+    return isxdigit((unsigned char)s[0]) && end != s && *end == '\0' && !strpbrk(s, "xX");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -52,12 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     uint64_t v = 0;
     bool ok = parse_u64(s, base, &v);
-    errno = 0;
-    /* Base 0 is decimal unless 0x (strtoull's would take a leading 0 as octal). */
-    bool hex = base == 0 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-    unsigned long long ref =
-        well_formed(s, base) ? strtoull(s, NULL, hex ? 16 : base ? (int)base : 10) : 0;
-    bool ref_ok = well_formed(s, base) && errno != ERANGE;
+    unsigned long long ref;
+    bool range;
+    bool ref_ok = reference(s, base, &ref, &range) && !range;
     FUZZ_ASSERT(ok == ref_ok);
     if (ok)
         FUZZ_ASSERT(v == ref);
