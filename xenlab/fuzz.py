@@ -81,8 +81,8 @@ TARGETS = (
                                 *_PRINTK),
            ("known_shutdown", "known_sysrq", "take_request", "next_request",
             "shutdown_reason_of", "follow"), fake_xenstore=True),
-    Target("console_input", ("kernel/xen/console_in.c",), ("console_in_take",)),
-    Target("cmdline", ("kernel/cmdline.c", *_PRINTK),
+    Target("console_input", ("kernel/xen/console_in.c", "kernel/lib.c"), ("console_in_take",)),
+    Target("command_line", _PRINTK,
            ("cmdline_parse", "cmdline_lookup", "cmdline_known", "cmdline_init")),
     Target("parse_number", ("kernel/lib.c",), ("parse_u64", "parse_ulong")),
 )

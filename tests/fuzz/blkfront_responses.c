@@ -12,7 +12,7 @@
  * followed by one disk_turn: submit a read, write or flush; write raw
  * responses; answer a request in flight (its id; an operation and status
  * off the input); move rsp_prod anywhere; let BLK_IO_TIMEOUT_MS pass;
- * detach. Checks: a request's done() runs once, with 0 or an error the
+ * detach; have the backend keep (or not) the pages it answered for. Checks: a request's done() runs once, with 0 or an error the
  * API names; in_flight counts the slots in flight; when the disk stops,
  * every request submitted is over; every page is freed.
  */
@@ -24,7 +24,7 @@
 #include "mm.h"
 #include "blkfront.c"
 
-enum turn { SUBMIT, RESPONSES, ANSWER, ANY_PROD, TIME_PASSES, DETACH, TURNS };
+enum turn { SUBMIT, RESPONSES, ANSWER, ANY_PROD, TIME_PASSES, DETACH, GRANTS_HELD, TURNS };
 
 #define MAX_TURNS 32
 #define MAX_REQUESTS 8
@@ -76,8 +76,10 @@ static void submit(struct blkdev *d, struct fuzz_in *in)
         r->buf = calloc(r->count, d->sector_size);
     int rc = blk_submit(d, r);
     if (rc) {
-        FUZZ_ASSERT(rc == -XEN_ERANGE || rc == -XEN_EROFS);
+        FUZZ_ASSERT(rc == -XEN_ERANGE || rc == -XEN_EROFS || (rc == -XEN_ENODEV && d->detached) ||
+                    (rc == -XEN_EIO && d->broken));
         free(r->buf);
+        r->buf = NULL;
         return;
     }
     b->submitted = true;
@@ -113,6 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&d, 0, sizeof(d));
     memset(boxes, 0, sizeof(boxes));
     now = 0;
+    fuzz_grants_held(false);
     uint8_t shape = fin_u8(&in);
     strlcpy(d.name, "xvda", sizeof(d.name));
     d.sector_size = shape & 1 ? PAGE_SIZE : XEN_BLKIF_SECTOR_SIZE;
@@ -154,6 +157,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case DETACH:
             d.detached = true;
+            break;
+        case GRANTS_HELD:
+            fuzz_grants_held(fin_u8(&in) & 1);
             break;
         }
         RING_IDX cons = d.ring.rsp_cons;

@@ -80,13 +80,26 @@ WEAK int gnttab_grant_page(domid_t domid, const void *page, bool readonly)
     return next++;
 }
 
+/* As grant_table.c: an ended grant leaves the page with the caller; one
+ * the peer still maps (fuzz_grants_held) takes it away, into the deferred
+ * list there, freed here at once (the peer's unmap is not modelled). */
+static bool grants_held;
+
+void fuzz_grants_held(bool held)
+{
+    grants_held = held;
+}
+
 WEAK int gnttab_end_or_defer(int *ref, void **page, const char *fmt, ...)
 {
-    if (*ref >= 0 && *page)
-        page_free(*page, 0);
+    if (*ref < 0)
+        return 0;
     *ref = -1;
+    if (!grants_held)
+        return 0;
+    page_free(*page, 0);
     *page = NULL;
-    return 0;
+    return -XEN_EBUSY;
 }
 
 WEAK int evtchn_send(evtchn_port_t port)

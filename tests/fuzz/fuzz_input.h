@@ -6,6 +6,7 @@
 #ifndef FUZZ_INPUT_H
 #define FUZZ_INPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -46,8 +47,10 @@ static inline uint32_t fin_u32(struct fuzz_in *in)
     return v;
 }
 
-/* fakes.c: pages allocated and not freed so far. */
+/* fakes.c: pages allocated and not freed so far; whether the peer still
+ * maps the pages whose grants are ended from now on. */
 long fuzz_pages_out(void);
+void fuzz_grants_held(bool held);
 
 /* A harness's own check of what the kernel did: a failure is a crash for
  * libFuzzer (the input is kept as an artifact). */

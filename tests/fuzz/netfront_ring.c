@@ -58,6 +58,7 @@ static void start_at(RING_IDX start, struct netif_rx_sring *rxs, struct netif_tx
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = {data, size};
+    fuzz_grants_held(false);
     static struct netfront_dev nf;
     memset(&nf, 0, sizeof(nf));
     strlcpy(nf.link_name, "vif0", sizeof(nf.link_name));
@@ -122,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(nf.rx.req_prod_pvt - nf.rx.rsp_cons <= RING_SIZE(&nf.rx));
         FUZZ_ASSERT(nf.tx.req_prod_pvt - nf.tx.rsp_cons <= RING_SIZE(&nf.tx));
     }
+    fuzz_grants_held(fin_u8(&in) & 1); /* the backend may keep pages mapped at the close */
     nf_bufs_release(&nf);
     page_free(nf.rx_ring_page.page, 0);
     page_free(nf.tx_ring_page.page, 0);

@@ -6,7 +6,7 @@
  *
  * The input registers one to three watches (tokens xw1.., xenstored's OK
  * answers off the input, xs_fake.c), then is a script of events (length,
- * bytes; the transport's NUL added) and waits. Checks: an event is taken
+ * bytes; the transport's NUL added), waits and cancels. Checks: an event is taken
  * exactly when it is two non-empty strings filling its length; a queued
  * path is a NUL-terminated copy; every watch is freed at the end
  * (LeakSanitizer). xenstore_watch.c is included, not linked, to number
@@ -21,7 +21,7 @@
 #include "xenstore_watch.c"
 
 #define MAX_WATCHES 3
-#define MAX_TURNS 16
+#define MAX_TURNS 64
 #define EVENT_MAX 512
 
 static const char *const paths[MAX_WATCHES] = {"control", "memory/target", "device/vif/0/state"};
@@ -49,6 +49,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     for (unsigned t = 0; t < MAX_TURNS && in.n; t++) {
         uint16_t len = fin_u16(&in);
+        if ((len & 0xc000) == 0xc000) { /* its thread is told to stop */
+            if (w[len % MAX_WATCHES])
+                xs_watch_cancel(w[len % MAX_WATCHES]);
+            continue;
+        }
         if (len & 0x8000) { /* a reader takes one event */
             struct xs_watch *x = w[len % MAX_WATCHES];
             char path[64];

@@ -1,5 +1,5 @@
 /*
- * cmdline.c — fuzzes the kernel command line's parser (kernel/cmdline.c;
+ * command_line.c — fuzzes the kernel command line's parser (kernel/cmdline.c;
  * start_info's cmd_line, which the toolstack's extra=/cmdline= writes):
  * splitting into key=value words, the word limit, lookups and the boot
  * report of unknown keys.
@@ -8,14 +8,15 @@
  * NUL added, as start_info's is). Checks: every word is a non-empty run of
  * non-space bytes inside the parser's copy, keys have no '=', a lookup
  * gives the last word with that key, and no more than CMDLINE_MAX_WORDS.
+ * cmdline.c is included, not linked, so that the boot report parses each
+ * input afresh (it keeps the boot words once parsed).
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "fuzz_input.h"
 #include "rename.h"
-#include "kernel.h"
-#include "cmdline_parse.h"
+#include "cmdline.c"
 
 const char *kernel_cmdline = "";
 
@@ -46,6 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(cmdline_lookup(&p, w->key) == last);
     }
     kernel_cmdline = text;
+    boot_parsed = false;
     cmdline_init(); /* the boot report, on a fresh parse of the same text */
     return 0;
 }
