@@ -12,7 +12,8 @@
  * followed by one disk_turn: submit a read, write or flush; write raw
  * responses; answer a request in flight (its id; an operation and status
  * off the input); move rsp_prod anywhere; let BLK_IO_TIMEOUT_MS pass;
- * detach; have the backend keep (or not) the pages it answered for. Checks: a request's done() runs once, with 0 or an error the
+ * detach; have the backend keep (or not) the pages it answered for; run
+ * short of pages. Checks: a request's done() runs once, with 0 or an error the
  * API names; in_flight counts the slots in flight; when the disk stops,
  * every request submitted is over; every page is freed.
  */
@@ -24,11 +25,13 @@
 #include "mm.h"
 #include "blkfront.c"
 
-enum turn { SUBMIT, RESPONSES, ANSWER, ANY_PROD, TIME_PASSES, DETACH, GRANTS_HELD, TURNS };
+enum turn {
+    SUBMIT, RESPONSES, ANSWER, ANY_PROD, TIME_PASSES, DETACH, GRANTS_HELD, PAGES_SHORT, TURNS
+};
 
 #define MAX_TURNS 32
 #define MAX_REQUESTS 8
-#define MAX_SECTORS 40
+#define MAX_SECTORS 64 /* with 4 KiB sectors, 8 requests more than fill the ring */
 
 struct box {
     struct blk_request r;
@@ -116,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(boxes, 0, sizeof(boxes));
     now = 0;
     fuzz_grants_held(false);
+    fuzz_pages_limit(-1);
     uint8_t shape = fin_u8(&in);
     strlcpy(d.name, "xvda", sizeof(d.name));
     d.sector_size = shape & 1 ? PAGE_SIZE : XEN_BLKIF_SECTOR_SIZE;
@@ -161,6 +165,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case GRANTS_HELD:
             fuzz_grants_held(fin_u8(&in) & 1);
             break;
+        case PAGES_SHORT: {
+            uint8_t n = fin_u8(&in);
+            fuzz_pages_limit(n & 0x80 ? -1 : fuzz_pages_out() + n % 16);
+            break;
+        }
         }
         RING_IDX cons = d.ring.rsp_cons;
         bool was_broken = d.broken;
@@ -171,6 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(d.ring.req_prod_pvt - d.ring.rsp_cons <= RING_SIZE(&d.ring));
     }
     d.stopping = true;
+    fuzz_pages_limit(-1);
     (void)disk_turn(&d);
     for (unsigned i = 0; i < MAX_REQUESTS; i++) {
         FUZZ_ASSERT(!boxes[i].submitted || boxes[i].done_calls == 1);

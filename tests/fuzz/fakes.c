@@ -43,19 +43,27 @@ WEAK uint64_t deadline_ms(unsigned long timeout_ms)
 
 /* Single pages are recycled (a fresh 4 KiB allocation per page per input
  * would be most of the time spent); fuzz_pages_out counts those not given
- * back, so a target can check that a scenario leaked none. */
+ * back, so a target can check that a scenario leaked none; beyond
+ * fuzz_pages_limit pages out (-1: none), memory is short. */
 #define PAGE_POOL 256
 static void *pool[PAGE_POOL];
 static unsigned pooled;
-static long pages_out;
+static long pages_out, pages_limit = -1;
 
 long fuzz_pages_out(void)
 {
     return pages_out;
 }
 
+void fuzz_pages_limit(long limit)
+{
+    pages_limit = limit;
+}
+
 WEAK void *page_alloc(unsigned order)
 {
+    if (pages_limit >= 0 && pages_out >= pages_limit)
+        return NULL;
     pages_out++;
     if (order == 0 && pooled)
         return pool[--pooled];

@@ -47,9 +47,11 @@ static inline uint32_t fin_u32(struct fuzz_in *in)
     return v;
 }
 
-/* fakes.c: pages allocated and not freed so far; whether the peer still
- * maps the pages whose grants are ended from now on. */
+/* fakes.c: pages allocated and not freed so far, and at most how many
+ * (-1: no limit); whether the peer still maps the pages whose grants are
+ * ended from now on. */
 long fuzz_pages_out(void);
+void fuzz_pages_limit(long limit);
 void fuzz_grants_held(bool held);
 
 /* A harness's own check of what the kernel did: a failure is a crash for
