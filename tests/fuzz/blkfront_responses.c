@@ -142,14 +142,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case SUBMIT:
             submit(&d, &in);
             break;
-        case RESPONSES: {
-            unsigned k = fin_u8(&in) % (BLK_SLOTS + 2);
-            for (unsigned i = 0; i < k; i++)
-                fin_bytes(&in, RING_GET_RESPONSE(&d.ring, d.ring.rsp_cons + i),
-                          sizeof(struct blkif_response));
-            d.ring.sring->rsp_prod = d.ring.rsp_cons + k;
+        case RESPONSES:
+            FIN_RESPONSES(&in, &d.ring, BLK_SLOTS + 1);
             break;
-        }
         case ANSWER:
             answer(&d, &in);
             break;

@@ -47,6 +47,17 @@ static inline uint32_t fin_u32(struct fuzz_in *in)
     return v;
 }
 
+/* The backend's turn on a front ring (io/ring.h): up to `max` responses,
+ * raw off the input, and rsp_prod just past them. */
+#define FIN_RESPONSES(in, ring, max)                                           \
+    do {                                                                       \
+        unsigned k_ = fin_u8(in) % ((max) + 1);                                \
+        for (unsigned i_ = 0; i_ < k_; i_++)                                   \
+            fin_bytes((in), RING_GET_RESPONSE((ring), (ring)->rsp_cons + i_),  \
+                      sizeof(*RING_GET_RESPONSE((ring), 0)));                  \
+        (ring)->sring->rsp_prod = (ring)->rsp_cons + k_;                       \
+    } while (0)
+
 /* fakes.c: pages allocated and not freed so far, and at most how many
  * (-1: no limit); whether the peer still maps the pages whose grants are
  * ended from now on. */

@@ -73,14 +73,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (unsigned t = 0; t < MAX_TURNS && in.n; t++) {
         bool rx = true;
         switch (fin_u8(&in) % TURNS) {
-        case RX_RESPONSES: {
-            unsigned k = fin_u8(&in) % (NF_RX_BUFS + 2);
-            for (unsigned i = 0; i < k; i++)
-                fin_bytes(&in, RING_GET_RESPONSE(&nf.rx, nf.rx.rsp_cons + i),
-                          sizeof(struct netif_rx_response));
-            nf.rx.sring->rsp_prod = nf.rx.rsp_cons + k;
+        case RX_RESPONSES:
+            FIN_RESPONSES(&in, &nf.rx, NF_RX_BUFS + 1);
             break;
-        }
         case RX_ANY_PROD:
             nf.rx.sring->rsp_prod = fin_u32(&in);
             break;
@@ -92,15 +87,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rx = false;
             break;
         }
-        case TX_RESPONSES: {
-            unsigned k = fin_u8(&in) % (NF_TX_BUFS + 2);
-            for (unsigned i = 0; i < k; i++)
-                fin_bytes(&in, RING_GET_RESPONSE(&nf.tx, nf.tx.rsp_cons + i),
-                          sizeof(struct netif_tx_response));
-            nf.tx.sring->rsp_prod = nf.tx.rsp_cons + k;
+        case TX_RESPONSES:
+            FIN_RESPONSES(&in, &nf.tx, NF_TX_BUFS + 1);
             rx = false;
             break;
-        }
         case TX_ANY_PROD:
             nf.tx.sring->rsp_prod = fin_u32(&in);
             rx = false;
