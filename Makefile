@@ -12,14 +12,14 @@
 #                report.json, report.md, *.png (docs/performance.md)
 #   make check   ruff, generated headers, unit tests and the kernel's pure C built
 #                and run on the host (tests/unit/host_c; no boots)
-#   make test-matrix
-#                the whole suite once per Xen release the lab knows (XENS)
 #   make fuzz [FUZZ_S=60]
 #                libFuzzer (ASan, UBSan) on every parser of what backends, XenStore
 #                and the toolstack write, FUZZ_S seconds each, then the parsers'
 #                branch coverage (llvm-cov): docs/fuzzing.md; no boots
 #   make fuzz-long [FUZZ_LONG_S=600]
 #                the same, FUZZ_LONG_S seconds per target
+#   make test-matrix
+#                the whole suite once per Xen release the lab knows (XENS)
 #
 # XEN=4.17|4.20 picks the lab's Xen release (default 4.17, Debian 12's) for run,
 # lab, test, bench; XEN_BINARY=PATH boots a hypervisor of your own (an
