@@ -17,13 +17,13 @@ names, hit in both directions or not.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from xenlab.hostc import GEN_INCLUDE, ROOT, BuildError, Harness, build
@@ -44,7 +44,7 @@ LINK = ("-Wl,-z,start-stop-gc", "-no-pie")
 MAX_LEN = 4096  # bytes per input: more than any ring or message a target reads
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Target:
     name: str
     kernel_files: tuple[str, ...]
@@ -88,7 +88,7 @@ TARGETS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Result:
     target: str
     execs: int
@@ -191,9 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=int, default=60, help="fuzzing time per target")
     ap.add_argument("--coverage", action="store_true",
                     help="measure the parsers' branch coverage (llvm-cov) after each run")
-    ap.add_argument("targets", nargs="*", help="targets (default: all)",
-                    choices=[[], *(t.name for t in TARGETS)], default=[])
+    names = [t.name for t in TARGETS]
+    ap.add_argument("targets", nargs="*", help=f"targets (default: all): {', '.join(names)}")
     args = ap.parse_args(argv)
+    unknown = sorted(set(args.targets) - set(names))
+    if unknown:
+        ap.error(f"unknown target(s): {', '.join(unknown)}")
     chosen = [t for t in TARGETS if not args.targets or t.name in args.targets]
     results = []
     for t in chosen:
@@ -201,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             exe = build_target(t)
             r = run_target(t, exe, args.seconds)
             if args.coverage:
-                r = Result(**{**r.__dict__, "branches": branch_coverage(t)})
+                r = dataclasses.replace(r, branches=branch_coverage(t))
         except BuildError as e:
             print(e, file=sys.stderr)
             return 2
