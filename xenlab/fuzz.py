@@ -33,7 +33,8 @@ CORPUS = FUZZ_DIR / "corpus"
 OUT = ROOT / "build" / "fuzz"
 NICE = ("nice", "-n", "19")
 SANITIZE = ("-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=undefined",
-            "-fno-omit-frame-pointer")
+            "-fno-omit-frame-pointer",
+            f"-fsanitize-coverage-ignorelist={FUZZ_DIR / 'sancov_ignore.txt'}")
 COVERAGE = ("-fsanitize=fuzzer", "-fprofile-instr-generate", "-fcoverage-mapping")
 # clang warns where gcc does not about the kernel's own idioms; the kernel's build is gcc's.
 CLANG_QUIET = ("-Wno-unknown-warning-option", "-Wno-gnu-variable-sized-type-not-at-end",
