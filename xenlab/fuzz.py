@@ -137,14 +137,18 @@ def run_target(target: Target, exe: Path, seconds: int) -> Result:
            f"-artifact_prefix={OUT / target.name}/", str(work), str(seeds)]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env,
                          timeout=seconds + 120)
-    log = res.stderr
-    (OUT / target.name / "fuzz.log").write_text(log)
+    (OUT / target.name / "fuzz.log").write_text(res.stderr)
+    return parse_log(target.name, res.stderr, res.returncode)
+
+
+def parse_log(target: str, log: str, returncode: int) -> Result:
+    """A run's figures from libFuzzer's output (-print_final_stats=1)."""
     crash = ""
-    if res.returncode:
+    if returncode:
         found = re.findall(r"Test unit written to (\S+)", log)
-        crash = found[-1] if found else f"exit status {res.returncode} (see fuzz.log)"
+        crash = found[-1] if found else f"exit status {returncode} (see fuzz.log)"
     cov = re.findall(r"\bcov: (\d+)", log)
-    return Result(target.name, _stat(log, "number_of_executed_units"),
+    return Result(target, _stat(log, "number_of_executed_units"),
                   _stat(log, "average_exec_per_sec"), int(cov[-1]) if cov else 0, crash)
 
 
