@@ -1,10 +1,12 @@
 /*
  * fakes.c — the kernel services the fuzzed parsers call, as host fakes:
  * pages from the host's allocator (so AddressSanitizer sees every byte
- * past a page), grants that always succeed, threads that never block, a
- * clock that stands still, and a console that drops what printk writes
- * (set FUZZ_PRINTK=1 to see it). All weak: a target that needs its own
- * version of one defines it.
+ * past a page; fuzz_pages_limit makes them short), grants that succeed
+ * and end as grant_table.c ends them (fuzz_grants_held: the peer keeps
+ * its mappings), threads that never block, a clock that stands still, a
+ * hypercall page that crashes, and a console that drops what printk
+ * writes (set FUZZ_PRINTK=1 to see it). The kernel's functions are weak:
+ * a target that needs its own version of one defines it.
  */
 #include <stdbool.h>
 #include <stdint.h>
