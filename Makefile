@@ -12,6 +12,12 @@
 #                report.json, report.md, *.png (docs/performance.md)
 #   make check   ruff, generated headers, unit tests and the kernel's pure C built
 #                and run on the host (tests/unit/host_c; no boots)
+#   make fuzz [FUZZ_S=60]
+#                libFuzzer (ASan, UBSan) on every parser of what backends, XenStore
+#                and the toolstack write, FUZZ_S seconds each, then the parsers'
+#                branch coverage (llvm-cov): docs/fuzzing.md; no boots
+#   make fuzz-long [FUZZ_LONG_S=600]
+#                the same, FUZZ_LONG_S seconds per target
 #   make test-matrix
 #                the whole suite once per Xen release the lab knows (XENS)
 #   make test-long
@@ -41,7 +47,8 @@ ifdef XEN_BINARY
 export XENLAB_XEN_BINARY := $(abspath $(XEN_BINARY))
 endif
 
-.PHONY: all bootstrap kernel lab run test test-long test-matrix bench check lint clean fresh-check
+.PHONY: all bootstrap kernel lab run test test-long test-matrix bench check lint clean fresh-check \
+	fuzz fuzz-long
 all: kernel
 
 bootstrap:
@@ -84,6 +91,14 @@ test-long: bootstrap lint kernel lab
 	  tests/integration/test_kernel_devices.py tests/integration/test_console_exact.py
 
 PEERS ?=
+
+FUZZ_S ?= 60
+FUZZ_LONG_S ?= 600
+fuzz: bootstrap gen
+	$(PY) -m xenlab.fuzz --seconds $(FUZZ_S) --coverage
+
+fuzz-long: bootstrap gen
+	$(PY) -m xenlab.fuzz --seconds $(FUZZ_LONG_S) --coverage
 
 # The whole suite on each release (the smoke is then redundant); XEN_BINARY
 # replaces the hypervisor of the release it stands for only.

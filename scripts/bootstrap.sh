@@ -18,6 +18,8 @@ APT_PACKAGES=(
   qemu-system-x86 qemu-utils              # the lab: Xen runs inside QEMU (TCG)
   cpio gzip xz-utils zstd                 # dom0 initramfs
   busybox-static util-linux coreutils bash iproute2 # copied into dom0
+  clang libclang-rt-14-dev lib32stdc++-12-dev llvm # make fuzz, make check's smoke: libFuzzer,
+                                          # ASan, UBSan for i386 (-m32), llvm-cov
 )
 
 missing=()

@@ -316,21 +316,29 @@ static bool kicked(void *arg)
     return d->kick;
 }
 
+/* One turn of the disk's thread: answers, timeouts, then new requests (or
+ * failing them all); the next slot's deadline. */
+static uint64_t disk_turn(struct blkdev *d)
+{
+    d->kick = false;
+    if (!d->detached && !d->broken && d->ring.sring)
+        (void)blk_ring_take(d, slot_answered);
+    uint64_t next = expire(d);
+    if (d->detached || d->broken || d->stopping)
+        fail_all(d);
+    else if (!d->held && d->connected)
+        while (issue_one(d))
+            ;
+    if (!d->in_flight && d->idle_waiter)
+        thread_wake(d->idle_waiter);
+    return next;
+}
+
 static void disk_thread(void *arg)
 {
     struct blkdev *d = arg;
     for (;;) {
-        d->kick = false;
-        if (!d->detached && !d->broken && d->ring.sring)
-            (void)blk_ring_take(d, slot_answered);
-        uint64_t next = expire(d);
-        if (d->detached || d->broken || d->stopping)
-            fail_all(d);
-        else if (!d->held && d->connected)
-            while (issue_one(d))
-                ;
-        if (!d->in_flight && d->idle_waiter)
-            thread_wake(d->idle_waiter);
+        uint64_t next = disk_turn(d);
         if (d->stopping)
             break;
         (void)wait_until(kicked, d, next);

@@ -1,7 +1,7 @@
 /*
  * console.h — the console (interface manual: "Console"; Xen 4.17: io/console.h
  * ring for a domU, HYPERVISOR_console_io for dom0). Implemented in
- * kernel/xen/console.c.
+ * kernel/xen/console.c and console_in.c (reading the input ring).
  *
  * Output is usable from the first instruction of kernel_main (console_init
  * is its first call); printk is the usual way in. Input: console_getc blocks
@@ -25,5 +25,10 @@ void console_flush(void);
 
 /* The domU ring, or NULL in dom0 mode (for the self-test and `info`). */
 struct xencons_interface *console_ring(void);
+
+/* console_in.c: copy at most `size` bytes the in ring holds to dst and give
+ * their space back: how many (0 when empty or when the indexes are corrupt,
+ * whose bytes are then dropped). The caller notifies the backend. */
+unsigned console_in_take(struct xencons_interface *ring, char *dst, unsigned size);
 
 #endif

@@ -262,20 +262,9 @@ int console_trygetc(void)
         return -1;
 
     uint8_t old = mask_events();
-    XENCONS_RING_IDX cons = ring->in_cons;
-    XENCONS_RING_IDX prod = READ_ONCE(ring->in_prod);
-    xen_rmb(); /* the index before the data it covers */
-    unsigned n = 0;
-    if ((XENCONS_RING_IDX)(prod - cons) > sizeof(ring->in)) {
-        /* Corrupt indexes from the backend: drop what is there. */
-        ring->in_cons = prod;
-    } else if (prod != cons) {
-        for (; cons != prod && n < sizeof(domu_input); cons++)
-            domu_input[n++] = ring->in[MASK_XENCONS_IDX(cons, ring->in)];
-        xen_mb(); /* finish reading the bytes before giving their slots back */
-        ring->in_cons = cons;
+    unsigned n = console_in_take(ring, domu_input, sizeof(domu_input));
+    if (n)
         notify_backend();
-    }
     restore_events(old);
     domu_input_len = n;
     domu_input_pos = 0;

@@ -49,7 +49,7 @@ static bool split_event(const char *body, uint32_t len, const char **path, const
     if (plen == 0 || plen >= len)
         return false;
     size_t tlen = strnlen(body + plen + 1, len - plen - 1);
-    if (tlen == 0 || plen + 1 + tlen >= len)
+    if (tlen == 0 || plen + 1 + tlen + 1 != len) /* bytes after the token: not an event */
         return false;
     *path = body;
     *token = body + plen + 1;
