@@ -36,40 +36,43 @@ def keep(run_dir: Path) -> None:
     sel.register(qemu, selectors.EVENT_READ, "qemu")
     sel.register(listener, selectors.EVENT_READ, "listener")
     client: socket.socket | None = None
-    pending = bytearray()
+    pending = bytearray()  # what the client has not taken yet
+
+    def drop_client() -> None:
+        nonlocal client
+        if client is not None:
+            sel.unregister(client)
+            client.close()
+            client = None
+        pending.clear()
+
     while True:
         for key, events in sel.select():
             if key.data == "listener":
-                if client is not None:
-                    sel.unregister(client)
-                    client.close()
+                drop_client()
                 client, _ = listener.accept()
                 client.setblocking(False)
                 sel.register(client, selectors.EVENT_READ, "client")
-                pending.clear()
             elif key.data == "qemu":
                 data = qemu.recv(CHUNK)
                 if not data:
                     return
                 record.write(data)
-                pending += data
+                if client is not None:
+                    pending += data
             elif key.data == "client" and client is not None:
                 if events & selectors.EVENT_READ:
                     data = _recv(client)
                     if data:
                         qemu.sendall(data)
                     elif data is not None:
-                        sel.unregister(client)
-                        client.close()
-                        client, pending = None, bytearray()
+                        drop_client()
                         continue
                 if events & selectors.EVENT_WRITE:
-                    pending = pending[_send(client, pending):]
+                    del pending[:_send(client, pending)]
         if client is not None:
             sel.modify(client, selectors.EVENT_READ | (selectors.EVENT_WRITE if pending else 0),
                        "client")
-        else:
-            pending.clear()
 
 
 def _recv(sock: socket.socket) -> bytes | None:

@@ -56,10 +56,14 @@ def pattern_through(sh: Shell) -> tuple[PatternCheck, PatternCheck]:
     console.expect([END.pattern], timeout=WAIT, window=256)
     streamed = check_pattern(console.before + str(console.child.after))
     sh.wait_prompt(30)
+    return streamed, check_pattern(_log_since(log, start))
+
+
+def _log_since(log: Path, start: int) -> str:
+    """serial.log from byte `start` on."""
     with open(log, "rb") as f:
         f.seek(start)
-        logged = check_pattern(f.read().decode(errors="replace"))
-    return streamed, logged
+        return f.read().decode(errors="replace")
 
 
 def assert_exact(streamed: PatternCheck, logged: PatternCheck, log: Path) -> None:
@@ -108,10 +112,7 @@ def _xen_lines_after(log: Path, start: int, last: str, count: int) -> list[str]:
     (the serial line lags Xen's ring) and the last one is `last`."""
     deadline = time.monotonic() + WAIT
     while True:
-        with open(log, "rb") as f:
-            f.seek(start)
-            lines = [ln for ln in text_lines(f.read().decode(errors="replace"))
-                     if ln.startswith(XEN_LINE)]
+        lines = [ln for ln in text_lines(_log_since(log, start)) if ln.startswith(XEN_LINE)]
         if len(lines) >= count and last in lines[count - 1:]:
             return lines
         assert time.monotonic() < deadline, (
