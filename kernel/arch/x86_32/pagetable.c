@@ -139,10 +139,10 @@ static const pte_t *table_of(pte_t entry)
 }
 
 /* The L2 entry for va, or 0. The L3 is the page Xen's domain builder made
- * (start_info->pt_base); Xenolith never switches to another base. */
+ * (pt_base, as it was at boot); Xenolith never switches to another base. */
 static pte_t l2_entry(unsigned long va)
 {
-    const pte_t *l3 = (const pte_t *)start_info->pt_base;
+    const pte_t *l3 = (const pte_t *)boot_start_info->pt_base;
     const pte_t *l2 = table_of(l3[pt_l3_index(va)]);
 
     return l2 ? l2[pt_l2_index(va)] : 0;
