@@ -2,7 +2,7 @@
 
 Kernel side: kernel/arch/x86_32/{pagetable,directmap,mmu_bench}.c,
 kernel/{page_alloc,heap,mm_init}.c, kernel/xen/{p2m,memory,balloon}.c and
-their self-test suites (mm_pagetable, mm_writable_pt, mm_p2m, mm_alloc,
+their self-test suites (mm_pagetable, mm_writable_pt, mm_p2m, mm_m2p, mm_alloc,
 mm_balloon). Boots are slow: one domU (32 MiB) and one dom0-mode boot serve
 most tests through the kernel's shell (`xenolith> `); the balloon is judged
 from outside, by the memory column of `xl list`.
