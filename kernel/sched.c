@@ -6,9 +6,13 @@
  *
  * A switch is two halves: first, one HYPERVISOR_multicall tells Xen
  *   - stack_switch(FLAT_KERNEL_SS, top of the next thread's stack): the
- *     stack Xen loads for the next trap taken from user mode, the PV
- *     equivalent of the TSS's ss0:esp0 (Xenolith never runs ring 3, but a
- *     kernel that did would need it, so every switch keeps it right);
+ *     stack Xen loads for the next trap, event or system call taken in
+ *     ring 3, the PV equivalent of the TSS's ss0:esp0 (for a 32-bit PV
+ *     guest the ring-1 stack, which the native TSS calls ss1:esp1); each
+ *     process's thread has its own (kernel/user/);
+ *   - mmuext_op(MMUEXT_NEW_BASEPTR), only when the page-table base changes:
+ *     a process runs on its own L3, kernel threads on the kernel's
+ *     (pt_switch_prepare, pagetable.c; addrspace.c);
  *   - fpu_taskswitch(1): set CR0.TS for lazy FPU switching (fpu.c);
  * and every entry's result is checked (multicall.c). Then switch_stacks
  * (switch.S) swaps the callee-saved registers and the stack pointer.
@@ -21,6 +25,7 @@
  * (SCHEDOP_block); the event that wakes it runs its handler on the way out
  * of the hypercall, the handler wakes a thread, idle switches to it.
  */
+#include "addrspace.h"
 #include "events.h"
 #include "mm.h"
 #include "multicall.h"
@@ -62,6 +67,11 @@ static struct thread *runq_pop(void)
     return t;
 }
 
+bool sched_others_runnable(void)
+{
+    return run_head != NULL;
+}
+
 /* ---- switching ------------------------------------------------------------ */
 
 /* Right after a switch, in the thread switched to (on its own stack: the
@@ -79,6 +89,7 @@ static void context_switch(struct thread *prev, struct thread *next)
     struct multicall_entry *e = multicall_add(&mc, __HYPERVISOR_stack_switch);
     e->args[0] = FLAT_KERNEL_SS;
     e->args[1] = next->stack_top;
+    pt_switch_prepare(&mc, next->pt_base);
     fpu_switch_prepare(&mc, &next->fpu);
     unsigned bad;
     long rc = multicall_run(&mc, "context switch", &bad);

@@ -51,6 +51,8 @@ struct thread {
     bool wake_pending;
     unsigned long switches;         /* times switched to */
     unsigned long seen_events;      /* evtchn_events_handled at last wait_for_event */
+    xen_pfn_t pt_base;              /* its page-table base (L3 frame); 0: the kernel's */
+    struct process *process;        /* the process it runs, or NULL (kernel/user/) */
 };
 
 /* The boot thread exists from the first instruction; the others come from a

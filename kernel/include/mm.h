@@ -143,13 +143,16 @@ int invlpg_local(unsigned long va);
 
 /* Reading the live page tables (never written directly). pt_lookup returns
  * the L1 entry that maps va (0 when no L1 or not present); pt_entry_ma the
- * machine address of that L1 entry, 0 if va has no L1 table. */
+ * machine address of that L1 entry, 0 if va has no L1 table. Both read the
+ * kernel's own tables, which every address space shares for 3-4 GiB. */
 uint64_t pt_lookup(unsigned long va);
+uint64_t pt_lookup_in(const void *l3, unsigned long va); /* under another L3 (a process's) */
 uint64_t pt_entry_ma(unsigned long va);
 uint64_t pt_translate(unsigned long va); /* machine address va maps, or 0 */
 /* The direct-map L1 entry of a pfn, queued (mmu_queue_update): map it to
  * mfn read-write, or clear it. */
 void direct_map_queue_set(unsigned long pfn, xen_pfn_t mfn);
+void direct_map_queue_readonly(unsigned long pfn); /* before Xen types the page as a table */
 void direct_map_queue_clear(unsigned long pfn);
 
 /* Boot (pagetable.c): the first pfn after what Xen's domain builder placed

@@ -25,10 +25,17 @@ struct trap_frame {
     uint32_t esp_user, ss_user; /* only if (cs & 3) == 3 */
 };
 
+/* The trap came from ring 3 (a process), not the kernel's ring 1. */
+#define SEL_RPL_USER 3u
+static inline bool trap_from_user(const struct trap_frame *f)
+{
+    return (f->cs & SEL_RPL_USER) == SEL_RPL_USER;
+}
+
 /* The interrupted code's %esp. */
 static inline uint32_t trap_frame_esp(const struct trap_frame *f)
 {
-    return (f->cs & 3) == 3 ? f->esp_user : (uint32_t)(uintptr_t)&f->esp_user;
+    return trap_from_user(f) ? f->esp_user : (uint32_t)(uintptr_t)&f->esp_user;
 }
 
 #define TRAP_DE 0
@@ -61,6 +68,9 @@ trap_handler_t trap_set_handler(unsigned vector, trap_handler_t h);
 /* Called by entry.S. */
 void trap_dispatch(struct trap_frame *f);
 
+/* One line for a trap: "page fault at 0x... (not present, write, user
+ * mode), eip 0x..." or "general protection (vector 13) error 0x0, eip 0x...". */
+void trap_describe(const struct trap_frame *f, char *buf, size_t size);
 /* cr2 of the last page fault, as Xen saved it in vcpu_info->arch.cr2. */
 unsigned long trap_read_cr2(void);
 void backtrace_here(void);

@@ -12,11 +12,15 @@
  *   - update_va_mapping: one L1 entry, named by the virtual address it maps,
  *     with an optional TLB flush (map_page / unmap_page).
  *   - mmuext_op: pin/unpin a table (Xen validates it once and keeps its
- *     type while pinned), TLB flush, invlpg.
+ *     type while pinned), TLB flush, invlpg, and MMUEXT_NEW_BASEPTR, the
+ *     PV "mov to cr3", which a context switch to or from a process queues
+ *     in its multicall (pt_switch_prepare).
  * The walk below only reads tables, through the direct map (every table is a
  * guest page: machine frame -> m2p -> pfn -> direct-map address).
  */
+#include "addrspace.h"
 #include "mm.h"
+#include "multicall.h"
 #include "pagetable.h"
 
 static struct mmu_update mmu_queue[MMU_BATCH];
@@ -138,30 +142,42 @@ static const pte_t *table_of(pte_t entry)
     return pfn_to_virt(pfn);
 }
 
-/* The L2 entry for va, or 0. The L3 is the page Xen's domain builder made
- * (start_info->pt_base); Xenolith never switches to another base. */
-static pte_t l2_entry(unsigned long va)
+/* The L2 entry for va under the L3 `l3`, or 0. */
+static pte_t l2_entry(const pte_t *l3, unsigned long va)
 {
-    const pte_t *l3 = (const pte_t *)start_info->pt_base;
     const pte_t *l2 = table_of(l3[pt_l3_index(va)]);
 
     return l2 ? l2[pt_l2_index(va)] : 0;
 }
 
+/* The kernel's own L3 is the page Xen's domain builder made
+ * (start_info->pt_base); kernel threads run on it, each process on its own
+ * (addrspace.c), whose 3-4 GiB maps the same L1s: for a kernel address,
+ * reading the kernel's tables is right whichever base is loaded. */
+static const pte_t *kernel_l3(void)
+{
+    return (const pte_t *)start_info->pt_base;
+}
+
 uint64_t pt_entry_ma(unsigned long va)
 {
-    pte_t l2e = l2_entry(va);
+    pte_t l2e = l2_entry(kernel_l3(), va);
 
     if (!(l2e & PTE_P))
         return 0;
     return (pte_frame(l2e) << PTE_ADDR_SHIFT) + pt_l1_index(va) * PT_ENTRY_SIZE;
 }
 
-uint64_t pt_lookup(unsigned long va)
+uint64_t pt_lookup_in(const void *l3, unsigned long va)
 {
-    const pte_t *l1 = table_of(l2_entry(va));
+    const pte_t *l1 = table_of(l2_entry(l3, va));
 
     return l1 ? l1[pt_l1_index(va)] : 0;
+}
+
+uint64_t pt_lookup(unsigned long va)
+{
+    return pt_lookup_in(kernel_l3(), va);
 }
 
 uint64_t pt_translate(unsigned long va)
@@ -173,7 +189,7 @@ uint64_t pt_translate(unsigned long va)
     return (e & PTE_ADDR_MASK) | (va & ~PAGE_MASK);
 }
 
-void direct_map_queue_set(unsigned long pfn, xen_pfn_t mfn)
+static void direct_map_queue(unsigned long pfn, uint64_t pte)
 {
     uint64_t ma = pt_entry_ma((unsigned long)pfn_to_virt(pfn));
 
@@ -181,7 +197,17 @@ void direct_map_queue_set(unsigned long pfn, xen_pfn_t mfn)
         printk("direct map: no L1 table for pfn %#lx\n", pfn);
         return;
     }
-    mmu_queue_update(ma | MMU_NORMAL_PT_UPDATE, pte_make(mfn, PTE_KERNEL_RW));
+    mmu_queue_update(ma | MMU_NORMAL_PT_UPDATE, pte);
+}
+
+void direct_map_queue_set(unsigned long pfn, xen_pfn_t mfn)
+{
+    direct_map_queue(pfn, pte_make(mfn, PTE_KERNEL_RW));
+}
+
+void direct_map_queue_readonly(unsigned long pfn)
+{
+    direct_map_queue(pfn, pte_make(pfn_to_mfn(pfn), PTE_KERNEL_RO));
 }
 
 void direct_map_queue_clear(unsigned long pfn)
@@ -190,4 +216,37 @@ void direct_map_queue_clear(unsigned long pfn)
 
     if (ma)
         mmu_queue_update(ma | MMU_NORMAL_PT_UPDATE, 0);
+}
+
+/* ---- the page-table base ---------------------------------------------------- */
+
+static xen_pfn_t loaded_base; /* 0: the kernel's, as Xen started us */
+
+xen_pfn_t pt_kernel_base(void)
+{
+    return virt_to_mfn(kernel_l3());
+}
+
+xen_pfn_t pt_loaded_base(void)
+{
+    return loaded_base ? loaded_base : pt_kernel_base();
+}
+
+void pt_switch_prepare(struct multicall *mc, xen_pfn_t base)
+{
+    /* Read by Xen during the multicall, which runs before the next switch
+     * can build another: one is enough. */
+    static struct mmuext_op op = {.cmd = MMUEXT_NEW_BASEPTR};
+
+    if (!base)
+        base = pt_kernel_base();
+    if (base == pt_loaded_base())
+        return;
+    op.arg1.mfn = base;
+    struct multicall_entry *e = multicall_add(mc, __HYPERVISOR_mmuext_op);
+    e->args[0] = (unsigned long)&op;
+    e->args[1] = 1;    /* count */
+    e->args[2] = 0;    /* no "done" count: the entry's result says it */
+    e->args[3] = DOMID_SELF;
+    loaded_base = base;
 }

@@ -17,6 +17,11 @@
  * Everything else is fatal: "*** FATAL <name> (vector N) ...", the dump,
  * SHUTDOWN_crash.
  *
+ * A trap taken in ring 3 belongs to the process running there
+ * (kernel/user/process.c): it ends that process with a line saying why
+ * (trap_describe), and the kernel goes on. The system-call gate
+ * (USER_SYSCALL_VECTOR, DPL 3) is the table's last entry.
+ *
  * A page fault in a thread stack's guard (stack.c) is a stack overflow: the
  * handler may be running on the very stack that ran out, so it copies the
  * frame and moves to an emergency stack before printing
@@ -33,6 +38,7 @@
 #include "shell.h"
 #include "time.h"
 #include "traps.h"
+#include "user.h"
 
 #define TRAP_DPL_KERNEL 1   /* ring 1: the PV kernel */
 #define TRAP_DPL_USER 3     /* ring 3 may use int3 / into */
@@ -46,6 +52,7 @@
 #define PF_ERR_FETCH (1u << 4)
 
 extern const unsigned long trap_entries[TRAP_NR]; /* entry.S */
+extern void syscall_entry(void);                  /* user/ring3.S */
 
 /* entry.S builds the frame with pushal (8 registers), vector, error code,
  * below what Xen pushed: keep traps.h's struct in step with that. */
@@ -71,7 +78,7 @@ static const char *const trap_names[TRAP_NR] = {
 #define STACK_ALIGN 16
 
 static trap_handler_t handlers[TRAP_NR];
-static struct trap_info trap_table[TRAP_NR + 1]; /* + the terminator */
+static struct trap_info trap_table[TRAP_NR + 2]; /* + the system-call gate, the terminator */
 static unsigned long last_cr2;
 static unsigned fatal_depth;
 
@@ -108,6 +115,11 @@ int traps_init(void)
         t->cs = FLAT_KERNEL_CS;
         t->address = trap_entries[v];
     }
+    /* The system-call gate (user/ring3.S): ring 3 may raise it. */
+    trap_table[n].vector = USER_SYSCALL_VECTOR;
+    trap_table[n].flags = TRAP_DPL_USER | TRAP_FLAG_MASK_EVENTS;
+    trap_table[n].cs = FLAT_KERNEL_CS;
+    trap_table[n++].address = (unsigned long)syscall_entry;
     /* trap_table[n] stays zero: address 0 ends the table. */
     long rc = HYPERVISOR_set_trap_table(trap_table);
     if (rc) {
@@ -127,13 +139,35 @@ static void trap_dump(const struct trap_frame *f)
     backtrace_from(f->eip, f->ebp);
 }
 
+/* "(not present, write, user mode)" from a #PF error code. */
+static void pf_cause(const struct trap_frame *f, char *buf, size_t size)
+{
+    snprintf(buf, size, "(%s, %s, %s mode%s)",
+             f->error_code & PF_ERR_PRESENT ? "protection violation" : "not present",
+             f->error_code & PF_ERR_WRITE ? "write" : "read",
+             f->error_code & PF_ERR_USER ? "user" : "kernel",
+             f->error_code & PF_ERR_FETCH ? ", instruction fetch" : "");
+}
+
 static void print_pf_cause(const struct trap_frame *f)
 {
-    printk("cr2 0x%08lx (%s, %s, %s mode%s)\n", last_cr2,
-           f->error_code & PF_ERR_PRESENT ? "protection violation" : "not present",
-           f->error_code & PF_ERR_WRITE ? "write" : "read",
-           f->error_code & PF_ERR_USER ? "user" : "kernel",
-           f->error_code & PF_ERR_FETCH ? ", instruction fetch" : "");
+    char cause[64];
+
+    pf_cause(f, cause, sizeof(cause));
+    printk("cr2 0x%08lx %s\n", last_cr2, cause);
+}
+
+void trap_describe(const struct trap_frame *f, char *buf, size_t size)
+{
+    char cause[64];
+
+    if (f->vector == TRAP_PF) {
+        pf_cause(f, cause, sizeof(cause));
+        snprintf(buf, size, "page fault at 0x%08lx %s, eip 0x%08x", last_cr2, cause, f->eip);
+    } else {
+        snprintf(buf, size, "%s (vector %u) error 0x%x, eip 0x%08x", trap_name(f->vector),
+                 f->vector, f->error_code, f->eip);
+    }
 }
 
 /* ---- stack overflow: report it from a stack that has room ---------------- */
@@ -199,16 +233,23 @@ static _Noreturn void trap_fatal(const struct trap_frame *f)
 
 void trap_dispatch(struct trap_frame *f)
 {
+    bool user = trap_from_user(f);
+
     if (f->vector == TRAP_PF) {
         last_cr2 = this_vcpu()->arch.cr2;
         unsigned long guard, guard_end;
-        const char *owner = stack_guard_owner(last_cr2, &guard, &guard_end);
+        const char *owner = user ? NULL : stack_guard_owner(last_cr2, &guard, &guard_end);
         if (owner && !fatal_depth++)
             stack_overflow(f, owner, guard, guard_end);
         /* Events were masked for us (TRAP_FLAG_MASK_EVENTS): restore. */
         upcall_mask_restore_kick(this_vcpu(),
                                  (uint8_t)((f->cs >> UPCALL_MASK_SHIFT) & UPCALL_MASK_BITS));
     }
+    /* From ring 3 only the lazy FPU's #NM is the kernel's business (the FPU
+     * state is the thread's); any other trap there is the program's fault
+     * and ends its process, never the kernel. */
+    if (user && !(f->vector == TRAP_NM && handlers[TRAP_NM]))
+        process_trap(f);
     if (f->vector < TRAP_NR && handlers[f->vector] && !fatal_depth && handlers[f->vector](f))
         return;
     fatal_depth++;

@@ -1,0 +1,260 @@
+/*
+ * process.c — ring-3 processes (interface manual: "CPU state",
+ * "Exceptions", "Scheduling"): the table, a process's life, its end, and
+ * preemption on the way back to ring 3. See user.h.
+ *
+ * Life: process_spawn builds the address space (addrspace.c), creates a
+ * thread for it and tells the scheduler the thread's page-table base (the
+ * switch to it loads that L3 with MMUEXT_NEW_BASEPTR, and stack_switch
+ * names the thread's own kernel stack for everything ring 3 raises). The
+ * thread masks events and enters ring 3 at the image's first byte
+ * (ring3_enter). From then on it is in the kernel only on its way through:
+ * a system call (syscall.c), a trap, an event.
+ *
+ * End: SYS_exit, a trap in ring 3 (process_trap, from traps.c: the kernel
+ * never dies of a program's fault) or `kill` (taken on the next way back
+ * to ring 3, or at once from SYS_sleep). The thread prints one line,
+ * "process N (NAME) exited with status S" or "... killed: WHY", and exits;
+ * the reaper thread joins it (its kernel stack), destroys the address space
+ * (on the kernel's own base: the reaper is a kernel thread) and wakes
+ * whoever waits in process_wait.
+ *
+ * Preemption: kernel threads are cooperative, a program is not. Each way
+ * back to ring 3 runs user_return_work with events masked: if another
+ * thread waits for the CPU the process yields once, there and then. What
+ * brings the process into the kernel while it computes is an event: the
+ * slice timer (USER_SLICE_MS, armed whenever a process goes back to ring
+ * 3), or any other event (console input that wakes the shell). So a
+ * program that never makes a system call (`run spin`) leaves the shell
+ * answering within a slice.
+ */
+#include "addrspace.h"
+#include "events.h"
+#include "mm.h"
+#include "process_priv.h"
+#include "sched.h"
+#include "time.h"
+#include "traps.h"
+#include "wait.h"
+
+extern const struct user_program user_programs[], user_programs_end[]; /* programs.S */
+/* user/ring3.S: the first entry, events masked; does not return. */
+extern _Noreturn void ring3_enter(unsigned long eip, unsigned long esp);
+
+static struct process procs[PROCESS_MAX];
+static unsigned next_pid = 1;
+static struct thread *reaper;
+static struct timer slice_timer;
+static unsigned long slices; /* slice timer expiries */
+
+unsigned user_program_count(void)
+{
+    return (unsigned)(user_programs_end - user_programs);
+}
+
+const struct user_program *user_program_at(unsigned i)
+{
+    return i < user_program_count() ? &user_programs[i] : NULL;
+}
+
+const struct user_program *user_program_find(const char *name)
+{
+    for (unsigned i = 0; i < user_program_count(); i++)
+        if (strcmp(user_programs[i].name, name) == 0)
+            return &user_programs[i];
+    return NULL;
+}
+
+struct process *process_current(void)
+{
+    return thread_process(thread_current());
+}
+
+struct process *process_by_pid(unsigned pid)
+{
+    for (unsigned i = 0; i < PROCESS_MAX; i++)
+        if (procs[i].info.pid == pid && pid)
+            return &procs[i];
+    return NULL;
+}
+
+/* ---- the reaper ------------------------------------------------------------ */
+
+static bool any_ended(void *arg)
+{
+    (void)arg;
+    for (unsigned i = 0; i < PROCESS_MAX; i++)
+        if (procs[i].info.state == P_ENDED && !procs[i].reaped)
+            return true;
+    return false;
+}
+
+static void reap(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        (void)wait_until(any_ended, NULL, WAIT_FOREVER);
+        for (unsigned i = 0; i < PROCESS_MAX; i++) {
+            struct process *p = &procs[i];
+            if (p->info.state != P_ENDED || p->reaped)
+                continue;
+            thread_join(p->thread);
+            p->thread = NULL;
+            addrspace_destroy(p->as);
+            p->as = NULL;
+            p->reaped = true;
+            p->info.state = P_FREE; /* the record stays until the slot is taken */
+            if (p->waiter)
+                thread_wake(p->waiter);
+        }
+    }
+}
+
+/* ---- life -------------------------------------------------------------------- */
+
+static void process_main(void *arg)
+{
+    (void)arg;
+    (void)irq_save(); /* ring3_enter wants events masked; Xen's iret unmasks */
+    user_return_work();
+    ring3_enter(USER_IMAGE_VA, USER_STACK_TOP);
+}
+
+int process_spawn(const char *program)
+{
+    const struct user_program *prog = user_program_find(program);
+    struct process *p = NULL;
+
+    if (!prog) {
+        printk("run: no program named '%s' (run alone lists them)\n", program);
+        return -XEN_ENOENT;
+    }
+    for (unsigned i = 0; i < PROCESS_MAX && !p; i++)
+        if (procs[i].info.state == P_FREE)
+            p = &procs[i];
+    if (!p) {
+        printk("run: all %u process slots in use\n", PROCESS_MAX);
+        return -XEN_EAGAIN;
+    }
+    if (!reaper && !(reaper = thread_create("reaper", reap, NULL)))
+        return -XEN_ENOMEM;
+    struct addrspace *as = addrspace_create(prog->image, (size_t)(prog->image_end - prog->image));
+    if (!as)
+        return -XEN_ENOMEM;
+    struct thread *t = thread_create(prog->name, process_main, p);
+    if (!t) {
+        addrspace_destroy(as);
+        return -XEN_ENOMEM;
+    }
+    memset(p, 0, sizeof(*p));
+    p->info.pid = next_pid++;
+    strlcpy(p->info.name, prog->name, sizeof(p->info.name));
+    p->info.state = P_RUNNING;
+    p->info.l3_mfn = addrspace_base(as);
+    p->thread = t;
+    p->as = as;
+    thread_set_process(t, p, addrspace_base(as)); /* before it first runs */
+    return (int)p->info.pid;
+}
+
+_Noreturn void process_end(struct process *p, enum process_end how, int status, const char *text)
+{
+    p->info.end = how;
+    p->info.status = status;
+    strlcpy(p->end_text, text, sizeof(p->end_text));
+    printk("process %u (%s) %s\n", p->info.pid, p->info.name, p->end_text);
+    (void)irq_save();
+    p->info.state = P_ENDED;
+    thread_wake(reaper);
+    thread_exit();
+}
+
+_Noreturn void process_trap(const struct trap_frame *f)
+{
+    struct process *p = process_current();
+    char why[PROCESS_END_TEXT_LEN - sizeof("killed: ")];
+    char text[PROCESS_END_TEXT_LEN];
+
+    if (!p)
+        panic("trap from ring 3 in kernel thread %s", thread_name(thread_current()));
+    trap_describe(f, why, sizeof(why));
+    snprintf(text, sizeof(text), "killed: %s", why);
+    p->info.trap = f->vector;
+    process_end(p, END_TRAP, 0, text);
+}
+
+static void slice_expired(struct timer *t) /* upcall context */
+{
+    (void)t;
+    slices++; /* the upcall it rode in on is the point */
+}
+
+void user_return_work(void)
+{
+    struct process *p = process_current();
+
+    if (p->kill_requested)
+        process_end(p, END_KILLED, 0, "killed: by kill");
+    if (sched_others_runnable()) {
+        p->info.preemptions++;
+        thread_yield(); /* masked before, masked after */
+        if (p->kill_requested)
+            process_end(p, END_KILLED, 0, "killed: by kill");
+    }
+    if (!slice_timer.armed) {
+        slice_timer.fn = slice_expired;
+        timer_arm(&slice_timer, deadline_ms(USER_SLICE_MS));
+    }
+}
+
+/* ---- waiting, killing, listing -------------------------------------------- */
+
+int process_kill(unsigned pid)
+{
+    struct process *p = process_by_pid(pid);
+
+    if (!p || p->info.state != P_RUNNING)
+        return -XEN_ESRCH;
+    p->kill_requested = true;
+    thread_wake(p->thread); /* out of SYS_sleep */
+    return 0;
+}
+
+static bool reaped(void *arg)
+{
+    return ((struct process *)arg)->reaped;
+}
+
+int process_wait(unsigned pid, unsigned long timeout_ms, struct process_info *info)
+{
+    struct process *p = process_by_pid(pid);
+
+    if (!p)
+        return -XEN_ESRCH;
+    p->waiter = thread_current();
+    int rc = wait_until(reaped, p, deadline_ms(timeout_ms));
+    p->waiter = NULL;
+    if (info)
+        *info = p->info;
+    return rc;
+}
+
+unsigned process_list(struct process_info *out, unsigned max)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < PROCESS_MAX && n < max; i++)
+        if (procs[i].info.state == P_RUNNING || (procs[i].info.state == P_ENDED && !procs[i].reaped))
+            out[n++] = procs[i].info;
+    return n;
+}
+
+const char *process_end_text(unsigned pid)
+{
+    struct process *p = process_by_pid(pid);
+    return p ? p->end_text : "";
+}
+
+unsigned long user_slices(void)
+{
+    return slices;
+}
