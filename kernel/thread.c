@@ -21,7 +21,7 @@ const char *thread_name(const struct thread *t)
     return t->name;
 }
 
-void thread_set_process(struct thread *t, struct process *p, xen_pfn_t pt_base)
+void thread_set_process(struct thread *t, struct process *p, unsigned long pt_base)
 {
     t->process = p;
     t->pt_base = pt_base;

@@ -23,8 +23,8 @@ struct addrspace *addrspace_create(const uint8_t *image, size_t len);
 /* Unpin and free. Not while it is the loaded base (the caller is a kernel
  * thread, which runs on the kernel's own). */
 void addrspace_destroy(struct addrspace *as);
-/* Its L3's frame: what MMUEXT_NEW_BASEPTR takes. */
-xen_pfn_t addrspace_base(const struct addrspace *as);
+/* Its L3's pfn (the switch gives Xen its frame). */
+unsigned long addrspace_base(const struct addrspace *as);
 /* Copy [va, va + len) of the process's memory out, through the kernel's
  * own mapping of its pages (so it works whichever base is loaded, and a
  * bad address can never fault in the kernel). false, nothing copied, when
@@ -37,13 +37,13 @@ xen_pfn_t addrspace_lookup(const struct addrspace *as, unsigned long va, bool *u
  * equal the kernel's own: for self-tests. */
 xen_pfn_t addrspace_kernel_l2(const struct addrspace *as, unsigned *same, unsigned *total);
 
-/* The page-table base (pagetable.c). The kernel's own is the L3 Xen's
- * domain builder made; kernel threads run on it. pt_switch_prepare adds
- * MMUEXT_NEW_BASEPTR to a context switch's multicall when `base` (0 = the
- * kernel's) is not the one loaded. */
+/* The page-table base (pagetable.c), as the pfn of an L3. The kernel's own
+ * is the L3 Xen's domain builder made; kernel threads run on it.
+ * pt_switch_prepare adds MMUEXT_NEW_BASEPTR to a context switch's multicall
+ * when `base` (0 = the kernel's) is not the one loaded. */
 struct multicall;
-xen_pfn_t pt_kernel_base(void);
-xen_pfn_t pt_loaded_base(void);
-void pt_switch_prepare(struct multicall *mc, xen_pfn_t base);
+unsigned long pt_kernel_base(void);
+unsigned long pt_loaded_base(void);
+void pt_switch_prepare(struct multicall *mc, unsigned long base);
 
 #endif

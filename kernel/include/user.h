@@ -53,7 +53,7 @@ struct process_info {
     unsigned long bad_syscalls;         /* calls with an unknown number */
     unsigned long preemptions;          /* times the timer took the CPU in ring 3 */
     unsigned long bytes_written;
-    unsigned long l3_mfn;               /* its page-table base */
+    unsigned long l3_pfn;               /* its page-table base */
 };
 
 /* Start a program as a new process; its pid (>= 1), or -errno (printed).

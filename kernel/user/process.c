@@ -44,8 +44,9 @@ extern _Noreturn void ring3_enter(unsigned long eip, unsigned long esp);
 static struct process procs[PROCESS_MAX];
 static unsigned next_pid = 1;
 static struct thread *reaper;
-static struct timer slice_timer;
 static unsigned long slices; /* slice timer expiries */
+static void slice_expired(struct timer *t);
+static struct timer slice_timer = {.fn = slice_expired};
 
 unsigned user_program_count(void)
 {
@@ -150,7 +151,7 @@ int process_spawn(const char *program)
     p->info.pid = next_pid++;
     strlcpy(p->info.name, prog->name, sizeof(p->info.name));
     p->info.state = P_RUNNING;
-    p->info.l3_mfn = addrspace_base(as);
+    p->info.l3_pfn = addrspace_base(as);
     p->thread = t;
     p->as = as;
     thread_set_process(t, p, addrspace_base(as)); /* before it first runs */
@@ -201,10 +202,8 @@ void user_return_work(void)
         if (p->kill_requested)
             process_end(p, END_KILLED, 0, "killed: by kill");
     }
-    if (!slice_timer.armed) {
-        slice_timer.fn = slice_expired;
+    if (!slice_timer.armed)
         timer_arm(&slice_timer, deadline_ms(USER_SLICE_MS));
-    }
 }
 
 /* ---- waiting, killing, listing -------------------------------------------- */

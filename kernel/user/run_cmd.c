@@ -51,14 +51,14 @@ static int cmd_ps(int argc, char **argv)
         printk("no processes\n");
         return 0;
     }
-    printk("  pid  name      state     syscalls  preempted  written  L3 frame\n");
+    printk("  pid  name      state     syscalls  preempted  written  L3 pfn\n");
     for (unsigned i = 0; i < n; i++) {
         unsigned long calls = list[i].bad_syscalls;
         for (unsigned c = 0; c < SYS_NR; c++)
             calls += list[i].syscalls[c];
         printk("%5u  %-8s  %-8s  %8lu  %9lu  %7lu  %#lx\n", list[i].pid, list[i].name,
                state_names[list[i].state], calls, list[i].preemptions, list[i].bytes_written,
-               list[i].l3_mfn);
+               list[i].l3_pfn);
     }
     printk("%lu time slices of %u ms\n", user_slices(), USER_SLICE_MS);
     return 0;

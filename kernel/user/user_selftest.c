@@ -168,11 +168,12 @@ SELFTEST(user_addrspace)
     bool user = false;
     unsigned long stack_bottom = USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE;
 
-    xen_pfn_t base = addrspace_base(as), l2 = addrspace_kernel_l2(as, &same, &total);
+    unsigned long base = addrspace_base(as);
+    xen_pfn_t l2 = addrspace_kernel_l2(as, &same, &total);
     const pte_t *kernel_l3 = (const pte_t *)start_info->pt_base;
     ST_EXPECT(r, base != pt_kernel_base() && pt_loaded_base() == pt_kernel_base(),
-              "L3 %#lx, the kernel's %#lx, loaded %#lx", (unsigned long)base,
-              (unsigned long)pt_kernel_base(), (unsigned long)pt_loaded_base());
+              "L3 pfn %#lx, the kernel's %#lx, loaded %#lx", base, pt_kernel_base(),
+              pt_loaded_base());
     ST_EXPECT(r, l2 != pte_frame(kernel_l3[KERNEL_L3_SLOT]) && same == total,
               "slot-3 L2 %#lx (kernel's %#llx): %u of %u entries the kernel's", (unsigned long)l2,
               (unsigned long long)pte_frame(kernel_l3[KERNEL_L3_SLOT]), same, total);
@@ -193,7 +194,7 @@ SELFTEST(user_addrspace)
     int shared = pin_shared_slot3();
     ST_EXPECT(r, shared == -XEN_EINVAL, "pinning an L3 that shares the kernel's slot-3 L2: %s, "
               "want EINVAL", xen_errname(shared));
-    ST_PASS(r, "own L3 %#lx, slot-3 L2 copy %#lx (%u entries), user/kernel split; a shared "
+    ST_PASS(r, "own L3 pfn %#lx, slot-3 L2 copy mfn %#lx (%u entries), user/kernel split; a shared "
                "slot-3 L2 is refused (%s)", (unsigned long)base, (unsigned long)l2, total,
             xen_errname(shared));
 }

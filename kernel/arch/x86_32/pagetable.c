@@ -220,19 +220,21 @@ void direct_map_queue_clear(unsigned long pfn)
 
 /* ---- the page-table base ---------------------------------------------------- */
 
-static xen_pfn_t loaded_base; /* 0: the kernel's, as Xen started us */
+/* Bases are kept as the L3's pfn, not its frame: a restore gives every page
+ * a new frame (and re-pins the tables), the pfn stays. */
+static unsigned long loaded_base; /* 0: the kernel's, as Xen started us */
 
-xen_pfn_t pt_kernel_base(void)
+unsigned long pt_kernel_base(void)
 {
-    return virt_to_mfn(kernel_l3());
+    return virt_to_pfn(kernel_l3());
 }
 
-xen_pfn_t pt_loaded_base(void)
+unsigned long pt_loaded_base(void)
 {
     return loaded_base ? loaded_base : pt_kernel_base();
 }
 
-void pt_switch_prepare(struct multicall *mc, xen_pfn_t base)
+void pt_switch_prepare(struct multicall *mc, unsigned long base)
 {
     /* Read by Xen during the multicall, which runs before the next switch
      * can build another: one is enough. */
@@ -242,7 +244,7 @@ void pt_switch_prepare(struct multicall *mc, xen_pfn_t base)
         base = pt_kernel_base();
     if (base == pt_loaded_base())
         return;
-    op.arg1.mfn = base;
+    op.arg1.mfn = pfn_to_mfn(base); /* Xen takes the frame */
     struct multicall_entry *e = multicall_add(mc, __HYPERVISOR_mmuext_op);
     e->args[0] = (unsigned long)&op;
     e->args[1] = 1;    /* count */

@@ -192,7 +192,7 @@ void addrspace_destroy(struct addrspace *as)
 {
     if (pt_loaded_base() == addrspace_base(as))
         panic("addrspace_destroy: the address space is loaded");
-    if (as->pinned && mmuext_unpin(addrspace_base(as))) {
+    if (as->pinned && mmuext_unpin(mfn_of(as->table[T_L3]))) {
         free_pages(as, false); /* Xen still has them as tables: never reuse them */
         return;
     }
@@ -204,9 +204,9 @@ void addrspace_destroy(struct addrspace *as)
     free_pages(as, true);
 }
 
-xen_pfn_t addrspace_base(const struct addrspace *as)
+unsigned long addrspace_base(const struct addrspace *as)
 {
-    return mfn_of(as->table[T_L3]);
+    return virt_to_pfn(as->table[T_L3]);
 }
 
 bool addrspace_copy_from(const struct addrspace *as, void *dst, unsigned long va, size_t len)
