@@ -7,9 +7,10 @@
  * A switch is two halves: first, one HYPERVISOR_multicall tells Xen
  *   - stack_switch(FLAT_KERNEL_SS, top of the next thread's stack): the
  *     stack Xen loads for the next trap, event or system call taken in
- *     ring 3, the PV equivalent of the TSS's ss0:esp0 (for a 32-bit PV
- *     guest the ring-1 stack, which the native TSS calls ss1:esp1); each
- *     process's thread has its own (kernel/user/);
+ *     ring 3: the PV form of the TSS's ss1:esp1, the ring-1 stack (a
+ *     native kernel in ring 0 sets ss0:esp0; public/arch-x86/xen.h
+ *     vcpu_guest_context: "kernel_ss, kernel_sp; Virtual TSS (only
+ *     SS1/SP1)"); each process's thread has its own (kernel/user/);
  *   - mmuext_op(MMUEXT_NEW_BASEPTR), only when the page-table base changes:
  *     a process runs on its own L3, kernel threads on the kernel's
  *     (pt_switch_prepare, pagetable.c; addrspace.c);
