@@ -19,14 +19,17 @@
  * (on the kernel's own base: the reaper is a kernel thread) and wakes
  * whoever waits in process_wait.
  *
- * Preemption: kernel threads are cooperative, a program is not. Each way
- * back to ring 3 runs user_return_work with events masked: if another
- * thread waits for the CPU the process yields once, there and then. What
- * brings the process into the kernel while it computes is an event: the
- * slice timer (USER_SLICE_MS, armed whenever a process goes back to ring
- * 3), or any other event (console input that wakes the shell). So a
- * program that never makes a system call (`run spin`) leaves the shell
- * answering within a slice.
+ * Preemption: kernel threads are cooperative, a program is not. The slice
+ * timer (USER_SLICE_MS, armed whenever a process goes back to ring 3 and
+ * it is not) marks the slice over; its event brings a computing program
+ * into the kernel, and each way back to ring 3 runs user_return_work with
+ * events masked: when the slice is over and another thread waits for the
+ * CPU, the process yields once, there and then. So a program that never
+ * makes a system call (`run spin`) leaves the shell answering within a
+ * slice. Only at the end of a slice: yielding on every way back would let
+ * two programs that each take a #NM for their first FPU instruction
+ * (fpu.c) hand the FPU, and the CPU, to each other forever, neither
+ * getting past that instruction.
  */
 #include "addrspace.h"
 #include "events.h"
@@ -45,6 +48,7 @@ static struct process procs[PROCESS_MAX];
 static unsigned next_pid = 1;
 static struct thread *reaper;
 static unsigned long slices; /* slice timer expiries */
+static volatile bool slice_over; /* set by the slice timer, taken by user_return_work */
 static void slice_expired(struct timer *t);
 static struct timer slice_timer = {.fn = slice_expired};
 
@@ -187,7 +191,8 @@ _Noreturn void process_trap(const struct trap_frame *f)
 static void slice_expired(struct timer *t) /* upcall context */
 {
     (void)t;
-    slices++; /* the upcall it rode in on is the point */
+    slices++;
+    slice_over = true; /* the upcall it rides in on takes it to user_return_work */
 }
 
 void user_return_work(void)
@@ -196,11 +201,14 @@ void user_return_work(void)
 
     if (p->kill_requested)
         process_end(p, END_KILLED, 0, "killed: by kill");
-    if (sched_others_runnable()) {
-        p->info.preemptions++;
-        thread_yield(); /* masked before, masked after */
-        if (p->kill_requested)
-            process_end(p, END_KILLED, 0, "killed: by kill");
+    if (slice_over) {
+        slice_over = false;
+        if (sched_others_runnable()) {
+            p->info.preemptions++;
+            thread_yield(); /* masked before, masked after */
+            if (p->kill_requested)
+                process_end(p, END_KILLED, 0, "killed: by kill");
+        }
     }
     if (!slice_timer.armed)
         timer_arm(&slice_timer, deadline_ms(USER_SLICE_MS));

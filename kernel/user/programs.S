@@ -29,6 +29,7 @@ user_programs:
         PROGRAM fault, "writes to kernel memory: a user page fault ends it"
         PROGRAM badop, "executes hlt: a general protection fault ends it"
         PROGRAM spin, "loops in ring 3 without system calls until killed"
+        PROGRAM fpu, "adds on the x87 FPU across a yield (#NM from ring 3); exits 0 if 1 + 1 = 2"
         PROGRAM check, "makes every system call, good and bad; exits 0 if all answers are right"
         .globl  user_programs_end
 user_programs_end:

@@ -10,6 +10,9 @@
  * user_fault: `fault` (a write to the kernel's half) and `badop` (hlt) end
  *   with the trap that ended them, #PF with the address in cr2 and #GP; the
  *   kernel goes on.
+ * user_fpu: two `fpu`s at once: each loads the x87 stack, yields (so the
+ *   other takes the FPU: #NM from ring 3, handled, back to ring 3) and
+ *   adds; both must exit 0.
  * user_spin: two `spin`s (no system calls at all) share the CPU with this
  *   thread: its sleeps end on time and its yields come back, so the timer
  *   preempts both; `kill` ends them.
@@ -21,6 +24,7 @@
  *   slot is shared" in `xl dmesg` with guest_loglvl=all).
  */
 #include "addrspace.h"
+#include "fpu.h"
 #include "mm.h"
 #include "process_priv.h"
 #include "sched.h"
@@ -34,7 +38,9 @@
 #define SPINNERS 2
 #define SLEEP_MS 20
 #define SLEEPS 10
-#define LATE_MS 100        /* a sleep may end this much late while programs spin */
+/* A sleep may end this much late while programs spin: a slice or two, and
+ * room for a busy lab host; without preemption it would never end. */
+#define LATE_MS 1000
 #define YIELD_MS 100
 #define KERNEL_L3_SLOT 3
 
@@ -91,6 +97,30 @@ SELFTEST(user_fault)
     ST_EXPECT(r, info.end == END_TRAP && info.trap == TRAP_GP, "badop: %s",
               process_end_text(info.pid));
     ST_PASS(r, "#PF at %#lx and #GP (hlt) in ring 3 ended their processes", KERNEL_VIRT_BASE);
+}
+
+#define FPU_PROCESSES 2
+
+SELFTEST(user_fpu)
+{
+    int pid[FPU_PROCESSES];
+    struct process_info info;
+    unsigned long before = fpu_nm_traps();
+
+    for (unsigned i = 0; i < FPU_PROCESSES; i++) {
+        pid[i] = process_spawn("fpu");
+        ST_EXPECT(r, pid[i] > 0, "spawn fpu: %d", pid[i]);
+    }
+    for (unsigned i = 0; i < FPU_PROCESSES; i++) {
+        ST_EXPECT(r, process_wait((unsigned)pid[i], WAIT_MS, &info) == 0, "fpu %d did not end",
+                  pid[i]);
+        ST_EXPECT(r, info.end == END_EXIT && info.status == 0, "fpu %d: %s", pid[i],
+                  process_end_text((unsigned)pid[i]));
+    }
+    ST_EXPECT(r, fpu_nm_traps() - before >= FPU_PROCESSES, "%lu #NM for %u FPU programs",
+              fpu_nm_traps() - before, FPU_PROCESSES);
+    ST_PASS(r, "%u programs added on the x87 across a yield; %lu #NM meanwhile", FPU_PROCESSES,
+            fpu_nm_traps() - before);
 }
 
 SELFTEST(user_spin)

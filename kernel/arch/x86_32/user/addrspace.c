@@ -87,15 +87,26 @@ static void *page_of(const struct addrspace *as, unsigned long va)
     return NULL;
 }
 
-static void free_pages(struct addrspace *as, bool tables_too)
+/* What goes back to the allocator: everything, the data pages only (the
+ * tables may still be read-only), or nothing (Xen may still hold the
+ * tables, whose L1 maps the data pages). */
+enum give_back { GIVE_ALL, GIVE_DATA, GIVE_NONE };
+
+static void free_pages(struct addrspace *as, enum give_back what)
 {
+    if (what == GIVE_NONE) {
+        printk("addrspace: %u pages stay out of use\n",
+               TABLE_PAGES + USER_IMAGE_PAGES + USER_STACK_PAGES);
+        free(as);
+        return;
+    }
     for (unsigned i = 0; i < USER_IMAGE_PAGES; i++)
         if (as->image[i])
             page_free(as->image[i], 0);
     for (unsigned i = 0; i < USER_STACK_PAGES; i++)
         if (as->stack[i])
             page_free(as->stack[i], 0);
-    for (unsigned i = 0; tables_too && i < TABLE_PAGES; i++)
+    for (unsigned i = 0; what == GIVE_ALL && i < TABLE_PAGES; i++)
         if (as->table[i])
             page_free(as->table[i], 0);
     free(as);
@@ -168,12 +179,10 @@ struct addrspace *addrspace_create(const uint8_t *image, size_t len)
 
     if ((rc = tables_writable(as, false))) {
         printk("addrspace: cannot make the tables read-only: %s\n", xen_errname(rc));
-        goto leak; /* some entries may be read-only already: keep the pages out of use */
+        goto leak; /* some entries may be read-only already: keep the tables out of use */
     }
     if ((rc = mmuext_pin(MMUEXT_PIN_L3_TABLE, mfn_of(as->table[T_L3])))) {
-        if (tables_writable(as, true))
-            goto leak;
-        free_pages(as, true);
+        free_pages(as, tables_writable(as, true) ? GIVE_DATA : GIVE_ALL);
         return NULL;
     }
     as->pinned = true;
@@ -181,10 +190,10 @@ struct addrspace *addrspace_create(const uint8_t *image, size_t len)
 
 no_memory:
     printk("addrspace: no memory for a process\n");
-    free_pages(as, true);
+    free_pages(as, GIVE_ALL);
     return NULL;
 leak:
-    free_pages(as, false);
+    free_pages(as, GIVE_DATA);
     return NULL;
 }
 
@@ -193,15 +202,10 @@ void addrspace_destroy(struct addrspace *as)
     if (pt_loaded_base() == addrspace_base(as))
         panic("addrspace_destroy: the address space is loaded");
     if (as->pinned && mmuext_unpin(mfn_of(as->table[T_L3]))) {
-        free_pages(as, false); /* Xen still has them as tables: never reuse them */
+        free_pages(as, GIVE_NONE);
         return;
     }
-    if (tables_writable(as, true)) {
-        printk("addrspace: table pages stay out of use\n");
-        free_pages(as, false);
-        return;
-    }
-    free_pages(as, true);
+    free_pages(as, tables_writable(as, true) ? GIVE_DATA : GIVE_ALL);
 }
 
 unsigned long addrspace_base(const struct addrspace *as)
