@@ -25,6 +25,8 @@ COMMAND_TIMEOUT = 60
 GUEST_MIB = 32
 DOM0_MIB = 64
 PART = ("user",)  # kernel/user/user_selftest.c
+GUEST = f"xuser-{os.getpid()}"
+SAVE_TIMEOUT = 300
 USER_CS = 0xE02B  # FLAT_RING3_CS (public/arch-x86/xen-x86_32.h)
 
 
@@ -36,8 +38,7 @@ def dom0(lab: Lab, kernel_elf: Path) -> Iterator[Shell]:
 
 @pytest.fixture(scope="module")
 def domu(xen_host: Host, kernel_elf: Path) -> Iterator[Shell]:
-    with domu_shell(xen_host, kernel_elf, f"xuser-{os.getpid()}", GUEST_MIB, BOOT_TIMEOUT,
-                    COMMAND_TIMEOUT) as sh:
+    with domu_shell(xen_host, kernel_elf, GUEST, GUEST_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
         yield sh
         assert sh.guest is not None and sh.guest.reason() is None, "a program stopped the guest"
 
@@ -117,3 +118,24 @@ def test_domu_programs(domu: Shell) -> None:
 def test_domu_suites_pass(domu: Shell) -> None:
     failed = {n: r for n, r in domu.run_suites(PART).items() if r.verdict != "PASS"}
     assert not failed, f"{failed} (log: {domu.log})"
+
+
+@pytest.mark.timeout(2 * SAVE_TIMEOUT)
+def test_domu_program_survives_save_and_restore(domu: Shell, xen_host: Host) -> None:
+    out = run(domu, "run spin &")
+    pid = re.search(r"^process (\d+) \(spin\) running in the background", out, re.MULTILINE)
+    assert pid, out
+    xen_host.check(f"xl save {GUEST} /run/{GUEST}.save", timeout=SAVE_TIMEOUT)
+    xen_host.check(f"xl restore -p /run/{GUEST}.save && rm /run/{GUEST}.save", timeout=SAVE_TIMEOUT)
+    xen_host.attach_console(GUEST)
+    xen_host.check(f"xl unpause {GUEST}")
+    domu.console.expect([r"suspend: resumed in a new domain"], 120)
+    rows = []
+    for _ in range(2):
+        ps = run(domu, "ps")
+        row = re.search(rf"^\s*{pid.group(1)}\s+spin\s+running\s+\d+\s+(\d+)", ps, re.MULTILINE)
+        assert row, ps
+        rows.append(int(row.group(1)))
+    assert rows[1] > rows[0], f"spin is not being preempted after the restore: {rows}"
+    check_hello(domu)  # a new address space in the new domain
+    assert ended(run(domu, f"kill {pid.group(1)}"), "spin").group(2) == "killed: by kill"
