@@ -42,7 +42,7 @@
  * room for a busy lab host; without preemption it would never end. */
 #define LATE_MS 1000
 #define YIELD_MS 100
-#define KERNEL_L3_SLOT 3
+#define KERNEL_L3_SLOT pt_l3_index(KERNEL_VIRT_BASE)
 
 static int run_to_end(const char *program, struct process_info *info)
 {

@@ -45,13 +45,12 @@ _Static_assert((USER_IMAGE_PAGES + USER_STACK_PAGES) * PAGE_SIZE < PT_L2_SPAN,
                "room for an unmapped guard between image and stack");
 _Static_assert(USER_STACK_TOP <= KERNEL_VIRT_BASE, "user space below the kernel");
 
-#define L3_SLOT_USER 0 /* pt_l3_index(USER_IMAGE_VA) */
-#define L3_SLOT_KERNEL 3 /* pt_l3_index(KERNEL_VIRT_BASE) */
-#define TABLE_PAGES 4
+#define L3_SLOT_USER pt_l3_index(USER_IMAGE_VA)
+#define L3_SLOT_KERNEL pt_l3_index(KERNEL_VIRT_BASE)
 /* Present, writable, user, accessed and dirty set up front (as PTE_KERNEL_RW). */
 #define PTE_USER_RW (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
 
-enum { T_L3, T_L2_USER, T_L1_USER, T_L2_KERNEL };
+enum { T_L3, T_L2_USER, T_L1_USER, T_L2_KERNEL, TABLE_PAGES };
 
 struct addrspace {
     pte_t *table[TABLE_PAGES];
