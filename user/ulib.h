@@ -74,11 +74,12 @@ static inline void print_num(unsigned long n, unsigned base)
 
 /* The privilege level this code runs at: the RPL bits of %cs. */
 #define SELECTOR_RPL_MASK 3u
+#define SELECTOR_BITS 0xffffu /* a 32-bit read of %cs may carry junk above them */
 static inline unsigned current_cs(void)
 {
     unsigned cs;
     __asm__ __volatile__("movl %%cs, %0" : "=r"(cs));
-    return cs & 0xffffu;
+    return cs & SELECTOR_BITS;
 }
 
 int main(void);

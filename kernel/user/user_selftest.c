@@ -3,7 +3,7 @@
  * the built-in programs on real Xen:
  *
  * user_hello: `hello` exits with 0, which it does only when its %cs says
- *   ring 3, and made the calls it should.
+ *   ring 3, and made the calls it should; a run gives back every page.
  * user_syscalls: `check` makes every call with good and bad arguments and
  *   exits 0 when every answer was right (an unknown call, buffers in the
  *   kernel's half, unmapped or running off the stack, sizes too big).
@@ -55,17 +55,22 @@ static int run_to_end(const char *program, struct process_info *info)
 SELFTEST(user_hello)
 {
     struct process_info info;
-    int rc = run_to_end("hello", &info);
+    int rc = run_to_end("hello", &info); /* the first run also starts the reaper */
+    unsigned long free_before = page_free_count();
 
     ST_EXPECT(r, rc == 0, "hello did not end within %u ms (%d)", WAIT_MS, rc);
+    rc = run_to_end("hello", &info);
+    ST_EXPECT(r, rc == 0, "hello did not end within %u ms (%d)", WAIT_MS, rc);
+    ST_EXPECT(r, page_free_count() == free_before, "%lu free pages before a run, %lu after",
+              free_before, page_free_count());
     ST_EXPECT(r, info.end == END_EXIT && info.status == 0, "hello: %s",
               process_end_text(info.pid));
     ST_EXPECT(r, info.syscalls[SYS_getpid] == 1 && info.syscalls[SYS_write] > 0 &&
                      info.syscalls[SYS_exit] == 1,
               "hello's calls: getpid %lu write %lu exit %lu", info.syscalls[SYS_getpid],
               info.syscalls[SYS_write], info.syscalls[SYS_exit]);
-    ST_PASS(r, "pid %u ran in ring 3, %lu bytes written, exited with 0", info.pid,
-            info.bytes_written);
+    ST_PASS(r, "pid %u ran in ring 3, %lu bytes written, exited with 0; its pages all came back",
+            info.pid, info.bytes_written);
 }
 
 SELFTEST(user_syscalls)
