@@ -1,7 +1,9 @@
 # Xenolith: a 32-bit PAE paravirtualized guest kernel for Xen.
 #
-#   make run     build what is missing, boot Xenolith as a domU under Xen in
-#                QEMU (one vif on xenbr0, one disk) and attach to its console
+#   make run [SHIM=1]
+#                build what is missing, boot Xenolith as a domU under Xen in
+#                QEMU (one vif on xenbr0, one disk) and attach to its console;
+#                SHIM=1: inside the PV shim, as on a stock Xen host
 #   make test    the whole suite: unit tests, then boots under real Xen
 #   make kernel  build/kernel.elf (checked by codegen.elfcheck)
 #   make tiny    build/tiny/kernel.elf: the small configuration (-Oz, no self-tests,
@@ -19,13 +21,17 @@
 #   make fuzz-long [FUZZ_LONG_S=600]
 #                the same, FUZZ_LONG_S seconds per target
 #   make test-matrix
-#                the whole suite once per Xen release the lab knows (XENS)
+#                the whole suite once per flavour (XENS): classic on the rebuild,
+#                and every domU test through the PV shim on Debian's own 4.17 and 4.20
 #   make test-long
 #                100 attach/detach cycles, 10 MiB through each console path
 #
-# XEN=4.17|4.20 picks the lab's Xen release (default 4.17, Debian 12's) for run,
-# lab, test, bench; XEN_BINARY=PATH boots a hypervisor of your own (an
-# uncompressed xen/xen with CONFIG_PV32=y) with the dom0 of the nearest release.
+# XEN= picks the lab's Xen (its flavour) for run, lab, test, bench: 4.17-pv32
+# (the default: Debian 12's Xen rebuilt with CONFIG_PV32=y, classic PV), 4.17 or
+# 4.20 (Debian 12's and 13's own hypervisors, as shipped: no 32-bit PV, guests
+# run through the PV shim), 4.20-pv32 (when Debian serves its source);
+# XEN_BINARY=PATH boots a hypervisor of your own (an uncompressed xen/xen with
+# CONFIG_PV32=y) with the dom0 of the nearest release.
 #   make fresh-check [RELEASE=bookworm]
 #                the README's promise on a new machine: a minimal Debian root,
 #                a clone of HEAD, a cold `make test` in it (scripts/fresh-check.sh)
@@ -39,7 +45,7 @@ BUILD ?= build
 PY := .venv/bin/python
 export XENOLITH_CACHE ?= $(HOME)/.cache/xenolith
 export PYTHONDONTWRITEBYTECODE := 1
-XENS := 4.17 4.20
+XENS := 4.17-pv32 4.17 4.20
 ifdef XEN
 export XENLAB_XEN := $(XEN)
 endif
@@ -68,10 +74,10 @@ run: bootstrap lab
 	@test -f $(BUILD)/disk.img || truncate -s 16M $(BUILD)/disk.img
 	@if [ -f $(BUILD)/kernel.elf ]; then \
 	  $(PY) -m xenlab boot $(BUILD)/kernel.elf --mode domu --memory 32 --cmdline "ip=10.0.0.2/24" \
-	    --vif --disk $(BUILD)/disk.img || [ $$? = 7 ]; \
+	    --vif --disk $(BUILD)/disk.img $(if $(SHIM),--shim) || [ $$? = 7 ]; \
 	else \
 	  echo "make run: $(BUILD)/kernel.elf does not exist yet; booting GRUB i386-xen instead"; \
-	  $(PY) -m xenlab boot "$$($(PY) -m xenlab.parts path grub-pv)" --mode domu --memory 16 --vif --disk $(BUILD)/disk.img || [ $$? = 7 ]; \
+	  $(PY) -m xenlab boot "$$($(PY) -m xenlab.parts path grub-pv)" --mode domu --memory 16 --vif --disk $(BUILD)/disk.img $(if $(SHIM),--shim) || [ $$? = 7 ]; \
 	fi
 
 lint: bootstrap

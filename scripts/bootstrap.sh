@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what Xenolith needs on a fresh Debian 12 machine, and nothing twice.
+# Installs what Xenolith needs on a fresh Debian 12 or 13 machine, and nothing twice.
 # It assumes only what `make` and `git` need (bash and apt come with every
 # Debian root):
 #   1. Debian packages (apt) that are missing from APT_PACKAGES;
@@ -18,7 +18,7 @@ APT_PACKAGES=(
   qemu-system-x86 qemu-utils              # the lab: Xen runs inside QEMU (TCG)
   cpio gzip xz-utils zstd                 # dom0 initramfs
   busybox-static util-linux coreutils bash iproute2 # copied into dom0
-  clang libclang-rt-14-dev lib32stdc++-12-dev llvm # make fuzz, make check's smoke: libFuzzer,
+  clang libclang-rt-dev g++-multilib llvm # make fuzz, make check's smoke: libFuzzer,
                                           # ASan, UBSan for i386 (-m32), llvm-cov
 )
 

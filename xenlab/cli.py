@@ -1,8 +1,12 @@
 """Command line: boot, up, create, dom0, console, down, build, bench, selftest.
 
-`boot`, `up`, `build`, `bench` and `selftest` take `--xen 4.17|4.20` (the flavour; default
-$XENLAB_XEN, else 4.17) and `--xen-binary PATH` (a hypervisor of your own, default
-$XENLAB_XEN_BINARY; the dom0 is that of the nearest release unless --xen says).
+`boot`, `up`, `build`, `bench` and `selftest` take `--xen FLAVOUR` (default $XENLAB_XEN,
+else 4.17-pv32): `4.17` and `4.20` are Debian's own hypervisors (no 32-bit PV: guests run
+through the PV shim), `4.17-pv32` and `4.20-pv32` the same releases rebuilt with
+CONFIG_PV32=y (classic PV guests, Xenolith as dom0); and `--xen-binary PATH` (a hypervisor
+of your own, default $XENLAB_XEN_BINARY; the dom0 is that of the nearest release unless
+--xen says). `boot` and `create` take `--shim`: the guest runs inside the PV shim
+(`type = "pvh"`, `pvshim = 1`), which is what a stock flavour does anyway.
 """
 
 from __future__ import annotations
@@ -31,8 +35,8 @@ STATE = Path("build/lab/current")
 def _xen_args(p: argparse.ArgumentParser) -> None:
     binary = os.environ.get("XENLAB_XEN_BINARY") or None
     p.add_argument("--xen", choices=sorted(FLAVOURS), default=os.environ.get("XENLAB_XEN") or None,
-                   help="Xen release of the lab ($XENLAB_XEN; default: the host release's, "
-                   f"{DEFAULT_FLAVOUR} on Debian 12)")
+                   help=f"the lab's Xen ($XENLAB_XEN; default {DEFAULT_FLAVOUR}): X.Y is Debian's "
+                   "own build (guests through the PV shim), X.Y-pv32 rebuilt with 32-bit PV")
     p.add_argument("--xen-binary", type=Path, default=Path(binary) if binary else None,
                    metavar="PATH", help="boot this hypervisor (an uncompressed xen/xen with "
                    "CONFIG_PV32=y) with the dom0 of the nearest release ($XENLAB_XEN_BINARY)")
@@ -52,6 +56,9 @@ def _guest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--disk", action="append", default=[], help="PATH[,r]")
     p.add_argument("--timeout", type=float, default=300)
     p.add_argument("--name", default="guest")
+    p.add_argument("--shim", action="store_true", default=None,
+                   help="run the kernel inside the PV shim (type=pvh, pvshim=1), as a stock Xen "
+                   "host must; the default on a stock flavour")
 
 
 def _spec(args: argparse.Namespace) -> GuestSpec:
@@ -60,7 +67,8 @@ def _spec(args: argparse.Namespace) -> GuestSpec:
         path, _, mode = d.partition(",")
         disks.append((Path(path), "r" if mode == "r" else "w"))
     return GuestSpec(kernel=args.kernel, name=args.name, memory_mib=args.memory,
-                     cmdline=args.cmdline, vifs=tuple(args.vif), disks=tuple(disks))
+                     cmdline=args.cmdline, vifs=tuple(args.vif), disks=tuple(disks),
+                     shim=args.shim)
 
 
 def _finish(reason: ExitReason) -> int:
@@ -114,7 +122,7 @@ def cmd_boot(args: argparse.Namespace) -> int:
     host = lab.up(memory_mib=1024 + 256 + args.memory)
     try:
         guest = host.create(_spec(args))
-        print(f"xenlab: serial log {host.log}", file=sys.stderr)
+        print(f"xenlab: {guest.describe()}; serial log {host.log}", file=sys.stderr)
         if sys.stdin.isatty():
             reason = interact(host.console, guest.reason)
             guest.destroy()
@@ -136,7 +144,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     run_dir = lab.run_dir("up")
     host = lab.up(memory_mib=args.memory, detached=True, run_dir=run_dir)
     STATE.parent.mkdir(parents=True, exist_ok=True)
-    STATE.write_text(json.dumps({"run_dir": str(run_dir), "share": str(host.share)}))
+    STATE.write_text(json.dumps({"run_dir": str(run_dir), "share": str(host.share),
+                                 "shim": host.shim}))
     host.agent.close()
     host.console.close()
     print(f"xenlab: lab up in {run_dir} (serial log {run_dir / 'serial.log'})")
@@ -155,7 +164,8 @@ def _attached() -> tuple[Host, Path]:
 
         def close(self) -> None:
             """The lab stays up; `down` stops it."""
-    return Host(_Detached(), share, console, agent), run_dir  # type: ignore[arg-type]
+    host = Host(_Detached(), share, console, agent, bool(st.get("shim")))  # type: ignore[arg-type]
+    return host, run_dir
 
 
 def cmd_dom0(args: argparse.Namespace) -> int:
@@ -168,7 +178,7 @@ def cmd_dom0(args: argparse.Namespace) -> int:
 def cmd_create(args: argparse.Namespace) -> int:
     host, _ = _attached()
     guest = host.create(_spec(args))
-    print(f"xenlab: created {guest.name}; `python -m xenlab console {guest.name}` to attach")
+    print(f"xenlab: created {guest.describe()}; `python -m xenlab console {guest.name}` to attach")
     return 0
 
 
@@ -215,7 +225,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.reps:
         plan = dataclasses.replace(plan, boot_reps=args.reps)
     opts = BenchOptions(kernel=args.kernel, tiny=args.tiny, peers=args.peers, plan=plan,
-                        out=args.out, linux=not args.no_linux, grub=not args.no_grub)
+                        out=args.out, linux=not args.no_linux, grub=not args.no_grub,
+                        shim=not args.no_shim)
     host = Lab(_config(args)).up(memory_mib=2048)  # the flavour asked for (--xen)
     try:
         return run_bench(opts, host)
@@ -255,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("build/bench"))
     p.add_argument("--no-linux", action="store_true", help="leave out the Linux peer")
     p.add_argument("--no-grub", action="store_true", help="leave out the GRUB peer")
+    p.add_argument("--no-shim", action="store_true",
+                   help="leave out Xenolith through the PV shim")
     args = parser.parse_args(argv)
     handlers = {"boot": cmd_boot, "up": cmd_up, "create": cmd_create, "dom0": cmd_dom0,
                 "console": cmd_console, "down": cmd_down, "build": cmd_build, "bench": cmd_bench,

@@ -140,7 +140,10 @@ class Console:
 
     @property
     def before(self) -> str:
-        return str(self.child.before)
+        """What came before the last match, without the carriage return the PV shim adds after
+        each line feed: its console (xen/drivers/char/xen_pv_console.c, pv_ring_puts) sends
+        "\n\r" for every "\n" the guest wrote, so a shim guest's lines would start with "\r"."""
+        return str(self.child.before).replace("\n\r", "\n")
 
     def close(self) -> None:
         for sock in (self.sock, self._pump, self._near):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shlex
 import shutil
@@ -23,8 +24,10 @@ MOUNT_9P = "mkdir -p /host && (mountpoint -q /host || mount -t 9p -o trans=virti
 
 @dataclass(frozen=True)
 class GuestSpec:
-    """A domU: kernel file, name, memory, `extra=` command line, vifs (bridges), disks, and
-    an initramfs (`ramdisk=`) for kernels that want one."""
+    """A domU: kernel file, name, memory, `extra=` command line, vifs (bridges), disks, an
+    initramfs (`ramdisk=`) for kernels that want one, and `shim`: run the 32-bit PV kernel
+    inside the PV shim (a PVH domain whose Xen runs the guest), as on a stock Xen host;
+    None: the host's default (the shim on a stock Xen, which has no 32-bit PV)."""
 
     kernel: Path
     name: str = "guest"
@@ -33,13 +36,16 @@ class GuestSpec:
     vifs: tuple[str, ...] = ()
     disks: tuple[tuple[Path, str], ...] = field(default_factory=tuple)  # (host file, "w"|"r")
     ramdisk: Path | None = None
+    shim: bool | None = None
 
 
 def guest_config(spec: GuestSpec, kernel: str, disks: list[str], ramdisk: str | None = None
                  ) -> str:
     """The xl config text (`ramdisk`: dom0's path of the initramfs); shutdowns are preserved
     so their reason can be read."""
-    lines = [f'name = "{spec.name}"', 'type = "pv"', f'kernel = "{kernel}"',
+    # The shim's path is libxl's default (the toolstack's boot/xen-shim), as on a Debian host.
+    kind = ['type = "pvh"', "pvshim = 1"] if spec.shim else ['type = "pv"']
+    lines = [f'name = "{spec.name}"', *kind, f'kernel = "{kernel}"',
              f"memory = {spec.memory_mib}", f'extra = "{spec.cmdline}"',
              'on_poweroff = "preserve"', 'on_reboot = "preserve"', 'on_crash = "preserve"']
     if ramdisk:
@@ -69,15 +75,17 @@ def no_such_domain(output: str) -> bool:
 class Host:
     """Xen + dom0: `dom0(cmd)`, `create(spec)`, `xl_list()`, `xl_dmesg()`, `domid()`, `copy_out()`."""
 
-    def __init__(self, machine: Machine, share: Path, console: Console, agent: Agent) -> None:
+    def __init__(self, machine: Machine, share: Path, console: Console, agent: Agent,
+                 shim: bool = False) -> None:
         self.machine = machine
         self.share = share
         self.console = console
         self.agent = agent
         self.log = machine.serial_log
+        self.shim = shim  # guests run through the PV shim unless their spec says
 
     @classmethod
-    def start(cls, machine: Machine, share: Path, fresh: bool, snapshot: Path) -> Host:
+    def start(cls, machine: Machine, share: Path, fresh: bool, shim: bool = False) -> Host:
         console = machine.console()
         machine.resume()
         if fresh:
@@ -87,7 +95,7 @@ class Host:
             except LabError as exc:
                 raise LabError(f"dom0 did not come up: {exc}") from None
         agent = Agent(run_socket(machine.run_dir, "ctl"), machine.serial_log)
-        host = cls(machine, share, console, agent)
+        host = cls(machine, share, console, agent, shim)
         host.dom0("true", timeout=60)
         if fresh:
             machine.savevm()
@@ -153,6 +161,8 @@ class Host:
     def create(self, spec: GuestSpec, timeout: float = 60) -> Guest:
         """`xl create` (paused), attach `xl console` on hvc0, unpause."""
         check_pv_kernel(spec.kernel)
+        if spec.shim is None:
+            spec = dataclasses.replace(spec, shim=self.shim)
         copy_into_share(self.share, spec.kernel, f"{spec.name}.kernel")
         disks, copies = [], [f"cp /host/{spec.name}.kernel /host/{spec.name}.cfg /run/xenlab/"]
         for i, (path, mode) in enumerate(spec.disks):
@@ -198,6 +208,11 @@ class Guest:
         self.spec = spec
         self.name = spec.name
         self.console = host.console
+
+    def describe(self) -> str:
+        """One line for the user: the guest's name and how it runs."""
+        how = "inside the PV shim (type=pvh, pvshim=1)" if self.spec.shim else "as a PV guest"
+        return f"{self.name} ({self.spec.kernel.name}, {how})"
 
     def reason(self) -> ExitReason | None:
         return parse_xl_list_v(self.host.xl_list(self.name), self.name)

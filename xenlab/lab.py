@@ -43,6 +43,12 @@ class LabConfig:
         return flavour(self.xen)
 
 
+def no_dom0_message(fl: Flavour) -> str:
+    return (f"Xen {fl.name} is Debian's own build, without 32-bit PV: a 32-bit PV kernel runs "
+            f"there only as a domU through the PV shim, and no shim serves a dom0. Boot "
+            f"Xenolith as dom0 on the rebuilt flavour: --xen {fl.series}-pv32")
+
+
 class DomZeroRun:
     """A dom0-mode boot: `console` (Xen's serial), `wait_exit()`, `machine`."""
 
@@ -93,6 +99,8 @@ class Lab:
     def boot_dom0_kernel(self, kernel: Path, cmdline: str = "", memory_mib: int = 256
                          ) -> Iterator[DomZeroRun]:
         """Boot Xen with `kernel` as dom0 (its console is Xen's serial)."""
+        if self.flavour.stock and self.config.xen_binary is None:
+            raise LabError(no_dom0_message(self.flavour))
         check_pv_kernel(kernel)
         xen = self.xen()
         mem = max(memory_mib, 64)
@@ -138,7 +146,7 @@ class Lab:
             _qemu_img(own)
         machine = Machine(spec, rdir, snapshot=own, loadvm=restore, detached=detached)
         try:
-            host = Host.start(machine, share, fresh=not restore, snapshot=own)
+            host = Host.start(machine, share, fresh=not restore, shim=self.flavour.stock)
         except BaseException:
             machine.close()
             raise

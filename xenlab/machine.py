@@ -50,6 +50,18 @@ SNAPSHOT_TAG = "dom0ready"
 # and kept monotonic per domain, so a step back freezes the guest's clock for
 # as long. With one CPU the calibration reads both back to back.
 XEN_CPUS = 1
+# QEMU's CPU model: AMD, because TCG emulates AMD's SVM (with nested paging) and not
+# Intel's VMX, and the PV shim runs as a PVH guest, which needs one of them (Debian's
+# Xen has no shadow paging, so PVH needs NPT). EPYC is the model, with each flag
+# removed for a failure seen without its removal (docs/lab.md, "The CPU model"):
+#   -smap     the Linux PV dom0 crashes at boot (#PF in Xen's create_bounce_frame)
+#   -monitor  Xen's idle loop uses MWAIT, which TCG does not emulate (#GP in mwait_idle)
+#   -xsave    the 4.20 shim stops at "Xen BUG at xstate.c" (TCG's XSAVE state sizes)
+#   -rdtscp   TCG's SVM gives no next-RIP for the RDTSCP exit ("SVM Insn len emulation
+#             failed", a #GP in the shim's guest)
+# and +svm,+npt (the shim's PVH domain) and +nrip-save (intercepted instructions'
+# lengths from the VMCB, not decoded by Xen) added.
+CPU_MODEL = "EPYC,+svm,+npt,+nrip-save,-smap,-monitor,-xsave,-rdtscp"
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,7 @@ class MachineSpec:
     control: bool = False
     extra: tuple[str, ...] = field(default_factory=tuple)
     cpus: int = XEN_CPUS
+    cpu: str = CPU_MODEL
 
     def key(self, salt: str = "") -> str:
         """Hash of the machine: files' identity, command lines, memory, devices."""
@@ -72,7 +85,7 @@ class MachineSpec:
             st = path.stat()
             h.update(f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
         h.update(repr((self.modules, self.memory_mib, self.xen_cmdline, self.share is not None,
-                       self.control, self.extra, self.cpus)).encode())
+                       self.control, self.extra, self.cpus, self.cpu)).encode())
         return h.hexdigest()[:16]
 
 
@@ -88,7 +101,7 @@ def _initrd_arg(modules: tuple[tuple[Path, str], ...]) -> str:
 
 def qemu_argv(spec: MachineSpec, run_dir: Path, snapshot: Path | None, loadvm: bool) -> list[str]:
     """The QEMU command line for `spec`, with its sockets in `run_dir`."""
-    argv = ["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "Haswell-noTSX",
+    argv = ["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", spec.cpu,
             "-m", str(spec.memory_mib), "-smp", str(spec.cpus), "-nographic", "-monitor", "none", "-S",
             "-no-reboot",
             "-chardev", f"socket,id=ser0,path={run_socket(run_dir, 'serial')},server=on,wait=off",

@@ -63,15 +63,29 @@ uint64_t tsc_delta_to_ns(uint64_t tsc_delta)
     return scale_delta(tsc_delta, r.mul, r.shift);
 }
 
+/*
+ * Ticks from the record's stamp to `tsc`, taken as a signed difference. Xen's
+ * stamp may be "negative": when Xen emulates the TSC for a PV domain (vTSC, on
+ * a host whose TSC it does not trust), the domain's TSC starts at 0 when the
+ * domain is made, and a stamp Xen took before that is written as the two's
+ * complement of the ticks before it (gtime_to_gtsc() in xen/arch/x86/time.c).
+ * Comparing the two as unsigned numbers would stop the clock until Xen's next
+ * recalibration, up to a second later. A TSC read just before Xen's own stamp
+ * (a small negative difference) counts as no time.
+ */
+static uint64_t ticks_since_stamp(const struct time_record *r, uint64_t tsc)
+{
+    int64_t delta = (int64_t)(tsc - r->tsc_timestamp);
+    return delta > 0 ? (uint64_t)delta : 0;
+}
+
 uint64_t xen_system_time_ns(void)
 {
     struct time_record r;
     uint64_t tsc;
 
     read_record(&r, &tsc);
-    /* A TSC read just before Xen's own stamp would give a "negative" delta. */
-    uint64_t delta = tsc > r.tsc_timestamp ? tsc - r.tsc_timestamp : 0;
-    return r.system_time + scale_delta(delta, r.mul, r.shift);
+    return r.system_time + scale_delta(ticks_since_stamp(&r, tsc), r.mul, r.shift);
 }
 
 /*
@@ -202,8 +216,7 @@ uint64_t time_record_sample(struct time_record *r, uint32_t *version, uint64_t *
 {
     read_record(r, tsc);
     *version = this_vcpu()->time.version;
-    uint64_t delta = *tsc > r->tsc_timestamp ? *tsc - r->tsc_timestamp : 0;
-    return r->system_time + scale_delta(delta, r->mul, r->shift);
+    return r->system_time + scale_delta(ticks_since_stamp(r, *tsc), r->mul, r->shift);
 }
 
 void clock_state_get(struct clock_state *out)

@@ -1,8 +1,11 @@
 """Fixtures for boots under real Xen (see docs/lab.md).
 
 - `lab` (session): a `xenlab.Lab` writing under build/ (logs in build/logs/), of the
-  flavour $XENLAB_XEN (make XEN=; default 4.17), booting $XENLAB_XEN_BINARY (make
-  XEN_BINARY=) when given (without XEN=, the flavour of its nearest release).
+  flavour $XENLAB_XEN (make XEN=; default 4.17-pv32), booting $XENLAB_XEN_BINARY (make
+  XEN_BINARY=) when given (without XEN=, the flavour of its nearest release). On a
+  stock flavour (4.17, 4.20) every domU runs through the PV shim (the host's default).
+- `dom0_lab` (session): `lab`, for tests of Xenolith as dom0; skipped with the reason
+  on a stock flavour, whose hypervisor has no 32-bit PV.
 - `other_xen` (parametrizes a test module over every other flavour) and `make_lab`
   (factory: `make_lab(xen)` -> that flavour's Lab, with Debian's Xen):
   for the cross-release smoke (test_xen_releases.py).
@@ -34,6 +37,7 @@ import pytest
 from kshell import serve_host
 
 from xenlab import DomZeroRun, Host, Lab, LabConfig
+from xenlab.lab import no_dom0_message
 from xenlab.parts import build_grub_pv, default_cache, stderr_progress
 from xenlab.parts.flavours import FLAVOURS
 
@@ -73,6 +77,15 @@ def lab() -> Lab:
 
 
 @pytest.fixture(scope="session")
+def dom0_lab(lab: Lab) -> Lab:
+    """`lab`, for Xenolith as dom0: skipped, with the reason, on a stock flavour (a
+    hypervisor without 32-bit PV runs no 32-bit dom0, and no shim serves one)."""
+    if lab.flavour.stock and lab.config.xen_binary is None:
+        pytest.skip(no_dom0_message(lab.flavour))
+    return lab
+
+
+@pytest.fixture(scope="session")
 def make_lab() -> Callable[[str], Lab]:
     return lambda xen: Lab(lab_config(xen))
 
@@ -83,10 +96,10 @@ def xen_host(lab: Lab) -> Iterator[Host]:
 
 
 @pytest.fixture
-def boot_dom0(lab: Lab) -> Iterator[Callable[..., DomZeroRun]]:
+def boot_dom0(dom0_lab: Lab) -> Iterator[Callable[..., DomZeroRun]]:
     with contextlib.ExitStack() as stack:
         def boot(kernel: Path, cmdline: str = "", memory_mib: int = 256) -> DomZeroRun:
-            return stack.enter_context(lab.boot_dom0_kernel(kernel, cmdline, memory_mib))
+            return stack.enter_context(dom0_lab.boot_dom0_kernel(kernel, cmdline, memory_mib))
         yield boot
 
 

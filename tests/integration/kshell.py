@@ -227,12 +227,13 @@ def domu_selftest_all(host: Host, kernel: Path, name: str, memory_mib: int = 32,
         guest.destroy()
 
 
-def grub_with_vif_and_disk(host: Host, grub: Path, tmp_path: Path, name: str) -> None:
+def grub_with_vif_and_disk(host: Host, grub: Path, tmp_path: Path, name: str,
+                           memory_mib: int = 16) -> None:
     """Debian's GRUB i386-xen (a 32-bit PV guest that is not ours) with a vif and a disk:
     its prompt, both backends connected by the stock hotplug scripts, the disk's data."""
     disk = tmp_path / "disk.img"
     disk.write_bytes(b"XENLAB-DISK".ljust(4 * 1024 * 1024, b"\0"))
-    guest = host.create(GuestSpec(kernel=grub, name=name, memory_mib=16,
+    guest = host.create(GuestSpec(kernel=grub, name=name, memory_mib=memory_mib,
                                   vifs=("xenbr0",), disks=((disk, "w"),)))
     try:
         guest.console.expect([r"grub>"], timeout=60)

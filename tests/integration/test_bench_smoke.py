@@ -18,7 +18,7 @@ def test_quick_bench_writes_a_complete_report(xen_host: Host, kernel_elf: Path,
     assert run_bench(BenchOptions(kernel=kernel_elf, tiny=tiny_kernel_elf, plan=Plan.quick(),
                                   out=out), host=xen_host) == 0
     data = json.loads((out / "report.json").read_text())
-    assert data["peers"] == ["xenolith", "xenolith-tiny", "linux", "grub"]
+    assert data["peers"] == ["xenolith", "xenolith-shim", "xenolith-tiny", "linux", "grub"]
     assert "lab_failure" not in data["meta"], data["meta"]
     have = {(r["peer"], r["figure"]): r for r in data["records"]}
     for peer in data["peers"]:
@@ -28,5 +28,6 @@ def test_quick_bench_writes_a_complete_report(xen_host: Host, kernel_elf: Path,
             assert rec["median"] is not None or rec["note"].startswith("not measured: "), rec
             assert rec["median"] != 0 or rec["n"] > 0, rec
     assert have[("xenolith", "boot")]["median"] is not None
+    assert have[("xenolith-shim", "boot")]["median"] is not None
     assert "| xl create to ready marker (TCG) |" in (out / "report.md").read_text()
     assert {p.name for p in out.glob("*.png")} >= {"boot.png", "image.png"}

@@ -72,8 +72,8 @@ def assert_exact(streamed: PatternCheck, logged: PatternCheck, log: Path) -> Non
     assert streamed.lines == LINES and streamed.bytes == LINES * LINE_BYTES
 
 
-def test_dom0_console_is_byte_exact(lab: Lab, kernel_elf: Path) -> None:
-    with dom0_shell(lab, kernel_elf, "", 64, BOOT_TIMEOUT) as sh:
+def test_dom0_console_is_byte_exact(dom0_lab: Lab, kernel_elf: Path) -> None:
+    with dom0_shell(dom0_lab, kernel_elf, "", 64, BOOT_TIMEOUT) as sh:
         streamed, logged = pattern_through(sh)
         sh.alive()
     assert_exact(streamed, logged, sh.log)

@@ -38,8 +38,8 @@ def expect_boot(console_expect: Callable[..., int], mode: str) -> None:
     console_expect([re.escape(PROMPT)], BOOT_TIMEOUT)
 
 
-def test_dom0_banner_unknown_key_and_prompt(lab: Lab, kernel_elf: Path) -> None:
-    with lab.boot_dom0_kernel(kernel_elf, f"{UNKNOWN_KEY}=1", DOM0_MIB) as run:
+def test_dom0_banner_unknown_key_and_prompt(dom0_lab: Lab, kernel_elf: Path) -> None:
+    with dom0_lab.boot_dom0_kernel(kernel_elf, f"{UNKNOWN_KEY}=1", DOM0_MIB) as run:
         expect_boot(run.console.expect, "dom0")
         run.console.send("echo dom0 answers\r")
         run.console.expect([r"dom0 answers\r*\n"], 30)
@@ -59,9 +59,9 @@ def test_domu_banner_unknown_key_and_prompt(xen_host: Host, kernel_elf: Path) ->
         guest.destroy()
 
 
-def test_dom0_tiny_kernel_reaches_shell(lab: Lab, tiny_kernel_elf: Path) -> None:
+def test_dom0_tiny_kernel_reaches_shell(dom0_lab: Lab, tiny_kernel_elf: Path) -> None:
     """`make tiny` (mk/kernel.mk): boots, answers `info`, and says it has no self-tests."""
-    with lab.boot_dom0_kernel(tiny_kernel_elf, "", DOM0_MIB) as run:
+    with dom0_lab.boot_dom0_kernel(tiny_kernel_elf, "", DOM0_MIB) as run:
         run.console.expect([BANNER.format(mode="dom0")], BOOT_TIMEOUT)
         run.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
         run.console.send("info\r")
@@ -75,8 +75,8 @@ def test_dom0_tiny_kernel_reaches_shell(lab: Lab, tiny_kernel_elf: Path) -> None
         run.console.expect([re.escape(PROMPT)], 30)
 
 
-def test_dom0_selftest_all_powers_off(lab: Lab, kernel_elf: Path) -> None:
-    dom0_selftest_all(lab, kernel_elf)
+def test_dom0_selftest_all_powers_off(dom0_lab: Lab, kernel_elf: Path) -> None:
+    dom0_selftest_all(dom0_lab, kernel_elf)
 
 
 def test_domu_selftest_all_powers_off(xen_host: Host, kernel_elf: Path) -> None:
@@ -94,8 +94,8 @@ def expect_fatal_dump(console_expect: Callable[..., int], before: Callable[[], s
     return dump
 
 
-def test_dom0_fault_pf_crashes_with_dump(lab: Lab, kernel_elf: Path) -> None:
-    with lab.boot_dom0_kernel(kernel_elf, "", DOM0_MIB) as run:
+def test_dom0_fault_pf_crashes_with_dump(dom0_lab: Lab, kernel_elf: Path) -> None:
+    with dom0_lab.boot_dom0_kernel(kernel_elf, "", DOM0_MIB) as run:
         run.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
         run.console.send("fault pf\r")
         expect_fatal_dump(run.console.expect, lambda: run.console.before)
@@ -137,8 +137,8 @@ def test_domu_shutdown_reason(xen_host: Host, kernel_elf: Path, command: str,
     ("de", r"\*\*\* FATAL divide error \(vector 0\)"),
     ("panic", r"\*\*\* FATAL panic: requested with the shell's fault command"),
 ])
-def test_dom0_other_fatal_paths_crash(lab: Lab, kernel_elf: Path, kind: str, fatal: str) -> None:
-    with lab.boot_dom0_kernel(kernel_elf, "quiet", DOM0_MIB) as run:
+def test_dom0_other_fatal_paths_crash(dom0_lab: Lab, kernel_elf: Path, kind: str, fatal: str) -> None:
+    with dom0_lab.boot_dom0_kernel(kernel_elf, "quiet", DOM0_MIB) as run:
         run.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
         run.console.send(f"fault {kind}\r")
         run.console.expect([fatal], EXIT_TIMEOUT)
@@ -147,11 +147,11 @@ def test_dom0_other_fatal_paths_crash(lab: Lab, kernel_elf: Path, kind: str, fat
         assert run.wait_exit(EXIT_TIMEOUT) is ExitReason.CRASH, f"log: {run.log}"
 
 
-def test_dom0_info_reports_xens_whole_version(lab: Lab, kernel_elf: Path) -> None:
+def test_dom0_info_reports_xens_whole_version(dom0_lab: Lab, kernel_elf: Path) -> None:
     """`info` gives Xen's version as Xen's banner does: whole through XENVER_extraversion2
     from Xen 4.20, else through the legacy subop, which keeps at most 15 bytes of it
     (kernel/xen/version.c; porting guide, "Xen releases")."""
-    with lab.boot_dom0_kernel(kernel_elf, "quiet", DOM0_MIB) as run:
+    with dom0_lab.boot_dom0_kernel(kernel_elf, "quiet", DOM0_MIB) as run:
         run.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
         run.console.send("info\r")
         run.console.expect([r"xen: version (\d+)\.(\d+)(\S*) \(([^)]*)\)"], 30)

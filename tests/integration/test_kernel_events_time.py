@@ -81,9 +81,9 @@ def timed_sleep(shell: Shell) -> float:
 
 # ---- dom0 mode: our kernel is Xen's dom0, its console is Xen's serial ----
 
-def test_suites_pass_as_dom0(lab: Lab, kernel_elf: Path) -> None:
+def test_suites_pass_as_dom0(dom0_lab: Lab, kernel_elf: Path) -> None:
     """Every suite of this part passes (evtchn_storm may SKIP on a machine too slow for it)."""
-    with lab.boot_dom0_kernel(kernel_elf, "selftest=all", 256) as run:
+    with dom0_lab.boot_dom0_kernel(kernel_elf, "selftest=all", 256) as run:
         run.console.expect([SUMMARY], timeout=BOOT_TIMEOUT)
         text = run.console.before
     names = of_files(suite_list(text), PART)
@@ -95,8 +95,8 @@ def test_suites_pass_as_dom0(lab: Lab, kernel_elf: Path) -> None:
 
 
 @pytest.fixture(scope="class")
-def dom0_shell(lab: Lab, kernel_elf: Path) -> Iterator[tuple[DomZeroRun, Shell]]:
-    with lab.boot_dom0_kernel(kernel_elf, "", 256) as run:
+def dom0_shell(dom0_lab: Lab, kernel_elf: Path) -> Iterator[tuple[DomZeroRun, Shell]]:
+    with dom0_lab.boot_dom0_kernel(kernel_elf, "", 256) as run:
         yield run, echoless_shell(run)
 
 

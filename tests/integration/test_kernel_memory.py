@@ -54,9 +54,9 @@ def domu(xen_host: Host, kernel_elf: Path) -> Iterator[Shell]:
 
 
 @pytest.fixture(scope="module")
-def dom0(lab: Lab, kernel_elf: Path) -> Iterator[Shell]:
+def dom0(dom0_lab: Lab, kernel_elf: Path) -> Iterator[Shell]:
     """Xenolith as dom0 (256 MiB; its console is Xen's serial line), at its prompt."""
-    with dom0_shell(lab, kernel_elf, "", 256, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
+    with dom0_shell(dom0_lab, kernel_elf, "", 256, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
         yield sh
 
 
@@ -119,7 +119,7 @@ def test_dom0_balloon_and_back(dom0: Shell) -> None:
 
 
 @pytest.mark.parametrize("mib", [1024, 3000])
-def test_large_guest_maps_what_fits_and_balloons(lab: Lab, kernel_elf: Path, mib: int) -> None:
+def test_large_guest_maps_what_fits_and_balloons(dom0_lab: Lab, kernel_elf: Path, mib: int) -> None:
     """More memory than fits below Xen: the guest maps what fits, says so, and works.
 
     The pages above the direct map are given back first (nothing uses them), so
@@ -129,7 +129,7 @@ def test_large_guest_maps_what_fits_and_balloons(lab: Lab, kernel_elf: Path, mib
                         r"direct map (\d+) pages \((\d+) MiB\)")
     unmapped = re.compile(rf"mm: \d+ pages \({mib - DIRECT_MAP_MAX_MIB} MiB\) above "
                           rf"{DIRECT_MAP_MAX_MIB} MiB are not mapped")
-    with lab.boot_dom0_kernel(kernel_elf, "", mib) as run:
+    with dom0_lab.boot_dom0_kernel(kernel_elf, "", mib) as run:
         idx = run.console.expect([mapped.pattern, r"\*\*\* FATAL"], timeout=BOOT_TIMEOUT)
         assert idx == 0, f"fatal error during boot; log: {run.log}"
         m = run.console.child.match

@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from kshell import SECTOR, Shell, domu_shell, make_image, resource_counts
+from lifecycle import Baseline, check_carries_on, first_baseline
 
 from xenlab import Host
 
@@ -33,15 +33,6 @@ BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 120
 STEP_TIMEOUT = 300
 MIGRATIONS = 10
-THREADS = ("main", "idle", "xenstore", "control", "balloon", "vif0", "blk-xvda")
-
-
-@dataclass
-class Baseline:
-    uptime: float
-    grants_in_use: int
-    free_pages: int
-    steps: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -58,51 +49,7 @@ def guest(xen_host: Host, kernel_elf: Path,
 def baseline(xen_host: Host, guest: Shell) -> Baseline:
     """Before the first suspend: a sector written, every check run once (so the heap has
     grown to what they need), the counts to come back to."""
-    out = guest.run("blk write xvda 7 written-before-any-suspend")
-    assert "blk: wrote" in out, out
-    base = Baseline(uptime(guest), *resource_counts(guest))
-    check_carries_on(xen_host, guest, base, "boot")
-    base.grants_in_use, base.free_pages = resource_counts(guest)
-    return base
-
-
-def uptime(shell: Shell) -> float:
-    m = re.search(r"up (\d+)\.(\d{3}) s", shell.run("uptime"))
-    assert m
-    return int(m.group(1)) + int(m.group(2)) / 1000
-
-
-def sector_text(host: Host, sector: int) -> bytes:
-    out = host.check(f"dd if=/run/xenlab/disks/{GUEST}.disk0 bs={SECTOR} skip={sector} "
-                     "count=1 2>/dev/null | od -An -tx1 -v")
-    return bytes.fromhex("".join(out.split())).rstrip(b"\0")
-
-
-def check_carries_on(host: Host, shell: Shell, base: Baseline, what: str) -> None:
-    """Everything an admin would look at after one save/restore/migration."""
-    base.steps += 1
-    sector = 100 + base.steps
-    res = host.dom0(f"ping -c 3 -W 5 {GUEST_IP}", timeout=90)
-    assert res.status == 0, f"after {what}: dom0's ping not answered:\n{res.output}"
-    shell.alive()
-    out = shell.run("blk read xvda 7")
-    assert 'blk: text "written-before-any-suspend"' in out, f"after {what}: {out}"
-    out = shell.run(f"blk write xvda {sector} {what.replace(' ', '-')}")
-    assert "blk: wrote" in out, f"after {what}: {out}"
-    assert sector_text(host, sector) == what.replace(" ", "-").encode(), what
-    domid = host.domid(GUEST)
-    states = host.check(f"xenstore-ls /local/domain/{domid}/device")
-    found = re.findall(r"^\s+state = \"(\d+)\"", states, re.MULTILINE)
-    assert found == ["4", "4"], f"after {what}: device states {found}:\n{states}"
-    now = uptime(shell)
-    assert now > base.uptime, f"after {what}: uptime {now} not past {base.uptime}"
-    base.uptime = now
-    threads = shell.run("threads")
-    for name in THREADS:
-        assert re.search(rf"^\s*\d+\s+{name}\s", threads, re.MULTILINE), f"{name}:\n{threads}"
-    assert resource_counts(shell) == (base.grants_in_use, base.free_pages), \
-        f"after {what}: grants in use / free pages {resource_counts(shell)}, before the first " \
-        f"suspend {(base.grants_in_use, base.free_pages)}"
+    return first_baseline(xen_host, guest, GUEST, GUEST_IP)
 
 
 def test_feature_suspend_and_p2m_published(xen_host: Host, guest: Shell,

@@ -27,9 +27,9 @@ WATCH_HIT = re.compile(r"debugreg: watchpoint hit at eip 0x[0-9a-f]+ \((watched_
 
 
 @pytest.fixture(scope="module")
-def dom0_shell(lab: Lab, kernel_elf: Path) -> Iterator[Shell]:
+def dom0_shell(dom0_lab: Lab, kernel_elf: Path) -> Iterator[Shell]:
     """Xenolith as dom0 (its console is Xen's serial line), at its prompt."""
-    with kshell.dom0_shell(lab, kernel_elf, "", 256, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
+    with kshell.dom0_shell(dom0_lab, kernel_elf, "", 256, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
         yield sh
 
 
@@ -74,8 +74,8 @@ def test_dom0_watch_demo_reports_each_write(dom0_shell: Shell) -> None:
     assert "watch: 2 hits for 2 writes and 1 read" in out, out
 
 
-def test_dom0_gdt_off_keeps_xens_flat_selectors(lab: Lab, kernel_elf: Path) -> None:
-    with kshell.dom0_shell(lab, kernel_elf, "gdt=off", 256, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
+def test_dom0_gdt_off_keeps_xens_flat_selectors(dom0_lab: Lab, kernel_elf: Path) -> None:
+    with kshell.dom0_shell(dom0_lab, kernel_elf, "gdt=off", 256, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
         out = sh.run("gdt")
     assert "gdt: not installed (gdt=off)" in out, out
     assert "segment registers: cs 0xe019" in out, out

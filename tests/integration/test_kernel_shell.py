@@ -122,8 +122,8 @@ def test_selftest_command_takes_a_list(shell: Shell) -> None:
     assert "selftest summary: 1 passed, 1 failed" in out, out
 
 
-def test_dom0_shell_reads_serial_input(lab: Lab, kernel_elf: Path) -> None:
-    with dom0_shell(lab, kernel_elf, "", DOM0_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
+def test_dom0_shell_reads_serial_input(dom0_lab: Lab, kernel_elf: Path) -> None:
+    with dom0_shell(dom0_lab, kernel_elf, "", DOM0_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
         assert "unknown command 'nope' (try help)" in sh.run("nope")
         out = sh.run("info")
         assert "running as dom0" in out, out

@@ -143,19 +143,22 @@ def test_add_libraries_takes_every_library_from_the_tree(tmp_path: Path) -> None
 
 
 def test_flavours_and_the_nearest_release(tmp_path: Path) -> None:
-    assert flavours.DEFAULT_FLAVOUR == "4.17"
-    os_release = tmp_path / "os-release"
-    for codename, want in (("bookworm", "4.17"), ("trixie", "4.20"), ("forky", "4.17")):
-        os_release.write_text(f"VERSION_CODENAME={codename}\n")
-        assert flavours.default_flavour(os_release) == want
-    assert flavours.flavour("4.20").release == "trixie"
-    assert flavours.flavour("4.20").tools_dir == "usr/lib/xen-4.20/bin"
-    with pytest.raises(PartsError, match="choose one of 4.17, 4.20"):
+    assert flavours.DEFAULT_FLAVOUR == "4.17-pv32" == flavours.default_flavour()
+    assert flavours.flavour().pv32 and flavours.flavour().guest_mode == "pv"
+    stock = flavours.flavour("4.20")
+    assert stock.release == "trixie" and stock.stock and stock.guest_mode == "shim"
+    assert stock.tools_dir == "usr/lib/xen-4.20/bin"
+    assert stock.shim_path == "usr/lib/xen-4.20/boot/xen-shim"
+    assert stock.xen_pin.package == "xen-hypervisor-4.20-amd64"
+    assert flavours.flavour("4.20-pv32").xen_pin.package == "xen"
+    assert flavours.stock_flavours() == ["4.17", "4.20"]
+    with pytest.raises(PartsError, match="choose one of 4.17, 4.17-pv32, 4.20, 4.20-pv32"):
         flavours.flavour("4.99")
-    assert flavours.nearest_flavour("4.20.4").name == "4.20"
-    assert flavours.nearest_flavour("4.19.1").name == "4.17"
-    assert flavours.nearest_flavour("4.21-unstable").name == "4.20"
-    assert flavours.nearest_flavour("4.16.2").name == "4.17"
+    # Someone's own hypervisor gets the dom0 of the nearest rebuild.
+    assert flavours.nearest_flavour("4.20.4").name == "4.20-pv32"
+    assert flavours.nearest_flavour("4.19.1").name == "4.17-pv32"
+    assert flavours.nearest_flavour("4.21-unstable").name == "4.20-pv32"
+    assert flavours.nearest_flavour("4.16.2").name == "4.17-pv32"
     xen_elf = tmp_path / "xen" / "xen"
     xen_elf.parent.mkdir()
     xen_elf.write_bytes(b"\0" * 64 + b"Xen 4.20.4\0")
@@ -165,8 +168,14 @@ def test_flavours_and_the_nearest_release(tmp_path: Path) -> None:
 
 
 def test_each_flavour_has_its_own_xen_and_dom0_parts(tmp_path: Path) -> None:
-    old, new = flavours.flavour("4.17"), flavours.flavour("4.20")
+    old, new = flavours.flavour("4.17-pv32"), flavours.flavour("4.20-pv32")
     assert xen.xen_dir(tmp_path, old) != xen.xen_dir(tmp_path, new)
     assert new.xen_version in xen.xen_dir(tmp_path, new).name
     images = {dom0.dom0_image(tmp_path, dom0.Dom0Versions(f)).initrd.parent for f in (old, new)}
     assert len(images) == 2
+    # Stock and rebuild of one release: two hypervisors, one dom0 (the same packages).
+    stock = flavours.flavour("4.17")
+    assert xen.xen_dir(tmp_path, stock) != xen.xen_dir(tmp_path, old)
+    assert "binary" in xen.xen_recipe(stock) and "edits" not in xen.xen_recipe(stock)
+    assert dom0.dom0_image(tmp_path, dom0.Dom0Versions(stock)) == \
+        dom0.dom0_image(tmp_path, dom0.Dom0Versions(old))

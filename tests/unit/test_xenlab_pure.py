@@ -52,6 +52,26 @@ def test_guest_config_preserves_shutdowns() -> None:
                                  vifs=("xenbr0",)), "/run/k", ["file:/run/d,xvda,w"])
     assert 'on_crash = "preserve"' in cfg and 'vif = ["bridge=xenbr0"]' in cfg
     assert 'disk = ["file:/run/d,xvda,w"]' in cfg and 'extra = "a=b"' in cfg
+    assert 'type = "pv"' in cfg and "pvshim" not in cfg
+    shim = guest_config(GuestSpec(kernel=Path("k"), shim=True), "/run/k", [])
+    assert 'type = "pvh"' in shim and "pvshim = 1" in shim and 'kernel = "/run/k"' in shim
+
+
+def test_a_stock_flavour_boots_no_dom0_and_says_why(tmp_path: Path) -> None:
+    from xenlab import Lab, LabConfig
+    lab = Lab(LabConfig(build=tmp_path, cache=tmp_path, xen="4.20"))
+    with pytest.raises(LabError, match=r"without 32-bit PV.*--xen 4\.20-pv32"), \
+            lab.boot_dom0_kernel(tmp_path / "kernel.elf"):
+        pass
+
+
+def test_the_cpu_model_is_part_of_the_snapshot_key(tmp_path: Path) -> None:
+    xen = tmp_path / "xen"
+    xen.write_bytes(b"x")
+    spec = MachineSpec(xen=xen, modules=(), memory_mib=64)
+    other = MachineSpec(xen=xen, modules=(), memory_mib=64, cpu="Haswell-noTSX")
+    assert spec.key() != other.key()
+    assert qemu_argv(spec, tmp_path, None, loadvm=False)[4].startswith("EPYC,+svm,+npt")
 
 
 def test_qemu_argv_modules_and_snapshot(tmp_path: Path) -> None:
@@ -81,11 +101,11 @@ def test_lab_config_picks_the_flavour(tmp_path: Path) -> None:
     from xenlab import LabConfig
     own = tmp_path / "xen"
     own.write_bytes(b"\0" * 32 + b"Xen 4.20.4\0")
-    assert LabConfig().flavour.name == "4.17"
+    assert LabConfig().flavour.name == "4.17-pv32"
     assert LabConfig(xen="4.20").flavour.release == "trixie"
-    assert LabConfig(xen_binary=own).flavour.name == "4.20"      # its nearest release
-    assert LabConfig(xen="4.17", xen_binary=own).flavour.name == "4.17"  # as told
-    assert LabConfig(xen_binary=tmp_path / "none").flavour.name == "4.17"
+    assert LabConfig(xen_binary=own).flavour.name == "4.20-pv32"      # its nearest release
+    assert LabConfig(xen="4.17-pv32", xen_binary=own).flavour.name == "4.17-pv32"  # as told
+    assert LabConfig(xen_binary=tmp_path / "none").flavour.name == "4.17-pv32"
 
 
 def test_cli_xen_options_default_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
-"""The guests `make bench` compares: Xenolith, its tiny build, Linux, GRUB, and the user's own.
+"""The guests `make bench` compares: Xenolith (classic and through the PV shim), its tiny
+build, Linux, GRUB, and the user's own.
 
 A user peer is given as `name=path:marker` (PEERS="a=/x/k.elf:READY b=..."): a PV
 kernel and the text it prints once it is up. Image sizes come from the ELF
@@ -16,6 +17,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 XENOLITH, XENOLITH_TINY, LINUX, GRUB, USER = "xenolith", "xenolith-tiny", "linux", "grub", "user"
+XENOLITH_SHIM = "xenolith-shim"  # a peer's name: Xenolith's kind, inside the PV shim
 XENOLITH_PROMPT = "xenolith> "
 
 
@@ -33,6 +35,7 @@ class Peer:
     floor_range: tuple[int, int] = (2, 64)  # (assumed to fail, must pass), MiB
     ip: str | None = None  # the guest answers UDP echo (port 7) and ICMP here
     boots: bool = True  # False: image figures only
+    shim: bool | None = None  # inside the PV shim (type=pvh, pvshim=1); None: the host's way
 
     def images(self) -> list[Path]:
         return [self.kernel] + ([self.ramdisk] if self.ramdisk else [])

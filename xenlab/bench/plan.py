@@ -41,3 +41,4 @@ class BenchOptions:
     out: Path = Path("build/bench")
     linux: bool = True
     grub: bool = True
+    shim: bool = True  # Xenolith through the PV shim too: the shim's cost as a ratio

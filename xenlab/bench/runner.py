@@ -32,6 +32,7 @@ from xenlab.bench.peers import (
     LINUX,
     XENOLITH,
     XENOLITH_PROMPT,
+    XENOLITH_SHIM,
     XENOLITH_TINY,
     Peer,
     file_kib,
@@ -58,6 +59,7 @@ MMU_FIGURES = ("mmu_single", "mmu_batched", "mmu_speedup", "mc_separate", "mc_ba
 SELFTEST = r"selftest summary: (\d+) passed, (\d+) failed"
 SELFTEST_SLOWER = 3  # selftest=all takes minutes on a loaded machine: its timeout is longer
 GRUB_MARKER = r"GNU GRUB"
+SHIM_MIB = 24  # what the PV shim keeps of its domain's memory, rounded up (its boot line)
 LINUX_FLOOR_STEP = 8  # Linux's floor is searched in 8 MiB steps: each probe is a ~15 s boot
 
 
@@ -69,6 +71,11 @@ def make_peers(opts: BenchOptions, tools: list[Path], progress: Say) -> list[Pee
     cache = default_cache()
     peers = [Peer(XENOLITH, XENOLITH, opts.kernel, re.escape(XENOLITH_PROMPT), memory_mib=32,
                   cmdline="", floor_range=(2, 32), ip=XENOLITH_IP)]
+    if opts.shim:
+        # The domain's memory includes the shim's own (about 22 MiB): the guest gets the rest.
+        peers.append(Peer(XENOLITH_SHIM, XENOLITH, opts.kernel, re.escape(XENOLITH_PROMPT),
+                          memory_mib=32 + SHIM_MIB, floor_range=(SHIM_MIB, 32 + SHIM_MIB),
+                          ip=XENOLITH_IP, shim=True))
     if opts.tiny:
         peers.append(Peer(XENOLITH_TINY, XENOLITH_TINY, opts.tiny, re.escape(XENOLITH_PROMPT),
                           memory_mib=32, floor_range=(2, 32)))

@@ -60,7 +60,8 @@ def boot(host: Host, peer: Peer, name: str, timeout: float, *, memory_mib: int |
     The guest is left running (destroy() it); on failure it is destroyed here."""
     spec = GuestSpec(kernel=peer.kernel, name=name,
                      memory_mib=memory_mib or peer.memory_mib,
-                     cmdline=peer.cmdline if cmdline is None else cmdline, vifs=vifs)
+                     cmdline=peer.cmdline if cmdline is None else cmdline, vifs=vifs,
+                     shim=host.shim if peer.shim is None else peer.shim)
     ramdisk = f"{STAGE}/{peer.name}.ramdisk" if peer.ramdisk else None
     cfg = guest_config(spec, f"{STAGE}/{peer.name}.kernel", list(disks), ramdisk)
     (host.share / f"{name}.cfg").write_text(cfg)

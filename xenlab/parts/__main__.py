@@ -15,7 +15,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from xenlab.parts.apt_sources import one_line, read_host_sources, release_entries
+from xenlab.parts.apt_sources import (
+    derived_entries,
+    host_release,
+    one_line,
+    read_host_sources,
+    release_entries,
+)
 from xenlab.parts.cache import default_cache
 from xenlab.parts.dom0 import build_dom0
 from xenlab.parts.errors import PartsError
@@ -41,14 +47,14 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Build and cache the lab's parts.")
     parser.add_argument("--xen", choices=sorted(FLAVOURS),
                         default=os.environ.get("XENLAB_XEN") or None,
-                        help=f"the flavour: Xen release (default $XENLAB_XEN, else the "
-                             f"host release's: {DEFAULT_FLAVOUR} on Debian 12)")
+                        help=f"the flavour (default $XENLAB_XEN, else {DEFAULT_FLAVOUR})")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_path = sub.add_parser("path", help="print the path of a part (building it if missing)")
     p_path.add_argument("name", choices=sorted(names))
     sub.add_parser("build", help="build every part (with progress)")
-    p_src = sub.add_parser("sources", help="the host's apt entries for a Debian release, "
-                                           "one-line format")
+    p_src = sub.add_parser("sources", help="the host's apt entries for a Debian release "
+                                           "(derived from its own release's when it has "
+                                           "none), one-line format")
     p_src.add_argument("release")
     p_of = sub.add_parser("flavour-of", help="the flavour whose dom0 a hypervisor ELF of "
                                              "your own gets (its nearest release)")
@@ -63,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
                                  f"beside it, no 'Xen X.Y.Z' in it); pass --xen")
             print(nearest_flavour(version).name)
         elif args.cmd == "sources":
-            entries = release_entries(read_host_sources(), args.release)
+            host = read_host_sources()
+            entries = release_entries(host, args.release) or \
+                derived_entries(host, args.release, host_release())
             if not entries:
                 raise PartsError(f"the host's apt sources have no entry for {args.release}")
             print(one_line(entries), end="")

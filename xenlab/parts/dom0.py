@@ -6,7 +6,7 @@ modules), unpacked with dpkg -x; it serves every flavour. The initramfs
 tools the hotplug scripts call, glibc and every other library, all from
 pinned .debs, none from the host), Xen's toolstack from the flavour's
 xen-utils .debs, the stock /etc/xen/scripts, the kernel modules a Xen host
-needs, and our /init + control agent (dom0_files/). Recommended dom0
+needs, the PV shim, and our /init + control agent (dom0_files/). Recommended dom0
 command line: DOM0_CMDLINE. See docs/lab-parts.md.
 """
 
@@ -241,6 +241,9 @@ def _add_programs(root: Path, tree: Path, fl: Flavour, log: Path, progress: Prog
     for name in XENSTORE_TOOLS:
         copy_into(root, _tree_file(tree, f"usr/bin/{name}", log), f"usr/bin/{name}")
     copy_tree(root / "etc" / "xen", tree / "etc" / "xen")
+    # The PV shim, for `type = "pvh"` + `pvshim = 1` guests (libxl's default
+    # pvshim_path is this file).
+    copy_into(root, _tree_file(tree, fl.shim_path, log), fl.shim_path)
     for rel in USERLAND_FILES:
         copy_into(root, _tree_file(tree, rel, log), rel)
     linked = link_busybox(root, "usr/bin/busybox", BUSYBOX_SKIP)

@@ -1,11 +1,19 @@
-"""The lab's flavours (xenlab.parts): which Xen release, from which Debian release.
+"""The lab's flavours (xenlab.parts): which Xen, built how, from which Debian release.
 
-A flavour is one Xen release rebuilt with CONFIG_PV32=y from one Debian
-release's `xen` source package, with a dom0 whose toolstack (xl, xenstored,
-xenconsoled and their libraries) and whose whole userland (busybox, bash,
-glibc, ...) come from that same Debian release's packages, so the dom0 image
-never depends on the host's own libraries. Both flavours share the dom0
-kernel (Debian 12's Linux 6.1: see docs/lab-parts.md) and the GRUB PV guest.
+A flavour is one Xen release from one Debian release, in one of two builds:
+- stock (`4.17`, `4.20`): Debian's own binary hypervisor, as an admin installs
+  it with `apt install xen-system-amd64`. It has no 32-bit PV (Debian builds it
+  with `# CONFIG_PV32 is not set`), so a 32-bit PV guest runs through the PV
+  shim (`xen-shim` from the same release's xen-utils): the flavour's guests
+  are shim guests.
+- rebuilt (`4.17-pv32`, `4.20-pv32`): Debian's `xen` source package rebuilt
+  with CONFIG_PV32=y. Classic 32-bit PV guests, and Xenolith as dom0 (which no
+  shim can serve); shim guests work on it too.
+Each has a dom0 whose toolstack (xl, xenstored, xenconsoled, their libraries,
+the shim) and whose whole userland (busybox, bash, glibc, ...) come from that
+same Debian release's packages, so the dom0 image never depends on the host's
+own libraries. Every flavour shares the dom0 kernel (Debian 12's Linux 6.1: see
+docs/lab-parts.md) and the GRUB PV guest.
 """
 
 from __future__ import annotations
@@ -13,9 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from xenlab.parts.apt_sources import host_release
 from xenlab.parts.errors import PartsError
 from xenlab.parts.pins import Pin
 
@@ -47,53 +53,95 @@ TRIXIE_USERLAND = {
 }
 
 
+PV32_SUFFIX = "-pv32"
+
+
 @dataclass(frozen=True)
 class Flavour:
-    """One Xen release as the lab builds it (see the module's docstring)."""
+    """One Xen as the lab boots it (see the module's docstring)."""
 
-    name: str                   # "4.17": what --xen / XEN= / LabConfig(xen=) take
+    name: str                   # "4.17-pv32", "4.20": what --xen / XEN= / LabConfig(xen=) take
+    series: str                 # the Xen release: "4.17"
     release: str                # the Debian release of its Xen packages
-    xen_version: str            # pinned version of Debian's `xen` source package
+    xen_version: str            # pinned version of Debian's `xen` (source and binaries)
     userland: Mapping[str, str] = field(default_factory=dict)  # package -> pinned version
+    pv32: bool = False          # rebuilt with CONFIG_PV32=y; else Debian's binary (stock)
+
+    @property
+    def stock(self) -> bool:
+        return not self.pv32
+
+    @property
+    def guest_mode(self) -> str:
+        """How a 32-bit PV kernel runs here by default: "pv", or "shim" on a stock Xen."""
+        return "pv" if self.pv32 else "shim"
 
     @property
     def xen_pin(self) -> Pin:
-        return Pin("xen", self.xen_version, f"{self.name}.")
+        """The `xen` source package (rebuilt) or the hypervisor's binary package (stock)."""
+        if self.pv32:
+            return Pin("xen", self.xen_version, f"{self.series}.")
+        return Pin(self.hypervisor_package, self.xen_version, f"{self.series}.")
 
     @property
-    def config_package(self) -> str:
-        """The binary hypervisor package whose config the rebuild starts from."""
-        return f"xen-hypervisor-{self.name}-amd64"
+    def hypervisor_package(self) -> str:
+        """Debian's binary hypervisor package: the stock image, and the rebuild's config."""
+        return f"xen-hypervisor-{self.series}-amd64"
 
     @property
     def config_path(self) -> str:
-        return f"boot/xen-{self.name}-amd64.config"
+        return f"boot/xen-{self.series}-amd64.config"
+
+    @property
+    def image_path(self) -> str:
+        """The stock hypervisor in its package (gzip'd; QEMU needs it unpacked)."""
+        return f"boot/xen-{self.series}-amd64.gz"
 
     @property
     def tools_dir(self) -> str:
         """Where the toolstack's binaries are (their compiled-in path)."""
-        return f"usr/lib/xen-{self.name}/bin"
+        return f"usr/lib/xen-{self.series}/bin"
+
+    @property
+    def shim_path(self) -> str:
+        """The PV shim in xen-utils: a Xen built for PV-in-PVH with 32-bit PV on."""
+        return f"usr/lib/xen-{self.series}/boot/xen-shim"
 
     @property
     def tool_packages(self) -> list[str]:
         """The toolstack's packages, all of the `xen` source package's version."""
-        return [f"xen-utils-{self.name}", "xen-utils-common", "xenstore-utils",
-                f"libxenmisc{self.name}", "libxencall1", "libxenevtchn1",
+        return [f"xen-utils-{self.series}", "xen-utils-common", "xenstore-utils",
+                f"libxenmisc{self.series}", "libxencall1", "libxenevtchn1",
                 "libxenforeignmemory1", "libxengnttab1", "libxenstore4", "libxentoollog1",
                 "libxendevicemodel1", "libxenhypfs1", "libxentoolcore1"]
 
 
-FLAVOURS = {
-    "4.17": Flavour("4.17", "bookworm", "4.17.5+72-g01140da4e8-1", BOOKWORM_USERLAND),
-    "4.20": Flavour("4.20", "trixie", "4.20.4+63-g7abfd2bce2-0+deb13u1", TRIXIE_USERLAND),
-}
-DEFAULT_FLAVOUR = "4.17"  # what Debian 12 ships; the default on a host of another release
+def _flavours() -> dict[str, Flavour]:
+    releases = [("4.17", "bookworm", "4.17.5+72-g01140da4e8-1", BOOKWORM_USERLAND),
+                ("4.20", "trixie", "4.20.4+63-g7abfd2bce2-0+deb13u1", TRIXIE_USERLAND)]
+    out = {}
+    for series, release, version, userland in releases:
+        for pv32 in (True, False):
+            name = series + (PV32_SUFFIX if pv32 else "")
+            out[name] = Flavour(name, series, release, version, userland, pv32)
+    return out
 
 
-def default_flavour(os_release: Path = Path("/etc/os-release")) -> str:
-    """The flavour of the host's own Debian release (4.20 on Debian 13), else 4.17."""
-    mine = host_release(os_release)
-    return next((f.name for f in FLAVOURS.values() if f.release == mine), DEFAULT_FLAVOUR)
+FLAVOURS = _flavours()
+# The reference: Debian 12's Xen rebuilt with 32-bit PV, for classic PV guests and
+# Xenolith as dom0. Its source is served, and Debian 13 hosts fetch it too (the
+# lab's private apt reaches every release), so it is the default everywhere.
+DEFAULT_FLAVOUR = "4.17-pv32"
+
+
+def default_flavour() -> str:
+    """The flavour the lab uses when none is named."""
+    return DEFAULT_FLAVOUR
+
+
+def stock_flavours() -> list[str]:
+    """The stock flavours, oldest release first (the shim's test runs)."""
+    return [f.name for f in FLAVOURS.values() if f.stock]
 
 
 def flavour(name: str | None = None) -> Flavour:
@@ -106,11 +154,12 @@ def flavour(name: str | None = None) -> Flavour:
 
 
 def nearest_flavour(version: str) -> Flavour:
-    """The flavour for a hypervisor of Xen `version` ("4.19.1"): the newest release not newer
-    than it (its toolstack talks to older and equal hypervisors), else the oldest one."""
+    """The rebuilt flavour for a hypervisor of Xen `version` ("4.19.1"): the newest release
+    not newer than it (its toolstack talks to older and equal hypervisors), else the oldest."""
     def key(v: str) -> tuple[int, ...]:
         return tuple(int(x) for x in re.findall(r"\d+", v)[:2])
-    fitting = [f for f in FLAVOURS.values() if key(f.name) <= key(version)]
+    rebuilt = [f for f in FLAVOURS.values() if f.pv32]
+    fitting = [f for f in rebuilt if key(f.series) <= key(version)]
     if fitting:
-        return max(fitting, key=lambda f: key(f.name))
-    return min(FLAVOURS.values(), key=lambda f: key(f.name))
+        return max(fitting, key=lambda f: key(f.series))
+    return min(rebuilt, key=lambda f: key(f.series))

@@ -1,16 +1,18 @@
-"""The Xen hypervisor for the lab (xenlab.parts): Debian's Xen rebuilt with CONFIG_PV32=y.
+"""The Xen hypervisor for the lab (xenlab.parts): Debian's own, or rebuilt with CONFIG_PV32=y.
 
 Debian's binary hypervisor has 32-bit PV support off, so Xenolith (a 32-bit
-PAE PV kernel) could not run on it. We fetch Debian's source package (with
-its patches applied by dpkg-source), take Debian's own hypervisor config
-from the xen-hypervisor .deb, turn CONFIG_PV32 on, and build only `xen/`.
-The result is the uncompressed multiboot `xen/xen` ELF that QEMU loads.
-Which Xen (4.17 from Debian 12, 4.20 from Debian 13) is the flavour's
-(xenlab.parts.flavours).
+PAE PV kernel) runs on it only through the PV shim. A stock flavour takes
+that binary as it is: the xen-hypervisor .deb's gzip'd image, unpacked (QEMU's
+multiboot loader cannot read gzip). A rebuilt flavour fetches Debian's source
+package (with its patches applied by dpkg-source), takes Debian's own
+hypervisor config from the xen-hypervisor .deb, turns CONFIG_PV32 on, and
+builds only `xen/`. Either way the result is an uncompressed multiboot ELF32
+that QEMU loads. Which Xen is the flavour's (xenlab.parts.flavours).
 """
 
 from __future__ import annotations
 
+import gzip
 import re
 import shutil
 import struct
@@ -33,8 +35,11 @@ MULTIBOOT1_MAGIC = 0x1BADB002
 
 def xen_recipe(fl: Flavour, version: str | None = None) -> dict[str, object]:
     version = version or fl.xen_version
+    if fl.stock:
+        return {"part": "xen", "revision": RECIPE_REVISION,
+                "binary": [fl.hypervisor_package, version, fl.image_path]}
     return {"part": "xen", "revision": RECIPE_REVISION, "source": [XEN_SOURCE, version],
-            "config": [fl.config_package, version, fl.config_path], "edits": CONFIG_EDITS}
+            "config": [fl.hypervisor_package, version, fl.config_path], "edits": CONFIG_EDITS}
 
 
 def xen_dir(cache: Path, fl: Flavour, version: str | None = None) -> Path:
@@ -48,16 +53,21 @@ def xen_version(cache: Path, fl: Flavour, progress: Progress) -> str:
     if (xen_dir(cache, fl) / "xen").exists():
         return fl.xen_version
     fl_apt = apt.lab_apt(cache, fl.release)
-    return fl_apt.resolve(fl.xen_pin, True, fl_apt.log, progress).version
+    return fl_apt.resolve(fl.xen_pin, fl.pv32, fl_apt.log, progress).version
 
 
 def build_xen(cache: Path, progress: Progress = stderr_progress, xen: str | None = None) -> Path:
-    """Build (once) and return the path of the uncompressed `xen` ELF with CONFIG_PV32=y,
-    of flavour `xen` ("4.17", "4.20"; None for the default)."""
+    """Build or unpack (once) and return the path of the uncompressed `xen` ELF of flavour
+    `xen` ("4.17-pv32", "4.20"; None for the default)."""
     fl = flavour(xen)
     version = xen_version(cache, fl, progress)
     final = xen_dir(cache, fl, version)
     out = final / "xen"
+    if fl.stock:
+        build_once(cache, "xen", final, out,
+                   lambda tmp: _unpack_stock(cache, fl, version, tmp, progress),
+                   xen_recipe(fl, version))
+        return out
 
     def build(tmp: Path) -> None:
         log = tmp / "build.log"
@@ -77,6 +87,24 @@ def build_xen(cache: Path, progress: Progress = stderr_progress, xen: str | None
     return out
 
 
+def _unpack_stock(cache: Path, fl: Flavour, version: str, tmp: Path, progress: Progress) -> None:
+    """Debian's binary hypervisor, unpacked: `xen` (ELF32 multiboot) and its `xen.config`."""
+    log = tmp / "build.log"
+    deb = apt.lab_apt(cache, fl.release).download_deb(fl.hypervisor_package, version,
+                                                     cache / "debs", log, progress)
+    fix = "Update Flavour.image_path / config_path in xenlab/parts/flavours.py."
+    image = apt.extract_file(deb, fl.image_path, tmp / "deb", log, fix)
+    config = apt.extract_file(deb, fl.config_path, tmp / "deb", log, fix)
+    progress(f"xen: Debian's own hypervisor {version} from {deb.name}, unpacked for QEMU")
+    with gzip.open(image) as src, open(tmp / "xen", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    shutil.copy2(config, tmp / "xen.config")
+    shutil.rmtree(tmp / "deb")
+    check_multiboot_elf32(tmp / "xen", log)
+    if config_values((tmp / "xen.config").read_text()).get("CONFIG_PV32") == "y":
+        progress(f"xen: note: Debian's {fl.hypervisor_package} {version} has CONFIG_PV32=y")
+
+
 def _unpack_source(cache: Path, fl: Flavour, version: str, tmp: Path, log: Path,
                    progress: Progress) -> Path:
     try:
@@ -85,9 +113,10 @@ def _unpack_source(cache: Path, fl: Flavour, version: str, tmp: Path, log: Path,
     except PartsError as exc:
         raise PartsError(
             f"{exc}\nA mirror may list a source package in its index and still answer 404 for "
-            f"its files (seen for Debian {fl.release}'s xen). Then build Xen {fl.name} yourself "
+            f"its files (seen for Debian {fl.release}'s xen). Then build Xen {fl.series} yourself "
             f"with CONFIG_PV32=y and give the lab its xen/xen: --xen {fl.name} --xen-binary PATH "
-            f"(make XEN={fl.name} XEN_BINARY=PATH; docs/lab.md, 'Your own hypervisor').") from exc
+            f"(make XEN={fl.name} XEN_BINARY=PATH; docs/lab.md, 'Your own hypervisor'), or "
+            f"run 32-bit PV guests through the shim on Debian's own Xen: --xen {fl.series}.") from exc
     progress("xen: unpacking source and applying Debian's patches (dpkg-source -x)")
     tree = tmp / "work" / "src"  # dpkg-source also leaves the orig tarball in work/
     tree.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +128,7 @@ def _unpack_source(cache: Path, fl: Flavour, version: str, tmp: Path, log: Path,
 
 def _configure(cache: Path, fl: Flavour, version: str, tmp: Path, tree: Path, log: Path,
                progress: Progress) -> None:
-    deb = apt.lab_apt(cache, fl.release).download_deb(fl.config_package, version,
+    deb = apt.lab_apt(cache, fl.release).download_deb(fl.hypervisor_package, version,
                                                      cache / "debs", log, progress)
     config = apt.extract_file(deb, fl.config_path, tmp / "config-deb", log,
                               "Update Flavour.config_path in xenlab/parts/flavours.py.")
