@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from kshell import Shell, dom0_shell, domu_shell
 
-from xenlab import Host, Lab
+from xenlab import GuestSpec, Host, Lab
 
 BOOT_TIMEOUT = 120
 COMMAND_TIMEOUT = 60
@@ -27,6 +27,7 @@ DOM0_MIB = 64
 PART = ("user",)  # kernel/user/user_selftest.c
 GUEST = f"xuser-{os.getpid()}"
 SAVE_TIMEOUT = 300
+SHIM_MIB = 64  # the shim takes about 22 MiB of the domain's memory
 USER_CS = 0xE02B  # FLAT_RING3_CS (public/arch-x86/xen-x86_32.h)
 
 
@@ -139,3 +140,20 @@ def test_domu_program_survives_save_and_restore(domu: Shell, xen_host: Host) -> 
     assert rows[1] > rows[0], f"spin is not being preempted after the restore: {rows}"
     check_hello(domu)  # a new address space in the new domain
     assert ended(run(domu, f"kill {pid.group(1)}"), "spin").group(2) == "killed: by kill"
+
+
+def test_domu_through_the_shim(xen_host: Host, kernel_elf: Path) -> None:
+    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=f"{GUEST}-shim",
+                                      memory_mib=SHIM_MIB, shim=True))
+    try:
+        sh = Shell(guest.console, xen_host.log, COMMAND_TIMEOUT, guest)
+        sh.boot = sh.wait_prompt(BOOT_TIMEOUT)
+        check_hello(sh)
+        check_fault(sh)
+        check_spin(sh)
+        failed = {n: r for n, r in sh.run_suites(PART).items() if r.verdict != "PASS"}
+        assert not failed, f"{failed} (log: {xen_host.log})"
+        assert sh.selftest("mm_m2p")[0] == "PASS"  # the shim's Xen answers for the M2P
+        assert guest.reason() is None, "a program stopped the guest"
+    finally:
+        guest.destroy()
