@@ -8,7 +8,8 @@
  * mm_m2p: the m2p bound (p2m.c) is what XENMEM_machphys_mapping and
  *   XENMEM_maximum_ram_page say, asked here again, and reaches past 32-bit
  *   Xen's MACH2PHYS_NR_ENTRIES (16 GiB of frames), which 64-bit Xen always
- *   maps for a 32-bit guest; the last frame in bound can be read.
+ *   maps for a 32-bit guest; the last frame in bound can be read, and so
+ *   can our own highest frame (past 16 GiB on a big host).
  * mm_balloon: give a few pages back to Xen, see the reservation drop and the
  *   p2m/direct map empty; take them again, see the reservation come back,
  *   new frames recorded both ways, and the pages usable.
@@ -85,10 +86,17 @@ SELFTEST(mm_m2p)
     ST_EXPECT(r, table > MACH2PHYS_NR_ENTRIES, "Xen maps %lu entries, no more than 32-bit Xen's %lu",
               table, (unsigned long)MACH2PHYS_NR_ENTRIES);
     unsigned long last = mfn_to_pfn(m2p_max_mfn() - 1); /* faults if the bound is too high */
+    xen_pfn_t highest = 0;
+    for (unsigned long pfn = 0; pfn < p2m_size(); pfn++)
+        if (pfn_to_mfn(pfn) != P2M_INVALID && pfn_to_mfn(pfn) > highest)
+            highest = pfn_to_mfn(pfn);
+    ST_EXPECT(r, highest < m2p_max_mfn() && mfn_to_pfn(highest) < p2m_size(),
+              "our highest frame %#lx: m2p says %#lx", (unsigned long)highest, mfn_to_pfn(highest));
     ST_PASS(r, "m2p at %#lx-%#lx: %lu frames (%lu GiB; 32-bit Xen's %lu GiB), RAM ends at frame "
-               "%#lx (m2p %#lx)", (unsigned long)map.v_start, (unsigned long)map.v_end, table,
-            table / (PAGES_PER_MIB * 1024), (unsigned long)MACH2PHYS_NR_ENTRIES / (PAGES_PER_MIB * 1024),
-            (unsigned long)max_page, last);
+               "%#lx (m2p %#lx), our highest frame %#lx", (unsigned long)map.v_start,
+            (unsigned long)map.v_end, table, table / (PAGES_PER_MIB * 1024),
+            (unsigned long)MACH2PHYS_NR_ENTRIES / (PAGES_PER_MIB * 1024), (unsigned long)max_page,
+            last, (unsigned long)highest);
 }
 
 static bool page_holds(const void *p, uint32_t seed)
