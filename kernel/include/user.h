@@ -81,10 +81,10 @@ struct trap_frame;
 _Noreturn void process_trap(const struct trap_frame *f);
 /* The system-call gate's C half: dispatch on f->eax, result in f->eax. */
 void syscall_dispatch(struct trap_frame *f);
-/* On every way back to ring 3, events masked: end the process if it was
+/* On every way back to ring 3: mask events, end the process if it was
  * killed, let other threads run if its time slice is over and any want the
  * CPU (preemption), and keep the slice timer running. Returns with events
- * masked. */
+ * masked (Xen's iret unmasks them). */
 void user_return_work(void);
 
 #endif

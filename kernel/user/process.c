@@ -199,6 +199,9 @@ void user_return_work(void)
 {
     struct process *p = process_current();
 
+    /* Masked from here to Xen's iret (ring3.h): the upcall and the gate come
+     * masked, a trap handled in ring 3 (#NM) does not. */
+    (void)irq_save();
     if (p->kill_requested)
         process_end(p, END_KILLED, 0, "killed: by kill");
     if (slice_over) {

@@ -12,7 +12,8 @@
  * kernel's DS/ES/FS (GS null) when the frame says ring 3 (cs bit 1: RPL 3;
  * the kernel's selectors have RPL 1).
  *
- * Out: RING3_EXIT, events masked (the caller ran user_return_work): load
+ * Out: RING3_EXIT, events masked (the caller ran user_return_work, which
+ * masks them): load
  * the program's segments, restore the registers, and return through
  * HYPERVISOR_iret, not the iret instruction. Xen's iret takes the frame
  * [eax] eip cs eflags esp ss (the hypercall page's stub pushes eax), sets
