@@ -10,12 +10,15 @@
  * or -USER_E*), every other register is preserved.
  *
  *   SYS_exit(status)         ends the process; does not return
- *   SYS_write(buf, len)      puts len bytes on the console (at most
- *                            USER_WRITE_MAX per call); returns len
+ *   SYS_write(buf, len)      puts len bytes on the console; returns len,
+ *                            -USER_EINVAL past USER_WRITE_MAX, -USER_EFAULT
+ *                            when any byte is not the process's memory
  *   SYS_yield()              lets other threads run; returns 0
- *   SYS_sleep(ms)            sleeps at least ms milliseconds (at most
- *                            USER_SLEEP_MAX_MS); returns 0
+ *   SYS_sleep(ms)            sleeps at least ms milliseconds (less when the
+ *                            process is killed); returns 0, -USER_EINVAL
+ *                            past USER_SLEEP_MAX_MS
  *   SYS_getpid()             returns the process id (>= 1)
+ *   any other number         -USER_ENOSYS
  *
  * Address space (each process its own; the kernel's 3-4 GiB is in every
  * one but reachable from ring 1 only):
