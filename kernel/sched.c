@@ -13,7 +13,7 @@
  *     SS1/SP1)"); each process's thread has its own (kernel/user/);
  *   - mmuext_op(MMUEXT_NEW_BASEPTR), only when the page-table base changes:
  *     a process runs on its own L3, kernel threads on the kernel's
- *     (pt_switch_prepare, pagetable.c; addrspace.c);
+ *     (pt_switch_prepare, kernel/arch/x86_32/user/addrspace.c);
  *   - fpu_taskswitch(1): set CR0.TS for lazy FPU switching (fpu.c);
  * and every entry's result is checked (multicall.c). Then switch_stacks
  * (switch.S) swaps the callee-saved registers and the stack pointer.

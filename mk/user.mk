@@ -6,8 +6,9 @@
 # numbers of kernel/include/user_abi.h), and turned into a flat binary
 # $(USER_OUT)/NAME.bin. kernel/user/programs.S includes the binaries
 # (.incbin, found through -Wa,-I$(USER_OUT)) and lists them by name: a new
-# program is a new user/NAME.c and one PROGRAM line there. Both kernel
-# configurations carry the programs; they live in $(BUILD)/user for both.
+# program is a new user/NAME.c and one PROGRAM line there. Only the default
+# configuration has user mode (`make tiny` leaves kernel/user/ out, for the
+# size target: mk/kernel.mk).
 USER_OUT := $(BUILD)/user
 USER_PROGRAMS := $(sort $(basename $(notdir $(wildcard user/*.c))))
 USER_BINS := $(patsubst %,$(USER_OUT)/%.bin,$(USER_PROGRAMS))

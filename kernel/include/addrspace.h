@@ -37,13 +37,22 @@ xen_pfn_t addrspace_lookup(const struct addrspace *as, unsigned long va, bool *u
  * equal the kernel's own: for self-tests. */
 xen_pfn_t addrspace_kernel_l2(const struct addrspace *as, unsigned *same, unsigned *total);
 
-/* The page-table base (pagetable.c), as the pfn of an L3. The kernel's own
+/* The page-table base (addrspace.c), as the pfn of an L3. The kernel's own
  * is the L3 Xen's domain builder made; kernel threads run on it.
  * pt_switch_prepare adds MMUEXT_NEW_BASEPTR to a context switch's multicall
- * when `base` (0 = the kernel's) is not the one loaded. */
+ * when `base` (0 = the kernel's) is not the one loaded. A kernel built
+ * without user mode (make tiny) runs no process: its base never changes. */
 struct multicall;
 unsigned long pt_kernel_base(void);
 unsigned long pt_loaded_base(void);
+#if XENOLITH_USER
 void pt_switch_prepare(struct multicall *mc, unsigned long base);
+#else
+static inline void pt_switch_prepare(struct multicall *mc, unsigned long base)
+{
+    (void)mc;
+    (void)base;
+}
+#endif
 
 #endif

@@ -75,8 +75,7 @@ int p2m_init(void)
     p2m_entries = start_info->nr_pages;
     m2p_map();
     if (m2p_error) {
-        printk("memory_op XENMEM_machphys_mapping / XENMEM_maximum_ram_page: error %s\n",
-               xen_errname(m2p_error));
+        printk("m2p: Xen did not say where it is: %s\n", xen_errname(m2p_error));
         return (int)m2p_error;
     }
     return 0;

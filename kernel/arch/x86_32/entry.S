@@ -115,22 +115,28 @@ trap_entries:
 trap_common:
     pushal                          /* edi..eax: the start of trap_frame */
     cld
+#if XENOLITH_USER /* make tiny runs no ring 3 (mk/kernel.mk) */
     RING3_SEGS_IN TRAP_FRAME_CS
+#endif
     movl %esp, %ebx                 /* ebx (callee-saved) = frame */
     andl $-STACK_ALIGN, %esp        /* the C ABI's alignment */
     subl $(STACK_ALIGN - 4), %esp
     pushl %ebx
     call trap_dispatch
+#if XENOLITH_USER
     testl $SEL_RPL_RING3_BIT, TRAP_FRAME_CS(%ebx)
     jnz 1f
+#endif
     movl %ebx, %esp
     popal
     addl $TRAP_FRAME_EXTRA, %esp    /* vector, error code */
     iret
+#if XENOLITH_USER
 1:  /* Handled in ring 3 (#NM: the FPU is the thread's): back there. */
     call user_return_work
     movl %ebx, %esp
     RING3_EXIT TRAP_FRAME_EXTRA
+#endif
     .size trap_common, . - trap_common
 
     .section .bss.page_aligned, "aw", @nobits

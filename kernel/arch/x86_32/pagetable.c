@@ -12,15 +12,12 @@
  *   - update_va_mapping: one L1 entry, named by the virtual address it maps,
  *     with an optional TLB flush (map_page / unmap_page).
  *   - mmuext_op: pin/unpin a table (Xen validates it once and keeps its
- *     type while pinned), TLB flush, invlpg, and MMUEXT_NEW_BASEPTR, the
- *     PV "mov to cr3", which a context switch to or from a process queues
- *     in its multicall (pt_switch_prepare).
+ *     type while pinned), TLB flush, invlpg. (MMUEXT_NEW_BASEPTR, the PV
+ *     "mov to cr3", is user/addrspace.c's: only processes change the base.)
  * The walk below only reads tables, through the direct map (every table is a
  * guest page: machine frame -> m2p -> pfn -> direct-map address).
  */
-#include "addrspace.h"
 #include "mm.h"
-#include "multicall.h"
 #include "pagetable.h"
 
 static struct mmu_update mmu_queue[MMU_BATCH];
@@ -216,39 +213,4 @@ void direct_map_queue_clear(unsigned long pfn)
 
     if (ma)
         mmu_queue_update(ma | MMU_NORMAL_PT_UPDATE, 0);
-}
-
-/* ---- the page-table base ---------------------------------------------------- */
-
-/* Bases are kept as the L3's pfn, not its frame: a restore gives every page
- * a new frame (and re-pins the tables), the pfn stays. */
-static unsigned long loaded_base; /* 0: the kernel's, as Xen started us */
-
-unsigned long pt_kernel_base(void)
-{
-    return virt_to_pfn(kernel_l3());
-}
-
-unsigned long pt_loaded_base(void)
-{
-    return loaded_base ? loaded_base : pt_kernel_base();
-}
-
-void pt_switch_prepare(struct multicall *mc, unsigned long base)
-{
-    /* Read by Xen during the multicall, which runs before the next switch
-     * can build another: one is enough. */
-    static struct mmuext_op op = {.cmd = MMUEXT_NEW_BASEPTR};
-
-    if (!base)
-        base = pt_kernel_base();
-    if (base == pt_loaded_base())
-        return;
-    op.arg1.mfn = pfn_to_mfn(base); /* Xen takes the frame */
-    struct multicall_entry *e = multicall_add(mc, __HYPERVISOR_mmuext_op);
-    e->args[0] = (unsigned long)&op;
-    e->args[1] = 1;    /* count */
-    e->args[2] = 0;    /* no "done" count: the entry's result says it */
-    e->args[3] = DOMID_SELF;
-    loaded_base = base;
 }

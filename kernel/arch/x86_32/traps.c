@@ -115,11 +115,13 @@ int traps_init(void)
         t->cs = FLAT_KERNEL_CS;
         t->address = trap_entries[v];
     }
+#if XENOLITH_USER /* make tiny has no user mode (mk/kernel.mk) */
     /* The system-call gate (user/ring3.S): ring 3 may raise it. */
     trap_table[n].vector = USER_SYSCALL_VECTOR;
     trap_table[n].flags = TRAP_DPL_USER | TRAP_FLAG_MASK_EVENTS;
     trap_table[n].cs = FLAT_KERNEL_CS;
     trap_table[n++].address = (unsigned long)syscall_entry;
+#endif
     /* trap_table[n] stays zero: address 0 ends the table. */
     long rc = HYPERVISOR_set_trap_table(trap_table);
     if (rc) {
@@ -248,8 +250,10 @@ void trap_dispatch(struct trap_frame *f)
     /* From ring 3 only the lazy FPU's #NM is the kernel's business (the FPU
      * state is the thread's); any other trap there is the program's fault
      * and ends its process, never the kernel. */
+#if XENOLITH_USER
     if (user && !(f->vector == TRAP_NM && handlers[TRAP_NM]))
         process_trap(f);
+#endif
     if (f->vector < TRAP_NR && handlers[f->vector] && !fatal_depth && handlers[f->vector](f))
         return;
     fatal_depth++;

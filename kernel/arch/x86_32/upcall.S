@@ -46,7 +46,9 @@
 hypervisor_callback:
         pushal
         cld
+#if XENOLITH_USER /* make tiny runs no ring 3 (mk/kernel.mk) */
         RING3_SEGS_IN PUSHAL_SIZE + UPCALL_FRAME_CS
+#endif
         movl    PUSHAL_SIZE + UPCALL_FRAME_EIP(%esp), %eax
         cmpl    $upcall_critical_start, %eax
         jb      upcall_dispatch
@@ -63,8 +65,10 @@ hypervisor_callback:
         pushal
 upcall_dispatch:
         call    evtchn_do_upcall
+#if XENOLITH_USER
         testl   $SEL_RPL_RING3_BIT, PUSHAL_SIZE + UPCALL_FRAME_CS(%esp)
         jnz     upcall_to_ring3
+#endif
         /* Events were masked where we interrupted (never for an event
          * upcall, but keep the contract): leave them masked. */
         testl   $UPCALL_CS_SAVED_MASK, PUSHAL_SIZE + UPCALL_FRAME_CS(%esp)
@@ -89,9 +93,11 @@ upcall_return_masked:
 /* The event came in ring 3: this is where a process is preempted
  * (user_return_work lets waiting threads run), then back through Xen's iret
  * with events still masked until it unmasks them (ring3.h). */
+#if XENOLITH_USER
 upcall_to_ring3:
         call    user_return_work
         RING3_EXIT 0
+#endif
         .size   hypervisor_callback, . - hypervisor_callback
 
 /*

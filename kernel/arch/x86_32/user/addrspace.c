@@ -29,12 +29,13 @@
  * writable again, free them.
  *
  * Switching: context_switch (sched.c) adds MMUEXT_NEW_BASEPTR with the next
- * thread's L3 frame to its multicall (pt_switch_prepare, pagetable.c) when
+ * thread's L3 frame to its multicall (pt_switch_prepare, below) when
  * the base changes. Xen flushes the TLB with it; the kernel's global-free
  * mappings are reloaded from the same L1s.
  */
 #include "addrspace.h"
 #include "mm.h"
+#include "multicall.h"
 #include "user_abi.h"
 #include "../pagetable.h"
 
@@ -245,4 +246,39 @@ xen_pfn_t addrspace_kernel_l2(const struct addrspace *as, unsigned *same, unsign
     for (unsigned i = 0; i < *total; i++)
         *same += as->table[T_L2_KERNEL][i] == kernel_l2()[i];
     return mfn_of(as->table[T_L2_KERNEL]);
+}
+
+/* ---- the page-table base: which L3 is loaded ------------------------------- */
+
+/* Bases are kept as the L3's pfn, not its frame: a restore gives every page
+ * a new frame (and re-pins the tables), the pfn stays. */
+static unsigned long loaded_base; /* 0: the kernel's, as Xen started us */
+
+unsigned long pt_kernel_base(void)
+{
+    return virt_to_pfn(kernel_l3());
+}
+
+unsigned long pt_loaded_base(void)
+{
+    return loaded_base ? loaded_base : pt_kernel_base();
+}
+
+void pt_switch_prepare(struct multicall *mc, unsigned long base)
+{
+    /* Read by Xen during the multicall, which runs before the next switch
+     * can build another: one is enough. */
+    static struct mmuext_op op = {.cmd = MMUEXT_NEW_BASEPTR};
+
+    if (!base)
+        base = pt_kernel_base();
+    if (base == pt_loaded_base())
+        return;
+    op.arg1.mfn = pfn_to_mfn(base); /* Xen takes the frame */
+    struct multicall_entry *e = multicall_add(mc, __HYPERVISOR_mmuext_op);
+    e->args[0] = (unsigned long)&op;
+    e->args[1] = 1;    /* count */
+    e->args[2] = 0;    /* no "done" count: the entry's result says it */
+    e->args[3] = DOMID_SELF;
+    loaded_base = base;
 }
