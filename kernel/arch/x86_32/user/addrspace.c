@@ -142,7 +142,8 @@ static int tables_writable(struct addrspace *as, bool writable)
 struct addrspace *addrspace_create(const uint8_t *image, size_t len)
 {
     struct addrspace *as = calloc(1, sizeof(*as));
-    /* Xen wrote the flags of its own L3 entries: use the same for ours. */
+    /* Xen wrote the flags of its own L3 entries (with RW and US, which it
+     * adds to every present one: adjust_guest_l3e): use the same. */
     uint64_t l3_flags = kernel_l3()[L3_SLOT_KERNEL] & ~PTE_ADDR_MASK;
     int rc;
 
