@@ -73,11 +73,11 @@ run: bootstrap lab
 	@mkdir -p $(BUILD)
 	@test -f $(BUILD)/disk.img || truncate -s 16M $(BUILD)/disk.img
 	@if [ -f $(BUILD)/kernel.elf ]; then \
-	  $(PY) -m xenlab boot $(BUILD)/kernel.elf --mode domu --memory 32 --cmdline "ip=10.0.0.2/24" \
+	  $(PY) -m xenlab boot $(BUILD)/kernel.elf --mode domu --cmdline "ip=10.0.0.2/24" \
 	    --vif --disk $(BUILD)/disk.img $(if $(SHIM),--shim) || [ $$? = 7 ]; \
 	else \
 	  echo "make run: $(BUILD)/kernel.elf does not exist yet; booting GRUB i386-xen instead"; \
-	  $(PY) -m xenlab boot "$$($(PY) -m xenlab.parts path grub-pv)" --mode domu --memory 16 --vif --disk $(BUILD)/disk.img $(if $(SHIM),--shim) || [ $$? = 7 ]; \
+	  $(PY) -m xenlab boot "$$($(PY) -m xenlab.parts path grub-pv)" --mode domu --vif --disk $(BUILD)/disk.img $(if $(SHIM),--shim) || [ $$? = 7 ]; \
 	fi
 
 lint: bootstrap

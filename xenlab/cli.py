@@ -21,7 +21,7 @@ from pathlib import Path
 
 from xenlab.errors import GuestError, LabError
 from xenlab.exits import DOM0_EXIT_PATTERNS, ExitReason
-from xenlab.host import GuestSpec, Host
+from xenlab.host import SHIM_MIB, GuestSpec, Host
 from xenlab.interact import interact
 from xenlab.kernelcheck import check_pv_kernel
 from xenlab.lab import Lab, LabConfig
@@ -30,6 +30,7 @@ from xenlab.parts import PartsError
 from xenlab.parts.flavours import DEFAULT_FLAVOUR, FLAVOURS
 
 STATE = Path("build/lab/current")
+GUEST_MIB = 32
 
 
 def _xen_args(p: argparse.ArgumentParser) -> None:
@@ -50,7 +51,9 @@ def _guest_args(p: argparse.ArgumentParser) -> None:
     _xen_args(p)
     p.add_argument("kernel", type=Path)
     p.add_argument("--mode", choices=["dom0", "domu"], default="domu")
-    p.add_argument("--memory", type=int, default=32, help="guest memory in MiB")
+    p.add_argument("--memory", type=int, default=None,
+                   help=f"the domain's memory in MiB (as xl's memory=; default {GUEST_MIB}, and "
+                   f"{GUEST_MIB + SHIM_MIB} through the shim, which keeps about 22 MiB of it)")
     p.add_argument("--cmdline", default="")
     p.add_argument("--vif", action="append_const", const="xenbr0", default=[])
     p.add_argument("--disk", action="append", default=[], help="PATH[,r]")
@@ -61,14 +64,15 @@ def _guest_args(p: argparse.ArgumentParser) -> None:
                    "host must; the default on a stock flavour")
 
 
-def _spec(args: argparse.Namespace) -> GuestSpec:
+def _spec(args: argparse.Namespace, host: Host) -> GuestSpec:
     disks = []
     for d in args.disk:
         path, _, mode = d.partition(",")
         disks.append((Path(path), "r" if mode == "r" else "w"))
-    return GuestSpec(kernel=args.kernel, name=args.name, memory_mib=args.memory,
-                     cmdline=args.cmdline, vifs=tuple(args.vif), disks=tuple(disks),
-                     shim=args.shim)
+    shim = host.shim if args.shim is None else args.shim
+    memory = args.memory or GUEST_MIB + (SHIM_MIB if shim else 0)
+    return GuestSpec(kernel=args.kernel, name=args.name, memory_mib=memory,
+                     cmdline=args.cmdline, vifs=tuple(args.vif), disks=tuple(disks), shim=shim)
 
 
 def _finish(reason: ExitReason) -> int:
@@ -113,15 +117,15 @@ def cmd_boot(args: argparse.Namespace) -> int:
     check_pv_kernel(args.kernel)
     lab = Lab(_config(args))
     if args.mode == "dom0":
-        with lab.boot_dom0_kernel(args.kernel, args.cmdline, max(args.memory, 64)) as run:
+        with lab.boot_dom0_kernel(args.kernel, args.cmdline, max(args.memory or 0, 64)) as run:
             print(f"xenlab: serial log {run.log}", file=sys.stderr)
             if sys.stdin.isatty():
                 return _finish(interact(run.console, lambda: None, DOM0_EXIT_PATTERNS))
             run.console.child.logfile_read = sys.stdout
             return _finish(run.wait_exit(args.timeout))
-    host = lab.up(memory_mib=1024 + 256 + args.memory)
+    host = lab.up(memory_mib=1024 + 256 + (args.memory or GUEST_MIB + SHIM_MIB))
     try:
-        guest = host.create(_spec(args))
+        guest = host.create(_spec(args, host))
         print(f"xenlab: {guest.describe()}; serial log {host.log}", file=sys.stderr)
         if sys.stdin.isatty():
             reason = interact(host.console, guest.reason)
@@ -177,7 +181,7 @@ def cmd_dom0(args: argparse.Namespace) -> int:
 
 def cmd_create(args: argparse.Namespace) -> int:
     host, _ = _attached()
-    guest = host.create(_spec(args))
+    guest = host.create(_spec(args, host))
     print(f"xenlab: created {guest.describe()}; `python -m xenlab console {guest.name}` to attach")
     return 0
 

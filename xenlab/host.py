@@ -17,6 +17,9 @@ from xenlab.exits import ExitReason, parse_xl_list_v
 from xenlab.kernelcheck import check_pv_kernel
 from xenlab.machine import Machine, attach_console, run_socket
 
+# What the PV shim keeps of its domain's memory, rounded up: about 22 MiB (its boot line
+# `shim used pages ...`, plus 1 MiB of slack). A shim guest of N MiB is a domain of N + this.
+SHIM_MIB = 32
 READY = "XENLAB-DOM0-READY"
 PROMPT = "dom0# "
 MOUNT_9P = "mkdir -p /host && (mountpoint -q /host || mount -t 9p -o trans=virtio,version=9p2000.L host /host)"

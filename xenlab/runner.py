@@ -7,8 +7,10 @@ runner prints one `NAME RESULT` line per instance under `Combined test
 results:` and exits with the worst result's code, as xtf-runner: SUCCESS 0,
 SKIP 3, ERROR 4, FAILURE 5, CRASH 6. Instances: `xenolith-dom0` (Xenolith
 as dom0, `selftest=all`) and `xenolith-domu` (as a domU with a vif and a
-16 MiB disk, `selftest=all`). With `--xen-binary` it is a boot test of
-someone's own hypervisor, with the dom0 of its nearest release.
+16 MiB disk, `selftest=all`; through the PV shim on a stock flavour, where
+`xenolith-dom0` is a SKIP: no 32-bit PV dom0 there). With `--xen-binary` it
+is a boot test of someone's own hypervisor, with the dom0 of its nearest
+release.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from xenlab.errors import LabError
-from xenlab.host import GuestSpec
-from xenlab.lab import Lab
+from xenlab.host import SHIM_MIB, GuestSpec
+from xenlab.lab import Lab, no_dom0_message
 from xenlab.selftest_results import XTF_RESULT_LINE, xtf_result
 
 RESULTS = ("SUCCESS", "SKIP", "ERROR", "FAILURE", "CRASH")  # least to most severe
@@ -34,6 +36,9 @@ def worst(results: Iterable[str]) -> str:
 
 
 def _dom0(lab: Lab, kernel: Path, timeout: float) -> str:
+    if lab.flavour.stock and lab.config.xen_binary is None:
+        print(f"xenlab: xenolith-dom0: {no_dom0_message(lab.flavour)}")
+        return "SKIP"
     with lab.boot_dom0_kernel(kernel, "selftest=all", 64) as run:
         try:
             run.console.expect([XTF_RESULT_LINE.pattern], timeout)
@@ -48,7 +53,8 @@ def _domu(lab: Lab, kernel: Path, timeout: float, work: Path) -> str:
     disk.write_bytes(b"\0" * DISK_BYTES)
     host = lab.up(memory_mib=2048)
     try:
-        guest = host.create(GuestSpec(kernel=kernel, name="xenolith-domu", memory_mib=32,
+        guest = host.create(GuestSpec(kernel=kernel, name="xenolith-domu",
+                                      memory_mib=32 + (SHIM_MIB if host.shim else 0),
                                       cmdline="selftest=all ip=10.0.0.2/24",
                                       vifs=("xenbr0",), disks=((disk, "w"),)))
         try:

@@ -31,6 +31,12 @@
 
 /* Start of day (kernel/arch/x86_32/setup.c): set before kernel_main. */
 extern struct start_info *start_info;   /* as Xen passed it in %esi */
+/* A copy taken at boot, for the fields only the domain builder writes (pt_base,
+ * nr_pt_frames, mfn_list): a resume is only promised new store and console
+ * fields, and the PV shim's resume rewrites a 32-bit guest's page through a
+ * 64-bit layout (write_start_info() in xen/arch/x86/pv/shim.c), garbling the
+ * others. */
+extern const struct start_info *boot_start_info;
 extern struct shared_info *shared_info; /* mapped at a fixed page */
 extern const char *kernel_cmdline;      /* start_info->cmd_line, NUL-terminated */
 bool xen_is_dom0(void);                  /* start_info->flags & SIF_INITDOMAIN */

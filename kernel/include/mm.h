@@ -184,9 +184,11 @@ unsigned long balloon_out_pages(void); /* pfns currently given back */
 /* The smallest reservation balloon_set_target can reach now: pages in use
  * plus the free pages it always keeps. */
 unsigned long balloon_floor_pages(void);
-/* The toolstack's target (memory/target), in pages; 0 before it is known
- * (kernel/xen/balloon_target.c). */
+/* The toolstack's target (memory/target: the whole domain's), in pages; 0
+ * before it is known. Of the domain's pages, balloon_not_ours_pages() are not
+ * ours (the PV shim's) and never will be (kernel/xen/balloon_target.c). */
 unsigned long balloon_toolstack_target(void);
+unsigned long balloon_not_ours_pages(void);
 /* Start of day (main.c), late: the thread that follows memory/target. */
 int balloon_target_init(void);
 

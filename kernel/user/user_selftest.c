@@ -170,7 +170,7 @@ SELFTEST(user_spin)
 /* An L3 whose slot 3 is the kernel's own L2: Xen's answer to pinning it. */
 static int pin_shared_slot3(void)
 {
-    const pte_t *kernel_l3 = (const pte_t *)start_info->pt_base;
+    const pte_t *kernel_l3 = (const pte_t *)boot_start_info->pt_base;
     pte_t *l3 = page_alloc(0);
     int rc, undo;
 
@@ -205,7 +205,7 @@ SELFTEST(user_addrspace)
 
     unsigned long base = addrspace_base(as);
     xen_pfn_t l2 = addrspace_kernel_l2(as, &same, &total);
-    const pte_t *kernel_l3 = (const pte_t *)start_info->pt_base;
+    const pte_t *kernel_l3 = (const pte_t *)boot_start_info->pt_base;
     ST_EXPECT(r, base != pt_kernel_base() && pt_loaded_base() == pt_kernel_base(),
               "L3 pfn %#lx, the kernel's %#lx, loaded %#lx", base, pt_kernel_base(),
               pt_loaded_base());

@@ -41,6 +41,11 @@ static unsigned long kib_to_pages(unsigned long kib)
     return kib / KIB_PER_PAGE;
 }
 
+unsigned long balloon_not_ours_pages(void)
+{
+    return kib_to_pages(not_ours_kib);
+}
+
 /* The domain's size in KiB as our own reservation: less what is not ours. */
 static unsigned long ours(unsigned long domain_kib)
 {
@@ -82,7 +87,7 @@ static void balloon_main(void *arg)
         rc = xs_read_ulong(XS_TX_NONE, "memory/target", &kib);
         if (rc || kib == 0)
             continue; /* not there yet, or not a number (xs_read_ulong said so) */
-        target_pages = kib_to_pages(ours(kib));
+        target_pages = kib_to_pages(kib);
         if (kib != last)
             follow(kib);
         last = kib;

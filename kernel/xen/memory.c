@@ -61,7 +61,12 @@ static int cmd_mem(int argc, char **argv)
     printk("mem: reservation current %ld pages (%lu MiB), maximum %ld pages (%lu MiB)\n", cur,
            mib((unsigned long)cur), max, mib((unsigned long)max));
     unsigned long target = balloon_toolstack_target(), floor = balloon_floor_pages();
-    if (target)
+    unsigned long not_ours = balloon_not_ours_pages();
+    if (target && not_ours)
+        printk("mem: toolstack target %lu pages (%lu MiB) for the domain, of which %lu pages "
+               "(%lu MiB) are the PV shim's; floor %lu pages (%lu MiB)\n", target, mib(target),
+               not_ours, mib(not_ours), floor, mib(floor));
+    else if (target)
         printk("mem: toolstack target %lu pages (%lu MiB), floor %lu pages (%lu MiB)\n", target,
                mib(target), floor, mib(floor));
     else

@@ -33,7 +33,7 @@ import pytest
 from xenlab import ExitReason, Guest, GuestSpec, Host, Lab
 from xenlab.console import Console
 from xenlab.cprog import build_static
-from xenlab.host import copy_into_share
+from xenlab.host import SHIM_MIB, copy_into_share
 from xenlab.selftest_results import (
     SUMMARY_LINE,
     XTF_RESULT_LINE,
@@ -113,6 +113,12 @@ class Shell:
         assert re.search(r"^alive\r*$", out, re.MULTILINE), f"shell did not answer: {out!r}; log {self.log}"
 
 
+def domain_mib(host: Host, guest_mib: int) -> int:
+    """The domain size (as `xl list` shows it) that gives Xenolith about `guest_mib` MiB:
+    through the PV shim the domain holds the shim too (SHIM_MIB)."""
+    return guest_mib + (SHIM_MIB if host.shim else 0)
+
+
 @contextlib.contextmanager
 def domu_shell(host: Host, kernel: Path, name: str, memory_mib: int, boot_timeout: float,
                command_timeout: float = DEFAULT_COMMAND_TIMEOUT, *, cmdline: str = "",
@@ -120,8 +126,10 @@ def domu_shell(host: Host, kernel: Path, name: str, memory_mib: int, boot_timeou
                drop_echo: bool = False) -> Iterator[Shell]:
     """Xenolith as a domU of the Linux dom0 (console through `xl console`), at its prompt.
 
-    `cmdline`, `vifs` and `disks` are GuestSpec's; the shell's `boot` is the boot text."""
-    guest = host.create(GuestSpec(kernel=kernel, name=name, memory_mib=memory_mib,
+    `cmdline`, `vifs` and `disks` are GuestSpec's; `memory_mib` is the kernel's (the domain
+    also holds the shim, if any: domain_mib); the shell's `boot` is the boot text."""
+    guest = host.create(GuestSpec(kernel=kernel, name=name,
+                                  memory_mib=domain_mib(host, memory_mib),
                                   cmdline=cmdline, vifs=vifs, disks=disks))
     try:
         sh = Shell(guest.console, host.log, command_timeout, guest, drop_echo)
@@ -206,7 +214,8 @@ def domu_selftest_all(host: Host, kernel: Path, name: str, memory_mib: int = 32,
                       disks: tuple[tuple[Path, str], ...] = ()) -> str:
     """Xenolith `selftest=all` as a domU (with `vifs` and `disks`): every suite passes and
     `xl` sees a poweroff. Returns the console text up to the summary."""
-    guest = host.create(GuestSpec(kernel=kernel, name=name, memory_mib=memory_mib,
+    guest = host.create(GuestSpec(kernel=kernel, name=name,
+                                  memory_mib=domain_mib(host, memory_mib),
                                   cmdline=f"selftest=all {cmdline}".strip(), vifs=vifs,
                                   disks=disks))
     try:
@@ -227,13 +236,12 @@ def domu_selftest_all(host: Host, kernel: Path, name: str, memory_mib: int = 32,
         guest.destroy()
 
 
-def grub_with_vif_and_disk(host: Host, grub: Path, tmp_path: Path, name: str,
-                           memory_mib: int = 16) -> None:
+def grub_with_vif_and_disk(host: Host, grub: Path, tmp_path: Path, name: str) -> None:
     """Debian's GRUB i386-xen (a 32-bit PV guest that is not ours) with a vif and a disk:
     its prompt, both backends connected by the stock hotplug scripts, the disk's data."""
     disk = tmp_path / "disk.img"
     disk.write_bytes(b"XENLAB-DISK".ljust(4 * 1024 * 1024, b"\0"))
-    guest = host.create(GuestSpec(kernel=grub, name=name, memory_mib=memory_mib,
+    guest = host.create(GuestSpec(kernel=grub, name=name, memory_mib=domain_mib(host, 16),
                                   vifs=("xenbr0",), disks=((disk, "w"),)))
     try:
         guest.console.expect([r"grub>"], timeout=60)

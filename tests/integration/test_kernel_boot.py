@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kshell import BANNER, PROMPT, dom0_selftest_all, domu_selftest_all
+from kshell import BANNER, PROMPT, dom0_selftest_all, domain_mib, domu_selftest_all
 
 from xenlab import ExitReason, GuestSpec, Host, Lab
 
@@ -48,7 +48,7 @@ def test_dom0_banner_unknown_key_and_prompt(dom0_lab: Lab, kernel_elf: Path) -> 
 
 def test_domu_banner_unknown_key_and_prompt(xen_host: Host, kernel_elf: Path) -> None:
     guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=guest_name("banner"),
-                                      memory_mib=GUEST_MIB, cmdline=f"{UNKNOWN_KEY}=1 quiet"))
+                                      memory_mib=domain_mib(xen_host, GUEST_MIB), cmdline=f"{UNKNOWN_KEY}=1 quiet"))
     try:
         expect_boot(guest.console.expect, "domU")
         guest.console.send("echo domU answers\r")
@@ -104,7 +104,7 @@ def test_dom0_fault_pf_crashes_with_dump(dom0_lab: Lab, kernel_elf: Path) -> Non
 
 def test_domu_fault_pf_crashes_with_dump(xen_host: Host, kernel_elf: Path) -> None:
     guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=guest_name("fault"),
-                                      memory_mib=GUEST_MIB))
+                                      memory_mib=domain_mib(xen_host, GUEST_MIB)))
     try:
         guest.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
         guest.console.send("fault pf\r")
@@ -121,7 +121,7 @@ def test_domu_shutdown_reason(xen_host: Host, kernel_elf: Path, command: str,
                               reason: ExitReason) -> None:
     word = command.split()[-1]
     guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=guest_name(word),
-                                      memory_mib=GUEST_MIB))
+                                      memory_mib=domain_mib(xen_host, GUEST_MIB)))
     try:
         guest.console.expect([re.escape(PROMPT)], BOOT_TIMEOUT)
         guest.console.send(command + "\r")

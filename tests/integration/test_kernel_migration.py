@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kshell import SECTOR, Shell, domu_shell, make_image, resource_counts
+from kshell import SECTOR, Shell, domain_mib, domu_shell, make_image, resource_counts
 from lifecycle import Baseline, check_carries_on, first_baseline
 
 from xenlab import Host
@@ -57,7 +57,9 @@ def test_feature_suspend_and_p2m_published(xen_host: Host, guest: Shell,
     domid = xen_host.domid(GUEST)
     assert xen_host.check(f"xenstore-read /local/domain/{domid}/control/feature-suspend"
                           ).strip() == "1"
-    assert "suspend: p2m published for the toolstack (8192 entries)" in guest.boot
+    pages = re.search(r"start_info: \S+, (\d+) pages", guest.boot)
+    assert pages, guest.boot
+    assert f"suspend: p2m published for the toolstack ({pages.group(1)} entries)" in guest.boot
 
 
 @pytest.mark.timeout(2 * STEP_TIMEOUT)
@@ -91,12 +93,13 @@ def test_checkpoint_carries_on_in_the_same_domain(xen_host: Host, guest: Shell,
 
 
 def test_mem_set_then_migrate(xen_host: Host, guest: Shell, baseline: Baseline) -> None:
-    xen_host.check(f"xl mem-set {GUEST} 24")
-    guest.console.expect([r"balloon: memory/target 24576 KiB: reservation"], 60)
+    smaller = domain_mib(xen_host, GUEST_MIB) - 8
+    xen_host.check(f"xl mem-set {GUEST} {smaller}")
+    guest.console.expect([rf"balloon: memory/target {smaller * 1024} KiB: reservation"], 60)
     xen_host.check(f"xl migrate -s '' {GUEST} 'xl migrate-receive'", timeout=STEP_TIMEOUT)
     xen_host.attach_console(GUEST)
     out = xen_host.check(f"xl list {GUEST}")
-    assert int(out.strip().splitlines()[-1].split()[2]) == 24, out
+    assert int(out.strip().splitlines()[-1].split()[2]) == smaller, out
     baseline.free_pages = resource_counts(guest)[1]  # the balloon took pages: a new reference
     check_carries_on(xen_host, guest, baseline, "migration after mem-set")
 

@@ -14,7 +14,7 @@ import re
 import time
 from pathlib import Path
 
-from kshell import Shell, domu_shell
+from kshell import Shell, domain_mib, domu_shell
 
 from xenlab import ExitReason, Host
 
@@ -84,17 +84,18 @@ def test_mem_set_down_up_and_below_the_floor(xen_host: Host, kernel_elf: Path) -
     name = "ctl-mem"
     with domu_shell(xen_host, kernel_elf, name, MEMORY_MIB, BOOT_TIMEOUT,
                     drop_echo=True) as shell:
-        assert xl_memory_mib(xen_host, name) == MEMORY_MIB
+        full = domain_mib(xen_host, MEMORY_MIB)
+        assert xl_memory_mib(xen_host, name) == full
         xen_host.check(f"xl mem-set {name} 32")
         assert wait_memory(xen_host, name, 32) == 32
         assert_mem_target(shell, 32)
-        xen_host.check(f"xl mem-set {name} {MEMORY_MIB}")
-        assert wait_memory(xen_host, name, MEMORY_MIB) == MEMORY_MIB
-        assert_mem_target(shell, MEMORY_MIB)
+        xen_host.check(f"xl mem-set {name} {full}")
+        assert wait_memory(xen_host, name, full) == full
+        assert_mem_target(shell, full)
         xen_host.check(f"xl mem-set {name} 1")
         shell.console.expect([r"balloon: memory/target 1024 KiB refused: below the floor"], 20)
         shell.alive()
-        assert xl_memory_mib(xen_host, name) == MEMORY_MIB
+        assert xl_memory_mib(xen_host, name) == full
         assert shell.guest is not None and shell.guest.reason() is None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kshell import grub_with_vif_and_disk
+from kshell import domain_mib, grub_with_vif_and_disk
 
 from xenlab import ExitReason, GuestError, GuestSpec, Host
 
@@ -30,7 +30,8 @@ def test_dom0_command_status_and_output(xen_host: Host) -> None:
                                                  ("reboot", ExitReason.REBOOT)])
 def test_guest_shutdown_reason(xen_host: Host, grub_pv: Path, command: str,
                                reason: ExitReason) -> None:
-    guest = xen_host.create(GuestSpec(kernel=grub_pv, name=f"grub{command}", memory_mib=16))
+    guest = xen_host.create(GuestSpec(kernel=grub_pv, name=f"grub{command}",
+                                      memory_mib=domain_mib(xen_host, 16)))
     try:
         guest.console.expect([r"grub>"], timeout=60)
         guest.console.send(f"{command}\r")

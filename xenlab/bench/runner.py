@@ -44,7 +44,7 @@ from xenlab.bench.plan import BenchOptions
 from xenlab.bench.report import Report
 from xenlab.bench.suspend import BIG, SUSPEND_FIGURES, downtime_or_skip, suspend_figures
 from xenlab.errors import GuestError, LabError
-from xenlab.host import Host
+from xenlab.host import SHIM_MIB, Host
 from xenlab.kernelcheck import check_pv_kernel
 from xenlab.lab import Lab, LabConfig
 from xenlab.parts import build_dom0, build_grub_pv, default_cache
@@ -59,7 +59,6 @@ MMU_FIGURES = ("mmu_single", "mmu_batched", "mmu_speedup", "mc_separate", "mc_ba
 SELFTEST = r"selftest summary: (\d+) passed, (\d+) failed"
 SELFTEST_SLOWER = 3  # selftest=all takes minutes on a loaded machine: its timeout is longer
 GRUB_MARKER = r"GNU GRUB"
-SHIM_MIB = 24  # what the PV shim keeps of its domain's memory, rounded up (its boot line)
 LINUX_FLOOR_STEP = 8  # Linux's floor is searched in 8 MiB steps: each probe is a ~15 s boot
 
 
@@ -72,9 +71,10 @@ def make_peers(opts: BenchOptions, tools: list[Path], progress: Say) -> list[Pee
     peers = [Peer(XENOLITH, XENOLITH, opts.kernel, re.escape(XENOLITH_PROMPT), memory_mib=32,
                   cmdline="", floor_range=(2, 32), ip=XENOLITH_IP)]
     if opts.shim:
-        # The domain's memory includes the shim's own (about 22 MiB): the guest gets the rest.
+        # The domain's memory holds the shim's own (about 22 MiB): the guest gets at least 32
+        # MiB of it. Below 22 MiB the shim cannot start: the floor's bisection starts there.
         peers.append(Peer(XENOLITH_SHIM, XENOLITH, opts.kernel, re.escape(XENOLITH_PROMPT),
-                          memory_mib=32 + SHIM_MIB, floor_range=(SHIM_MIB, 32 + SHIM_MIB),
+                          memory_mib=32 + SHIM_MIB, floor_range=(22, 32 + SHIM_MIB),
                           ip=XENOLITH_IP, shim=True))
     if opts.tiny:
         peers.append(Peer(XENOLITH_TINY, XENOLITH_TINY, opts.tiny, re.escape(XENOLITH_PROMPT),

@@ -147,13 +147,13 @@ static pte_t l2_entry(const pte_t *l3, unsigned long va)
     return l2 ? l2[pt_l2_index(va)] : 0;
 }
 
-/* The kernel's own L3 is the page Xen's domain builder made
- * (start_info->pt_base); kernel threads run on it, each process on its own
+/* The kernel's own L3 is the page Xen's domain builder made (pt_base, as it
+ * was at boot); kernel threads run on it, each process on its own
  * (addrspace.c), whose 3-4 GiB maps the same L1s: for a kernel address,
  * reading the kernel's tables is right whichever base is loaded. */
 static const pte_t *kernel_l3(void)
 {
-    return (const pte_t *)start_info->pt_base;
+    return (const pte_t *)boot_start_info->pt_base;
 }
 
 uint64_t pt_entry_ma(unsigned long va)

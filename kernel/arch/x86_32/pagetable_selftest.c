@@ -106,7 +106,7 @@ static void pin_l1(struct selftest_result *r, xen_pfn_t data_mfn)
     /* ... and hooking a table into Xen's own part of the L2 (above
      * HYPERVISOR_VIRT_START). (An mmu_update on a page that is not a page
      * table is not refused: Xen just writes the value into the page.) */
-    const pte_t *l3 = (const pte_t *)start_info->pt_base;
+    const pte_t *l3 = (const pte_t *)boot_start_info->pt_base;
     uint64_t l2ma = pte_frame(l3[pt_l3_index(HYPERVISOR_VIRT_START)]) << PTE_ADDR_SHIFT;
     unsigned xen_slot = pt_l2_index(HYPERVISOR_VIRT_START);
     const pte_t *l2 = pfn_to_virt(mfn_to_pfn((xen_pfn_t)(l2ma >> PAGE_SHIFT)));
@@ -159,7 +159,7 @@ static void pin_l2(struct selftest_result *r)
  */
 static void l3_pinned(struct selftest_result *r, long *rc_out)
 {
-    xen_pfn_t l3mfn = (xen_pfn_t)(virt_to_machine((void *)start_info->pt_base) >> PAGE_SHIFT);
+    xen_pfn_t l3mfn = (xen_pfn_t)(virt_to_machine((void *)boot_start_info->pt_base) >> PAGE_SHIFT);
     long rc = raw_mmuext(MMUEXT_PIN_L3_TABLE, l3mfn);
 
     *rc_out = rc;

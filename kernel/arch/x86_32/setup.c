@@ -26,10 +26,12 @@
 #define PTE_DIRTY (1u << 6)
 
 struct start_info *start_info;
+const struct start_info *boot_start_info;
 struct shared_info *shared_info;
 const char *kernel_cmdline;
 
 static char cmdline_copy[MAX_GUEST_CMDLINE];
+static struct start_info start_info_copy;
 static uint8_t shared_info_page[PAGE_SIZE]
     __attribute__((aligned(PAGE_SIZE), section(".bss.page_aligned")));
 
@@ -78,6 +80,8 @@ int arch_shared_info_map(void)
 _Noreturn void arch_start(struct start_info *si)
 {
     start_info = si;
+    start_info_copy = *si;
+    boot_start_info = &start_info_copy;
     if (strncmp(si->magic, XEN_START_INFO_MAGIC, strlen(XEN_START_INFO_MAGIC)) != 0)
         early_fatal("*** FATAL start_info magic is not " XEN_START_INFO_MAGIC "\n");
 

@@ -63,7 +63,7 @@ struct addrspace {
 /* The kernel's L2 for 3-4 GiB, in the L3 Xen's domain builder made. */
 static const pte_t *kernel_l3(void)
 {
-    return (const pte_t *)start_info->pt_base;
+    return (const pte_t *)boot_start_info->pt_base;
 }
 
 static const pte_t *kernel_l2(void)
