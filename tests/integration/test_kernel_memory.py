@@ -175,12 +175,12 @@ def test_large_domu_on_its_own_host(lab: Lab, kernel_elf: Path) -> None:
         host.close()
 
 
-def test_dom0_frames_past_16_gib(lab: Lab, kernel_elf: Path) -> None:
+def test_dom0_frames_past_16_gib(dom0_lab: Lab, kernel_elf: Path) -> None:
     """A machine of 20 GiB: Xen gives dom0 its highest frames, past the 16 GiB that
     32-bit Xen's MACH2PHYS_VIRT_END covers. The kernel finds the M2P's bound with
     XENMEM_machphys_mapping, so memory set-up (which looks up the frames of Xen's initial
     page tables in the M2P) works and every frame is found."""
-    with lab.boot_dom0_kernel(kernel_elf, "", 256, machine_mib=HIGH_MACHINE_MIB) as run:
+    with dom0_lab.boot_dom0_kernel(kernel_elf, "", 256, machine_mib=HIGH_MACHINE_MIB) as run:
         idx = run.console.expect([re.escape(PROMPT), r"\*\*\* FATAL|init: \w+ failed"],
                                  timeout=BOOT_TIMEOUT)
         assert idx == 0, f"boot failed: {run.console.child.match.group(0)}; log: {run.log}"

@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kshell import Shell, dom0_shell, domu_shell
+from kshell import Shell, dom0_shell, domain_mib, domu_shell
 
 from xenlab import GuestSpec, Host, Lab
+from xenlab.host import SHIM_MIB
 
 BOOT_TIMEOUT = 120
 COMMAND_TIMEOUT = 60
@@ -27,19 +28,19 @@ DOM0_MIB = 64
 PART = ("user",)  # kernel/user/user_selftest.c
 GUEST = f"xuser-{os.getpid()}"
 SAVE_TIMEOUT = 300
-SHIM_MIB = 64  # the shim takes about 22 MiB of the domain's memory
 USER_CS = 0xE02B  # FLAT_RING3_CS (public/arch-x86/xen-x86_32.h)
 
 
 @pytest.fixture(scope="module")
-def dom0(lab: Lab, kernel_elf: Path) -> Iterator[Shell]:
-    with dom0_shell(lab, kernel_elf, "", DOM0_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
+def dom0(dom0_lab: Lab, kernel_elf: Path) -> Iterator[Shell]:
+    with dom0_shell(dom0_lab, kernel_elf, "", DOM0_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
         yield sh
 
 
 @pytest.fixture(scope="module")
 def domu(xen_host: Host, kernel_elf: Path) -> Iterator[Shell]:
-    with domu_shell(xen_host, kernel_elf, GUEST, GUEST_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT) as sh:
+    with domu_shell(xen_host, kernel_elf, GUEST, domain_mib(xen_host, GUEST_MIB), BOOT_TIMEOUT,
+                    COMMAND_TIMEOUT) as sh:
         yield sh
         assert sh.guest is not None and sh.guest.reason() is None, "a program stopped the guest"
 
@@ -144,7 +145,7 @@ def test_domu_program_survives_save_and_restore(domu: Shell, xen_host: Host) -> 
 
 def test_domu_through_the_shim(xen_host: Host, kernel_elf: Path) -> None:
     guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=f"{GUEST}-shim",
-                                      memory_mib=SHIM_MIB, shim=True))
+                                      memory_mib=GUEST_MIB + SHIM_MIB, shim=True))
     try:
         sh = Shell(guest.console, xen_host.log, COMMAND_TIMEOUT, guest)
         sh.boot = sh.wait_prompt(BOOT_TIMEOUT)
