@@ -13,7 +13,7 @@
  *     SS1/SP1)"); each process's thread has its own (kernel/user/);
  *   - mmuext_op(MMUEXT_NEW_BASEPTR), only when the page-table base changes:
  *     a process runs on its own L3, kernel threads on the kernel's
- *     (pt_switch_prepare, kernel/arch/x86_32/user/addrspace.c);
+ *     (user_switch_prepare, kernel/user/process.c);
  *   - fpu_taskswitch(1): set CR0.TS for lazy FPU switching (fpu.c);
  * and every entry's result is checked (multicall.c). Then switch_stacks
  * (switch.S) swaps the callee-saved registers and the stack pointer.
@@ -26,11 +26,11 @@
  * (SCHEDOP_block); the event that wakes it runs its handler on the way out
  * of the hypercall, the handler wakes a thread, idle switches to it.
  */
-#include "addrspace.h"
 #include "events.h"
 #include "mm.h"
 #include "multicall.h"
 #include "sched_priv.h"
+#include "user.h"
 
 struct thread main_thread = {.name = "main", .state = T_RUNNING};
 struct thread *current_thread = &main_thread;
@@ -90,7 +90,7 @@ static void context_switch(struct thread *prev, struct thread *next)
     struct multicall_entry *e = multicall_add(&mc, __HYPERVISOR_stack_switch);
     e->args[0] = FLAT_KERNEL_SS;
     e->args[1] = next->stack_top;
-    pt_switch_prepare(&mc, next->pt_base);
+    user_switch_prepare(&mc, next);
     fpu_switch_prepare(&mc, &next->fpu);
     unsigned bad;
     long rc = multicall_run(&mc, "context switch", &bad);

@@ -51,8 +51,6 @@ struct thread {
     bool wake_pending;
     unsigned long switches;         /* times switched to */
     unsigned long seen_events;      /* evtchn_events_handled at last wait_for_event */
-    unsigned long pt_base;          /* its page-table base (L3 pfn); 0: the kernel's */
-    struct process *process;        /* the process it runs, or NULL (kernel/user/) */
 };
 
 /* The boot thread exists from the first instruction; the others come from a

@@ -21,17 +21,6 @@ const char *thread_name(const struct thread *t)
     return t->name;
 }
 
-void thread_set_process(struct thread *t, struct process *p, unsigned long pt_base)
-{
-    t->process = p;
-    t->pt_base = pt_base;
-}
-
-struct process *thread_process(const struct thread *t)
-{
-    return t->process;
-}
-
 struct thread *thread_alloc(const char *name, void (*fn)(void *), void *arg)
 {
     unsigned long flags = irq_save();
@@ -73,8 +62,6 @@ struct thread *thread_alloc(const char *name, void (*fn)(void *), void *arg)
     t->wake_pending = false;
     t->switches = 0;
     t->seen_events = evtchn_events_handled;
-    t->pt_base = 0;
-    t->process = NULL;
     fpu_thread_init(&t->fpu);
 
     /* The stack as switch_stacks leaves it: edi esi ebx ebp, then the return

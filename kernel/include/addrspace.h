@@ -31,7 +31,8 @@ unsigned long addrspace_base(const struct addrspace *as);
  * any byte of the range is not mapped for the process. */
 bool addrspace_copy_from(const struct addrspace *as, void *dst, unsigned long va, size_t len);
 /* The machine frame va maps to for the process (0 if none) and whether the
- * user bit allows ring 3: for self-tests. */
+ * user bit allows ring 3: for self-tests (the kernel's half as the kernel's
+ * tables have it: addrspace_kernel_l2 checks that the copy agrees). */
 xen_pfn_t addrspace_lookup(const struct addrspace *as, unsigned long va, bool *user);
 /* The frame of its slot-3 L2, and how many of its entries below Xen's part
  * equal the kernel's own: for self-tests. */
@@ -40,19 +41,10 @@ xen_pfn_t addrspace_kernel_l2(const struct addrspace *as, unsigned *same, unsign
 /* The page-table base (addrspace.c), as the pfn of an L3. The kernel's own
  * is the L3 Xen's domain builder made; kernel threads run on it.
  * pt_switch_prepare adds MMUEXT_NEW_BASEPTR to a context switch's multicall
- * when `base` (0 = the kernel's) is not the one loaded. A kernel built
- * without user mode (make tiny) runs no process: its base never changes. */
+ * when `base` (0 = the kernel's) is not the one loaded. */
 struct multicall;
 unsigned long pt_kernel_base(void);
 unsigned long pt_loaded_base(void);
-#if XENOLITH_USER
 void pt_switch_prepare(struct multicall *mc, unsigned long base);
-#else
-static inline void pt_switch_prepare(struct multicall *mc, unsigned long base)
-{
-    (void)mc;
-    (void)base;
-}
-#endif
 
 #endif

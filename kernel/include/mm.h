@@ -146,7 +146,6 @@ int invlpg_local(unsigned long va);
  * machine address of that L1 entry, 0 if va has no L1 table. Both read the
  * kernel's own tables, which every address space shares for 3-4 GiB. */
 uint64_t pt_lookup(unsigned long va);
-uint64_t pt_lookup_in(const void *l3, unsigned long va); /* under another L3 (a process's) */
 uint64_t pt_entry_ma(unsigned long va);
 uint64_t pt_translate(unsigned long va); /* machine address va maps, or 0 */
 /* The direct-map L1 entry of a pfn, queued (mmu_queue_update): map it to

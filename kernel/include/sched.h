@@ -36,11 +36,6 @@ void thread_block(void);
 void thread_wake(struct thread *t);   /* any context, upcall included */
 _Noreturn void thread_exit(void);
 void thread_join(struct thread *t);   /* wait until t has exited, free it */
-/* A thread that runs a ring-3 process (kernel/user/process.c): its process
- * and the page-table base the switch loads for it. Before it first runs. */
-struct process;
-void thread_set_process(struct thread *t, struct process *p, unsigned long pt_base);
-struct process *thread_process(const struct thread *t); /* NULL for kernel threads */
 /* Another thread is waiting for the CPU (events masked): preemption's test. */
 bool sched_others_runnable(void);
 

@@ -68,9 +68,19 @@ trap_handler_t trap_set_handler(unsigned vector, trap_handler_t h);
 /* Called by entry.S. */
 void trap_dispatch(struct trap_frame *f);
 
-/* One line for a trap: "page fault at 0x... (not present, write, user
- * mode), eip 0x..." or "general protection (vector 13) error 0x0, eip 0x...". */
-void trap_describe(const struct trap_frame *f, char *buf, size_t size);
+/* "general protection", ... ("unknown" past the table). */
+const char *trap_name(unsigned vector);
+/* A #PF error code (SDM Vol. 3A, 4.7), and in words: "(not present, write,
+ * user mode)" is printf(PF_CAUSE_FMT, PF_CAUSE_ARGS(error_code)). */
+#define PF_ERR_PRESENT (1u << 0)
+#define PF_ERR_WRITE (1u << 1)
+#define PF_ERR_USER (1u << 2)
+#define PF_ERR_FETCH (1u << 4)
+#define PF_CAUSE_FMT "(%s, %s, %s mode%s)"
+#define PF_CAUSE_ARGS(err)                                                     \
+    ((err) & PF_ERR_PRESENT ? "protection violation" : "not present"),        \
+        ((err) & PF_ERR_WRITE ? "write" : "read"), ((err) & PF_ERR_USER ? "user" : "kernel"), \
+        ((err) & PF_ERR_FETCH ? ", instruction fetch" : "")
 /* cr2 of the last page fault, as Xen saved it in vcpu_info->arch.cr2. */
 unsigned long trap_read_cr2(void);
 void backtrace_here(void);

@@ -75,6 +75,22 @@ const char *process_end_text(unsigned pid);
 /* Expiries of the slice timer that preempts programs. */
 unsigned long user_slices(void);
 
+/* For the switch (sched.c): MMUEXT_NEW_BASEPTR into its multicall when
+ * `next` runs on another page-table base than the one loaded (a process's
+ * thread on its own L3, any other thread on the kernel's). A kernel built
+ * without user mode (make tiny) runs no process: its base never changes. */
+struct multicall;
+struct thread;
+#if XENOLITH_USER
+void user_switch_prepare(struct multicall *mc, const struct thread *next);
+#else
+static inline void user_switch_prepare(struct multicall *mc, const struct thread *next)
+{
+    (void)mc;
+    (void)next;
+}
+#endif
+
 /* For the arch code (traps.c, ring3.S, upcall.S). */
 struct trap_frame;
 /* A trap taken in ring 3: ends the current process with a line saying why. */

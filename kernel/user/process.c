@@ -3,10 +3,10 @@
  * "Exceptions", "Scheduling"): the table, a process's life, its end, and
  * preemption on the way back to ring 3. See user.h.
  *
- * Life: process_spawn builds the address space (addrspace.c), creates a
- * thread for it and tells the scheduler the thread's page-table base (the
- * switch to it loads that L3 with MMUEXT_NEW_BASEPTR, and stack_switch
- * names the thread's own kernel stack for everything ring 3 raises). The
+ * Life: process_spawn builds the address space (addrspace.c) and creates a
+ * thread for it; the switch to that thread loads its L3 with
+ * MMUEXT_NEW_BASEPTR (user_switch_prepare), and stack_switch names the
+ * thread's own kernel stack for everything ring 3 raises. The
  * thread masks events and enters ring 3 at the image's first byte
  * (ring3_enter). From then on it is in the kernel only on its way through:
  * a system call (syscall.c), a trap, an event.
@@ -70,9 +70,25 @@ const struct user_program *user_program_find(const char *name)
     return NULL;
 }
 
+/* The process thread t runs, or NULL (a kernel thread). */
+static struct process *process_of(const struct thread *t)
+{
+    for (unsigned i = 0; i < PROCESS_MAX; i++)
+        if (procs[i].thread == t)
+            return &procs[i];
+    return NULL;
+}
+
 struct process *process_current(void)
 {
-    return thread_process(thread_current());
+    return process_of(thread_current());
+}
+
+void user_switch_prepare(struct multicall *mc, const struct thread *next)
+{
+    const struct process *p = process_of(next);
+
+    pt_switch_prepare(mc, p ? addrspace_base(p->as) : 0);
 }
 
 struct process *process_by_pid(unsigned pid)
@@ -156,9 +172,8 @@ int process_spawn(const char *program)
     strlcpy(p->info.name, prog->name, sizeof(p->info.name));
     p->info.state = P_RUNNING;
     p->info.l3_pfn = addrspace_base(as);
-    p->thread = t;
     p->as = as;
-    thread_set_process(t, p, addrspace_base(as)); /* before it first runs */
+    p->thread = t; /* before it first runs: the switch to it finds its L3 here */
     return (int)p->info.pid;
 }
 
@@ -177,13 +192,16 @@ _Noreturn void process_end(struct process *p, enum process_end how, int status, 
 _Noreturn void process_trap(const struct trap_frame *f)
 {
     struct process *p = process_current();
-    char why[PROCESS_END_TEXT_LEN - sizeof("killed: ")];
     char text[PROCESS_END_TEXT_LEN];
 
     if (!p)
         panic("trap from ring 3 in kernel thread %s", thread_name(thread_current()));
-    trap_describe(f, why, sizeof(why));
-    snprintf(text, sizeof(text), "killed: %s", why);
+    if (f->vector == TRAP_PF)
+        snprintf(text, sizeof(text), "killed: page fault at 0x%08lx " PF_CAUSE_FMT ", eip 0x%08x",
+                 trap_read_cr2(), PF_CAUSE_ARGS(f->error_code), f->eip);
+    else
+        snprintf(text, sizeof(text), "killed: %s (vector %u) error 0x%x, eip 0x%08x",
+                 trap_name(f->vector), f->vector, f->error_code, f->eip);
     p->info.trap = f->vector;
     process_end(p, END_TRAP, 0, text);
 }

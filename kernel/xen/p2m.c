@@ -32,53 +32,45 @@
 static xen_pfn_t *p2m;
 static unsigned long p2m_entries;
 
-/* The m2p as Xen placed it; entries are 32 bits for a 32-bit guest (the
- * compat m2p on 64-bit Xen too). m2p_error: why it could not be found. */
+/* The m2p as Xen placed it (NULL until Xen said); entries are 32 bits for a
+ * 32-bit guest (the compat m2p on 64-bit Xen too). */
 static const uint32_t *m2p;
 static xen_pfn_t m2p_limit;
-static long m2p_error;
-static bool m2p_asked;
 
-static void m2p_map(void)
+/* Ask Xen where the m2p is and how far it reaches; 0 or -errno (then m2p
+ * stays NULL, mfn_to_pfn finds nothing and asks again next time). */
+static long m2p_map(void)
 {
     struct xen_machphys_mapping map;
-    long rc, max_page;
+    long rc = HYPERVISOR_memory_op(XENMEM_machphys_mapping, &map);
+    long max_page = HYPERVISOR_memory_op(XENMEM_maximum_ram_page, NULL);
 
-    if (m2p_asked)
-        return;
-    m2p_asked = true;
-    rc = HYPERVISOR_memory_op(XENMEM_machphys_mapping, &map);
-    max_page = HYPERVISOR_memory_op(XENMEM_maximum_ram_page, NULL);
-    if (rc < 0 || max_page <= 0 || map.v_end <= map.v_start) {
-        m2p_error = rc < 0 ? rc : max_page < 0 ? max_page : -XEN_EINVAL;
-        return;
-    }
+    if (rc < 0 || max_page <= 0)
+        return rc < 0 ? rc : max_page < 0 ? max_page : -XEN_EINVAL;
     /* max_mfn is the last frame the range holds; max_page is one past the
      * highest frame of RAM. */
-    m2p = (const uint32_t *)map.v_start;
     m2p_limit = (xen_pfn_t)map.max_mfn + 1;
     if ((unsigned long)max_page < m2p_limit)
         m2p_limit = (xen_pfn_t)max_page;
+    m2p = (const uint32_t *)map.v_start;
+    return 0;
 }
 
 /* A restored domain may run on another host, with more RAM: ask again. */
 void m2p_resume(void)
 {
-    m2p_asked = false;
-    m2p_error = 0;
-    m2p_map();
+    (void)m2p_map();
 }
 
 int p2m_init(void)
 {
+    long rc = m2p ? 0 : m2p_map();
+
     p2m = (xen_pfn_t *)start_info->mfn_list;
     p2m_entries = start_info->nr_pages;
-    m2p_map();
-    if (m2p_error) {
-        printk("m2p: Xen did not say where it is: %s\n", xen_errname(m2p_error));
-        return (int)m2p_error;
-    }
-    return 0;
+    if (rc)
+        printk("m2p: Xen did not say where it is: %s\n", xen_errname(rc));
+    return (int)rc;
 }
 
 unsigned long p2m_size(void)
@@ -88,13 +80,11 @@ unsigned long p2m_size(void)
 
 xen_pfn_t m2p_max_mfn(void)
 {
-    m2p_map();
     return m2p_limit;
 }
 
 unsigned long m2p_va(void)
 {
-    m2p_map();
     return (unsigned long)m2p;
 }
 
@@ -113,7 +103,8 @@ void p2m_set(unsigned long pfn, xen_pfn_t mfn)
  * ours, check pfn_to_mfn(result) == mfn before trusting it. */
 unsigned long mfn_to_pfn(xen_pfn_t mfn)
 {
-    m2p_map();
+    if (!m2p)
+        (void)m2p_map(); /* m2p_limit stays 0 if Xen did not answer */
     return mfn < m2p_limit ? m2p[mfn] : M2P_INVALID;
 }
 

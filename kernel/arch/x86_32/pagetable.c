@@ -139,42 +139,33 @@ static const pte_t *table_of(pte_t entry)
     return pfn_to_virt(pfn);
 }
 
-/* The L2 entry for va under the L3 `l3`, or 0. */
-static pte_t l2_entry(const pte_t *l3, unsigned long va)
+/* The L2 entry for va, or 0. The L3 is the page Xen's domain builder made
+ * (pt_base, as it was at boot): the kernel's own, on which kernel threads
+ * run. A process runs on its own L3 (user/addrspace.c), whose 3-4 GiB is a
+ * copy of this L2 and maps the same L1s: for a kernel address, these
+ * tables are right whichever base is loaded. */
+static pte_t l2_entry(unsigned long va)
 {
+    const pte_t *l3 = (const pte_t *)boot_start_info->pt_base;
     const pte_t *l2 = table_of(l3[pt_l3_index(va)]);
 
     return l2 ? l2[pt_l2_index(va)] : 0;
 }
 
-/* The kernel's own L3 is the page Xen's domain builder made (pt_base, as it
- * was at boot); kernel threads run on it, each process on its own
- * (addrspace.c), whose 3-4 GiB maps the same L1s: for a kernel address,
- * reading the kernel's tables is right whichever base is loaded. */
-static const pte_t *kernel_l3(void)
-{
-    return (const pte_t *)boot_start_info->pt_base;
-}
-
 uint64_t pt_entry_ma(unsigned long va)
 {
-    pte_t l2e = l2_entry(kernel_l3(), va);
+    pte_t l2e = l2_entry(va);
 
     if (!(l2e & PTE_P))
         return 0;
     return (pte_frame(l2e) << PTE_ADDR_SHIFT) + pt_l1_index(va) * PT_ENTRY_SIZE;
 }
 
-uint64_t pt_lookup_in(const void *l3, unsigned long va)
-{
-    const pte_t *l1 = table_of(l2_entry(l3, va));
-
-    return l1 ? l1[pt_l1_index(va)] : 0;
-}
-
 uint64_t pt_lookup(unsigned long va)
 {
-    return pt_lookup_in(kernel_l3(), va);
+    const pte_t *l1 = table_of(l2_entry(va));
+
+    return l1 ? l1[pt_l1_index(va)] : 0;
 }
 
 uint64_t pt_translate(unsigned long va)

@@ -18,8 +18,8 @@
  * SHUTDOWN_crash.
  *
  * A trap taken in ring 3 belongs to the process running there
- * (kernel/user/process.c): it ends that process with a line saying why
- * (trap_describe), and the kernel goes on. The system-call gate
+ * (kernel/user/process.c): it ends that process with a line saying why,
+ * and the kernel goes on. The system-call gate
  * (USER_SYSCALL_VECTOR, DPL 3) is the table's last entry.
  *
  * A page fault in a thread stack's guard (stack.c) is a stack overflow: the
@@ -46,10 +46,6 @@
 #define UPCALL_MASK_SHIFT 16
 #define UPCALL_MASK_BITS 0xffu
 #define SELECTOR_BITS 0xffffu /* the frame's cs slot is 32 bits wide */
-#define PF_ERR_PRESENT (1u << 0)
-#define PF_ERR_WRITE (1u << 1)
-#define PF_ERR_USER (1u << 2)
-#define PF_ERR_FETCH (1u << 4)
 
 extern const unsigned long trap_entries[TRAP_NR]; /* entry.S */
 extern void syscall_entry(void);                  /* user/ring3.S */
@@ -82,7 +78,7 @@ static struct trap_info trap_table[TRAP_NR + 2]; /* + the system-call gate, the 
 static unsigned long last_cr2;
 static unsigned fatal_depth;
 
-static const char *trap_name(unsigned vector)
+const char *trap_name(unsigned vector)
 {
     return vector < TRAP_NR && trap_names[vector] ? trap_names[vector] : "unknown";
 }
@@ -141,35 +137,9 @@ static void trap_dump(const struct trap_frame *f)
     backtrace_from(f->eip, f->ebp);
 }
 
-/* "(not present, write, user mode)" from a #PF error code. */
-static void pf_cause(const struct trap_frame *f, char *buf, size_t size)
-{
-    snprintf(buf, size, "(%s, %s, %s mode%s)",
-             f->error_code & PF_ERR_PRESENT ? "protection violation" : "not present",
-             f->error_code & PF_ERR_WRITE ? "write" : "read",
-             f->error_code & PF_ERR_USER ? "user" : "kernel",
-             f->error_code & PF_ERR_FETCH ? ", instruction fetch" : "");
-}
-
 static void print_pf_cause(const struct trap_frame *f)
 {
-    char cause[64];
-
-    pf_cause(f, cause, sizeof(cause));
-    printk("cr2 0x%08lx %s\n", last_cr2, cause);
-}
-
-void trap_describe(const struct trap_frame *f, char *buf, size_t size)
-{
-    char cause[64];
-
-    if (f->vector == TRAP_PF) {
-        pf_cause(f, cause, sizeof(cause));
-        snprintf(buf, size, "page fault at 0x%08lx %s, eip 0x%08x", last_cr2, cause, f->eip);
-    } else {
-        snprintf(buf, size, "%s (vector %u) error 0x%x, eip 0x%08x", trap_name(f->vector),
-                 f->vector, f->error_code, f->eip);
-    }
+    printk("cr2 0x%08lx " PF_CAUSE_FMT "\n", last_cr2, PF_CAUSE_ARGS(f->error_code));
 }
 
 /* ---- stack overflow: report it from a stack that has room ---------------- */
@@ -235,7 +205,7 @@ static _Noreturn void trap_fatal(const struct trap_frame *f)
 
 void trap_dispatch(struct trap_frame *f)
 {
-    bool user = trap_from_user(f);
+    bool user = XENOLITH_USER && trap_from_user(f); /* make tiny runs no ring 3 */
 
     if (f->vector == TRAP_PF) {
         last_cr2 = this_vcpu()->arch.cr2;

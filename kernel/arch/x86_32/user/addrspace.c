@@ -234,8 +234,12 @@ bool addrspace_copy_from(const struct addrspace *as, void *dst, unsigned long va
 
 xen_pfn_t addrspace_lookup(const struct addrspace *as, unsigned long va, bool *user)
 {
-    pte_t e = pt_lookup_in(as->table[T_L3], va);
+    pte_t e = 0;
 
+    if (va >= USER_IMAGE_VA && va < USER_STACK_TOP)
+        e = as->table[T_L1_USER][pt_l1_index(va)]; /* its one user L1 */
+    else if (va >= KERNEL_VIRT_BASE)
+        e = pt_lookup(va); /* its slot 3 holds the kernel's L2 entries (addrspace_kernel_l2) */
     *user = (e & PTE_US) != 0;
     return (e & PTE_P) ? (xen_pfn_t)pte_frame(e) : 0;
 }
