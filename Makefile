@@ -62,6 +62,7 @@ bootstrap:
 
 include mk/codegen.mk
 include mk/kernel.mk
+include mk/user.mk
 
 lab: bootstrap
 	$(PY) -m xenlab build

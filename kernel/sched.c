@@ -6,9 +6,14 @@
  *
  * A switch is two halves: first, one HYPERVISOR_multicall tells Xen
  *   - stack_switch(FLAT_KERNEL_SS, top of the next thread's stack): the
- *     stack Xen loads for the next trap taken from user mode, the PV
- *     equivalent of the TSS's ss0:esp0 (Xenolith never runs ring 3, but a
- *     kernel that did would need it, so every switch keeps it right);
+ *     stack Xen loads for the next trap, event or system call taken in
+ *     ring 3: the PV form of the TSS's ss1:esp1, the ring-1 stack (a
+ *     native kernel in ring 0 sets ss0:esp0; public/arch-x86/xen.h
+ *     vcpu_guest_context: "kernel_ss, kernel_sp; Virtual TSS (only
+ *     SS1/SP1)"); each process's thread has its own (kernel/user/);
+ *   - mmuext_op(MMUEXT_NEW_BASEPTR), only when the page-table base changes:
+ *     a process runs on its own L3, kernel threads on the kernel's
+ *     (user_switch_prepare, kernel/user/process.c);
  *   - fpu_taskswitch(1): set CR0.TS for lazy FPU switching (fpu.c);
  * and every entry's result is checked (multicall.c). Then switch_stacks
  * (switch.S) swaps the callee-saved registers and the stack pointer.
@@ -25,6 +30,7 @@
 #include "mm.h"
 #include "multicall.h"
 #include "sched_priv.h"
+#include "user.h"
 
 struct thread main_thread = {.name = "main", .state = T_RUNNING};
 struct thread *current_thread = &main_thread;
@@ -62,6 +68,11 @@ static struct thread *runq_pop(void)
     return t;
 }
 
+bool sched_others_runnable(void)
+{
+    return run_head != NULL;
+}
+
 /* ---- switching ------------------------------------------------------------ */
 
 /* Right after a switch, in the thread switched to (on its own stack: the
@@ -79,6 +90,7 @@ static void context_switch(struct thread *prev, struct thread *next)
     struct multicall_entry *e = multicall_add(&mc, __HYPERVISOR_stack_switch);
     e->args[0] = FLAT_KERNEL_SS;
     e->args[1] = next->stack_top;
+    user_switch_prepare(&mc, next);
     fpu_switch_prepare(&mc, &next->fpu);
     unsigned bad;
     long rc = multicall_run(&mc, "context switch", &bad);

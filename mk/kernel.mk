@@ -39,8 +39,11 @@
 #            -ffunction-sections -fdata-sections with --gc-sections, so
 #            code nothing calls is dropped (the linker script KEEPs the
 #            registration tables, the Xen notes and the hypercall page).
-#            No drivers (drivers/**), as the size target says; everything
-#            else in kernel/ is in.
+#            No drivers (drivers/**), as the size target says, and no user
+#            mode (kernel/user/**, kernel/arch/x86_32/user/**: ring-3
+#            processes, their programs and `run`; XENOLITH_USER=0 leaves
+#            the ring-3 paths out of traps.c, entry.S and upcall.S);
+#            everything else in kernel/ is in.
 KERNEL_CONFIG ?= default
 ifeq ($(KERNEL_CONFIG),tiny)
 KERNEL_OUT := $(BUILD)/tiny
@@ -48,8 +51,10 @@ KERNEL_OUT := $(BUILD)/tiny
 # 16: no code here needs more (no SSE: the *_fpu.c files are self-tests, left
 # out), and the padding around every call site is gone.
 KERNEL_OPT := -Oz -mpreferred-stack-boundary=2
-KERNEL_CONFIG_EXCLUDE := %_selftest.c %_selftest_fpu.c %_bench.c %_debug.c drivers/%
+KERNEL_CONFIG_EXCLUDE := %_selftest.c %_selftest_fpu.c %_bench.c %_debug.c drivers/% \
+                         kernel/user/% kernel/arch/x86_32/user/%
 KERNEL_DRIVERS := 0
+KERNEL_USER := 0
 KERNEL_SELFTESTS := 0
 KERNEL_SECTION_FLAGS := -ffunction-sections -fdata-sections
 KERNEL_GC_FLAGS := --gc-sections
@@ -58,6 +63,7 @@ else ifeq ($(KERNEL_CONFIG),default)
 KERNEL_OUT := $(BUILD)
 KERNEL_CONFIG_EXCLUDE :=
 KERNEL_DRIVERS := 1
+KERNEL_USER := 1
 KERNEL_SELFTESTS := 1
 KERNEL_SECTION_FLAGS :=
 KERNEL_GC_FLAGS :=
@@ -93,9 +99,12 @@ KERNEL_NOFPU_FLAGS := -mno-sse -mno-sse2 -mno-mmx -mno-80387
 KERNEL_FPU_FLAGS := -msse -msse2 -mfpmath=sse
 # What the configuration leaves out, for the C that must know: main.c starts
 # the drivers only when XENOLITH_DRIVERS (its one #if); selftest.c, with
-# XENOLITH_SELFTESTS 0, keeps only the answer "built without self-tests".
+# XENOLITH_SELFTESTS 0, keeps only the answer "built without self-tests";
+# traps.c, entry.S and upcall.S have their ring-3 paths only when
+# XENOLITH_USER (a kernel that runs no ring 3 takes no trap from there).
 KERNEL_CPPFLAGS := -Ikernel/include -I$(GEN_INCLUDE) -I$(KINC) -MMD -MP \
-                   -DXENOLITH_DRIVERS=$(KERNEL_DRIVERS) -DXENOLITH_SELFTESTS=$(KERNEL_SELFTESTS)
+                   -DXENOLITH_DRIVERS=$(KERNEL_DRIVERS) -DXENOLITH_SELFTESTS=$(KERNEL_SELFTESTS) \
+                   -DXENOLITH_USER=$(KERNEL_USER)
 # -O2 by default; `make tiny` for the smallest kernel (see above and make bench).
 KERNEL_OPT ?= -O2
 KERNEL_CFLAGS := $(KERNEL_ARCH_FLAGS) -std=c11 -ffreestanding -fno-pic -fno-pie \

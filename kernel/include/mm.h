@@ -76,9 +76,10 @@ static inline void *pfn_to_virt(unsigned long pfn)
 unsigned long mm_direct_pfns(void);
 
 /* p2m (start_info->mfn_list) and m2p (the read-only machine_to_phys table
- * Xen maps at MACH2PHYS_VIRT_START). A ballooned-out pfn has P2M_INVALID;
- * mfn_to_pfn of a frame that is not ours (or past Xen's RAM) gives
- * M2P_INVALID. */
+ * Xen maps where XENMEM_machphys_mapping says, see p2m.c). A ballooned-out
+ * pfn has P2M_INVALID; mfn_to_pfn of a frame that is not ours (or past Xen's
+ * RAM) gives M2P_INVALID. mfn_to_pfn works from the first instruction (it
+ * asks Xen where the m2p is on first use). */
 #define P2M_INVALID ((xen_pfn_t)~0u)
 #define M2P_INVALID (~0UL)
 xen_pfn_t pfn_to_mfn(unsigned long pfn);
@@ -92,6 +93,8 @@ static inline xen_pfn_t virt_to_mfn(const void *v)
 unsigned long p2m_size(void);            /* entries in the p2m: start_info->nr_pages */
 void p2m_set(unsigned long pfn, xen_pfn_t mfn);
 xen_pfn_t m2p_max_mfn(void);             /* frames below this can be looked up */
+unsigned long m2p_va(void);              /* where Xen maps the m2p; 0 if unknown */
+void m2p_resume(void);                   /* after a restore: ask Xen again */
 /* Start of day (main.c, mm_init.c): p2m, direct map, page allocator. */
 int mm_init(void);
 int p2m_init(void);                      /* called by mm_init first */
@@ -140,13 +143,15 @@ int invlpg_local(unsigned long va);
 
 /* Reading the live page tables (never written directly). pt_lookup returns
  * the L1 entry that maps va (0 when no L1 or not present); pt_entry_ma the
- * machine address of that L1 entry, 0 if va has no L1 table. */
+ * machine address of that L1 entry, 0 if va has no L1 table. Both read the
+ * kernel's own tables, which every address space shares for 3-4 GiB. */
 uint64_t pt_lookup(unsigned long va);
 uint64_t pt_entry_ma(unsigned long va);
 uint64_t pt_translate(unsigned long va); /* machine address va maps, or 0 */
 /* The direct-map L1 entry of a pfn, queued (mmu_queue_update): map it to
  * mfn read-write, or clear it. */
 void direct_map_queue_set(unsigned long pfn, xen_pfn_t mfn);
+void direct_map_queue_readonly(unsigned long pfn); /* before Xen types the page as a table */
 void direct_map_queue_clear(unsigned long pfn);
 
 /* Boot (pagetable.c): the first pfn after what Xen's domain builder placed

@@ -8,7 +8,9 @@
  *
  * Threads switch only when they call thread_yield, thread_block,
  * thread_join, thread_exit, sleep_ms or wait_for_event; event handlers never
- * switch threads, they only make them runnable with thread_wake. Every
+ * switch threads, they only make them runnable with thread_wake. The one
+ * exception is a process's thread in ring 3, which is preempted on its way
+ * back there (kernel/user/process.c, user_return_work). Every
  * thread must be joined, exactly once: that frees its stack and its slot.
  */
 #ifndef XENOLITH_SCHED_H
@@ -34,6 +36,8 @@ void thread_block(void);
 void thread_wake(struct thread *t);   /* any context, upcall included */
 _Noreturn void thread_exit(void);
 void thread_join(struct thread *t);   /* wait until t has exited, free it */
+/* Another thread is waiting for the CPU (events masked): preemption's test. */
+bool sched_others_runnable(void);
 
 /* Stacks (stack.c): every thread but main runs on a 16 KiB stack in mm.h's
  * stack area with unmapped guard pages below it. If va lies in a thread

@@ -25,10 +25,17 @@ struct trap_frame {
     uint32_t esp_user, ss_user; /* only if (cs & 3) == 3 */
 };
 
+/* The trap came from ring 3 (a process), not the kernel's ring 1. */
+#define SEL_RPL_USER 3u
+static inline bool trap_from_user(const struct trap_frame *f)
+{
+    return (f->cs & SEL_RPL_USER) == SEL_RPL_USER;
+}
+
 /* The interrupted code's %esp. */
 static inline uint32_t trap_frame_esp(const struct trap_frame *f)
 {
-    return (f->cs & 3) == 3 ? f->esp_user : (uint32_t)(uintptr_t)&f->esp_user;
+    return trap_from_user(f) ? f->esp_user : (uint32_t)(uintptr_t)&f->esp_user;
 }
 
 #define TRAP_DE 0
@@ -61,6 +68,19 @@ trap_handler_t trap_set_handler(unsigned vector, trap_handler_t h);
 /* Called by entry.S. */
 void trap_dispatch(struct trap_frame *f);
 
+/* "general protection", ... ("unknown" past the table). */
+const char *trap_name(unsigned vector);
+/* A #PF error code (SDM Vol. 3A, 4.7), and in words: "(not present, write,
+ * user mode)" is printf(PF_CAUSE_FMT, PF_CAUSE_ARGS(error_code)). */
+#define PF_ERR_PRESENT (1u << 0)
+#define PF_ERR_WRITE (1u << 1)
+#define PF_ERR_USER (1u << 2)
+#define PF_ERR_FETCH (1u << 4)
+#define PF_CAUSE_FMT "(%s, %s, %s mode%s)"
+#define PF_CAUSE_ARGS(err)                                                     \
+    ((err) & PF_ERR_PRESENT ? "protection violation" : "not present"),        \
+        ((err) & PF_ERR_WRITE ? "write" : "read"), ((err) & PF_ERR_USER ? "user" : "kernel"), \
+        ((err) & PF_ERR_FETCH ? ", instruction fetch" : "")
 /* cr2 of the last page fault, as Xen saved it in vcpu_info->arch.cr2. */
 unsigned long trap_read_cr2(void);
 void backtrace_here(void);

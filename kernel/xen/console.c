@@ -16,8 +16,8 @@
  *   corrupt, and we stop trusting it rather than index out of bounds.
  *
  * The page is found before the memory part has set anything up: its MFN is
- * translated with the machine-to-physical table Xen maps read-only at
- * MACH2PHYS_VIRT_START, and the PFN is inside the region the domain builder
+ * translated with the machine-to-physical table (mfn_to_pfn, p2m.c, which
+ * asks Xen where that table is), and the PFN is inside the region the domain builder
  * mapped at KERNEL_VIRT_BASE (kernel, start_info, xenstore and console
  * pages, bootstrap page tables), so the direct-map address already works.
  *
@@ -70,16 +70,6 @@ static void notify_backend(void)
     (void)HYPERVISOR_event_channel_op(EVTCHNOP_send, &send);
 }
 
-/* MFN -> PFN through Xen's read-only m2p table (usable before mm init). */
-static bool early_mfn_to_pfn(xen_pfn_t mfn, unsigned long *pfn)
-{
-    const unsigned long *m2p = (const unsigned long *)MACH2PHYS_VIRT_START;
-    if (mfn >= MACH2PHYS_NR_ENTRIES)
-        return false;
-    *pfn = m2p[mfn];
-    return *pfn < start_info->nr_pages;
-}
-
 void console_init(void)
 {
     if (initialised)
@@ -88,9 +78,8 @@ void console_init(void)
     if (xen_is_dom0())
         return;
 
-    unsigned long pfn;
-    xen_pfn_t mfn = start_info->console.domU.mfn;
-    if (!early_mfn_to_pfn(mfn, &pfn)) {
+    unsigned long pfn = mfn_to_pfn(start_info->console.domU.mfn);
+    if (pfn >= start_info->nr_pages) { /* M2P_INVALID too */
         ring_broken = true;
         static const char msg[] = "console: ring mfn has no pfn; using console_io\n";
         (void)HYPERVISOR_console_io(CONSOLEIO_write, sizeof(msg) - 1, (char *)msg);

@@ -5,6 +5,11 @@
  *
  * mm_p2m: for every pfn, the p2m (ours) and the m2p (Xen's) agree, and the
  *   direct map's L1 entry holds that same frame.
+ * mm_m2p: the m2p bound (p2m.c) is what XENMEM_machphys_mapping and
+ *   XENMEM_maximum_ram_page say, asked here again, and reaches past 32-bit
+ *   Xen's MACH2PHYS_NR_ENTRIES (16 GiB of frames), which 64-bit Xen always
+ *   maps for a 32-bit guest; the last frame in bound can be read, and so
+ *   can our own highest frame (past 16 GiB on a big host).
  * mm_balloon: give a few pages back to Xen, see the reservation drop and the
  *   p2m/direct map empty; take them again, see the reservation come back,
  *   new frames recorded both ways, and the pages usable.
@@ -59,6 +64,39 @@ SELFTEST(mm_p2m)
     ST_PASS(r, "%lu pfns: p2m and m2p agree, %lu direct-map entries match, %lu kernel pages "
                "map foreign frames, %lu ballooned", checked, direct - ballooned - remapped,
             remapped, ballooned);
+}
+
+SELFTEST(mm_m2p)
+{
+    struct xen_machphys_mapping map;
+    long rc = HYPERVISOR_memory_op(XENMEM_machphys_mapping, &map);
+    long max_page = HYPERVISOR_memory_op(XENMEM_maximum_ram_page, NULL);
+
+    ST_EXPECT(r, rc == 0, "XENMEM_machphys_mapping: error %s", xen_errname(rc));
+    ST_EXPECT(r, max_page > 0, "XENMEM_maximum_ram_page: error %s", xen_errname(max_page));
+    unsigned long table = (map.v_end - map.v_start) / sizeof(uint32_t);
+    ST_EXPECT(r, m2p_va() == map.v_start, "m2p read at %#lx, Xen maps it at %#lx", m2p_va(),
+              (unsigned long)map.v_start);
+    ST_EXPECT(r, table == map.max_mfn + 1, "range %#lx-%#lx holds %lu entries, max_mfn %#lx",
+              (unsigned long)map.v_start, (unsigned long)map.v_end, table,
+              (unsigned long)map.max_mfn);
+    xen_pfn_t want = (unsigned long)max_page < table ? (xen_pfn_t)max_page : (xen_pfn_t)table;
+    ST_EXPECT(r, m2p_max_mfn() == want, "bound %#lx, Xen says %#lx (range %lu, RAM %ld)",
+              (unsigned long)m2p_max_mfn(), (unsigned long)want, table, max_page);
+    ST_EXPECT(r, table > MACH2PHYS_NR_ENTRIES, "Xen maps %lu entries, no more than 32-bit Xen's %lu",
+              table, (unsigned long)MACH2PHYS_NR_ENTRIES);
+    unsigned long last = mfn_to_pfn(m2p_max_mfn() - 1); /* faults if the bound is too high */
+    xen_pfn_t highest = 0;
+    for (unsigned long pfn = 0; pfn < p2m_size(); pfn++)
+        if (pfn_to_mfn(pfn) != P2M_INVALID && pfn_to_mfn(pfn) > highest)
+            highest = pfn_to_mfn(pfn);
+    ST_EXPECT(r, highest < m2p_max_mfn() && mfn_to_pfn(highest) < p2m_size(),
+              "our highest frame %#lx: m2p says %#lx", (unsigned long)highest, mfn_to_pfn(highest));
+    ST_PASS(r, "m2p at %#lx-%#lx: %lu frames (%lu GiB; 32-bit Xen's %lu GiB), RAM ends at frame "
+               "%#lx (m2p %#lx), our highest frame %#lx", (unsigned long)map.v_start,
+            (unsigned long)map.v_end, table, table / (PAGES_PER_MIB * 1024),
+            (unsigned long)MACH2PHYS_NR_ENTRIES / (PAGES_PER_MIB * 1024), (unsigned long)max_page,
+            last, (unsigned long)highest);
 }
 
 static bool page_holds(const void *p, uint32_t seed)

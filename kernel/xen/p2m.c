@@ -9,33 +9,68 @@
  *     mfn of each pfn. It is the guest's own (writable) memory and only the
  *     guest changes it (ballooning sets entries to P2M_INVALID and back).
  *   - m2p: one table for all machine frames, owned by Xen and mapped
- *     read-only into every PV guest at MACH2PHYS_VIRT_START. Xen updates it
+ *     read-only into every PV guest (where: see below). Xen updates it
  *     when it gives the guest a frame (populate_physmap), and the guest may
  *     update its own frames' entries with mmu_update(MMU_MACHPHYS_UPDATE).
- *     Its size follows the machine's RAM: XENMEM_maximum_ram_page bounds it.
+ *
+ * Where the m2p is and how far it reaches is Xen's to say, once, through
+ * XENMEM_machphys_mapping (public/memory.h): the header constants
+ * MACH2PHYS_VIRT_START/END are 32-bit Xen's (16 MiB of table, 16 GiB of
+ * frames); 64-bit Xen maps a 32-bit guest's table from its own
+ * hv_start_low (0xF5800000 unless the guest moved it) up to 0xFFE00000
+ * (xen/arch/x86/include/asm/config.h MACH2PHYS_COMPAT_VIRT_END), about 166
+ * GiB of frames, and answers with that range (xen/arch/x86/x86_64/compat/
+ * mm.c, XENMEM_machphys_mapping). Bounding by the header constant would
+ * make every frame above 16 GiB "not ours" on a big host. The table is
+ * filled only up to the machine's RAM, so XENMEM_maximum_ram_page bounds it
+ * too. m2p_map() asks both, the first time any frame is looked up (the
+ * console does before mm_init), and everyone reads the m2p through
+ * mfn_to_pfn.
  */
 #include "mm.h"
 
 static xen_pfn_t *p2m;
 static unsigned long p2m_entries;
+
+/* The m2p as Xen placed it (NULL until Xen said); entries are 32 bits for a
+ * 32-bit guest (the compat m2p on 64-bit Xen too). */
+static const uint32_t *m2p;
 static xen_pfn_t m2p_limit;
-/* Entries are 32 bits for a 32-bit guest (compat m2p on 64-bit Xen too). */
-static const uint32_t *const m2p = (const uint32_t *)MACH2PHYS_VIRT_START;
+
+/* Ask Xen where the m2p is and how far it reaches; 0 or -errno (then m2p
+ * stays NULL, mfn_to_pfn finds nothing and asks again next time). */
+static long m2p_map(void)
+{
+    struct xen_machphys_mapping map;
+    long rc = HYPERVISOR_memory_op(XENMEM_machphys_mapping, &map);
+    long max_page = HYPERVISOR_memory_op(XENMEM_maximum_ram_page, NULL);
+
+    if (rc < 0 || max_page <= 0)
+        return rc < 0 ? rc : max_page < 0 ? max_page : -XEN_EINVAL;
+    /* max_mfn is the last frame the range holds; max_page is one past the
+     * highest frame of RAM. */
+    m2p_limit = (xen_pfn_t)map.max_mfn + 1;
+    if ((unsigned long)max_page < m2p_limit)
+        m2p_limit = (xen_pfn_t)max_page;
+    m2p = (const uint32_t *)map.v_start;
+    return 0;
+}
+
+/* A restored domain may run on another host, with more RAM: ask again. */
+void m2p_resume(void)
+{
+    (void)m2p_map();
+}
 
 int p2m_init(void)
 {
-    long max_page = HYPERVISOR_memory_op(XENMEM_maximum_ram_page, NULL);
-    unsigned long table = (MACH2PHYS_VIRT_END - MACH2PHYS_VIRT_START) / sizeof(m2p[0]);
+    long rc = m2p ? 0 : m2p_map();
 
     p2m = (xen_pfn_t *)start_info->mfn_list;
     p2m_entries = start_info->nr_pages;
-    if (max_page <= 0) {
-        printk("memory_op XENMEM_maximum_ram_page: error %s\n", xen_errname(max_page));
-        return max_page < 0 ? (int)max_page : -XEN_EINVAL;
-    }
-    /* max_page is one past the highest machine frame of RAM. */
-    m2p_limit = (xen_pfn_t)((unsigned long)max_page < table ? (unsigned long)max_page : table);
-    return 0;
+    if (rc)
+        printk("m2p: Xen did not say where it is: %s\n", xen_errname(rc));
+    return (int)rc;
 }
 
 unsigned long p2m_size(void)
@@ -46,6 +81,11 @@ unsigned long p2m_size(void)
 xen_pfn_t m2p_max_mfn(void)
 {
     return m2p_limit;
+}
+
+unsigned long m2p_va(void)
+{
+    return (unsigned long)m2p;
 }
 
 xen_pfn_t pfn_to_mfn(unsigned long pfn)
@@ -63,6 +103,8 @@ void p2m_set(unsigned long pfn, xen_pfn_t mfn)
  * ours, check pfn_to_mfn(result) == mfn before trusting it. */
 unsigned long mfn_to_pfn(xen_pfn_t mfn)
 {
+    if (!m2p)
+        (void)m2p_map(); /* m2p_limit stays 0 if Xen did not answer */
     return mfn < m2p_limit ? m2p[mfn] : M2P_INVALID;
 }
 

@@ -112,6 +112,8 @@ static long suspend_masked(void)
     if (!new_domain) {
         start_info->store_mfn = store;
         start_info->console.domU.mfn = cons;
+    } else {
+        m2p_resume(); /* the new host's RAM bounds the m2p now */
     }
     if (arch_shared_info_map() != 0)
         kernel_shutdown(SHUTDOWN_crash); /* no shared_info: no events, no time */

@@ -2,7 +2,7 @@
 
 Kernel side: kernel/arch/x86_32/{pagetable,directmap,mmu_bench}.c,
 kernel/{page_alloc,heap,mm_init}.c, kernel/xen/{p2m,memory,balloon}.c and
-their self-test suites (mm_pagetable, mm_writable_pt, mm_p2m, mm_alloc,
+their self-test suites (mm_pagetable, mm_writable_pt, mm_p2m, mm_m2p, mm_alloc,
 mm_balloon). Boots are slow: one domU (32 MiB) and one dom0-mode boot serve
 most tests through the kernel's shell (`xenolith> `); the balloon is judged
 from outside, by the memory column of `xl list`.
@@ -29,6 +29,8 @@ BALLOON_MIB = 16
 BATCH_ADVANTAGE = 20  # batched mmu_update must need this many times fewer hypercalls
 DIRECT_MAP_MAX_MIB = 836  # 0xC0000000 up to the grant, stack and scratch areas (0xF4400000)
 LARGE_BALLOON_MIB = 512  # what the large guests give back (at most)
+HIGH_MACHINE_MIB = 20 * 1024  # past 16 GiB, the most 32-bit Xen's M2P covers
+M2P_32BIT_ENTRIES = 0x400000  # MACH2PHYS_NR_ENTRIES (public/arch-x86/xen-x86_32.h): 16 GiB
 
 
 def number(pattern: str, text: str) -> int:
@@ -171,3 +173,21 @@ def test_large_domu_on_its_own_host(lab: Lab, kernel_elf: Path) -> None:
             guest.destroy()
     finally:
         host.close()
+
+
+def test_dom0_frames_past_16_gib(dom0_lab: Lab, kernel_elf: Path) -> None:
+    """A machine of 20 GiB: Xen gives dom0 its highest frames, past the 16 GiB that
+    32-bit Xen's MACH2PHYS_VIRT_END covers. The kernel finds the M2P's bound with
+    XENMEM_machphys_mapping, so memory set-up (which looks up the frames of Xen's initial
+    page tables in the M2P) works and every frame is found."""
+    with dom0_lab.boot_dom0_kernel(kernel_elf, "", 256, machine_mib=HIGH_MACHINE_MIB) as run:
+        idx = run.console.expect([re.escape(PROMPT), r"\*\*\* FATAL|init: \w+ failed"],
+                                 timeout=BOOT_TIMEOUT)
+        assert idx == 0, f"boot failed: {run.console.child.match.group(0)}; log: {run.log}"
+        shell = Shell(run.console, run.log, COMMAND_TIMEOUT)
+        verdict, detail = shell.selftest("mm_m2p")
+        assert verdict == "PASS", detail
+        m = re.search(r"our highest frame (0x[0-9a-f]+)", detail)
+        assert m, detail
+        assert int(m.group(1), 16) >= M2P_32BIT_ENTRIES, f"the lab did not place dom0 past 16 GiB: {detail}"
+        assert shell.selftest("mm_p2m")[0] == "PASS"

@@ -182,11 +182,8 @@ static int commit_chunk(struct l1_chunk *c, unsigned long limit)
                 if (pfn_to_mfn(first + j) != P2M_INVALID)
                     l1[j] = pte_make(pfn_to_mfn(first + j), PTE_KERNEL_RW);
     }
-    for (unsigned i = 0; i < c->n; i++) {
-        uint64_t ma = pt_entry_ma((unsigned long)pfn_to_virt(c->pfn[i]));
-        mmu_queue_update(ma | MMU_NORMAL_PT_UPDATE,
-                         pte_make(pfn_to_mfn(c->pfn[i]), PTE_KERNEL_RO));
-    }
+    for (unsigned i = 0; i < c->n; i++)
+        direct_map_queue_readonly(c->pfn[i]);
     if ((err = mmu_flush()))
         return err;
     for (unsigned i = 0; i < c->n; i++) {

@@ -21,12 +21,17 @@
  *   returns the registers are restored from the frame (a handler may have
  *   changed eip to resume elsewhere) and iret returns: ring 1 to ring 1 is
  *   an ordinary iret, the event mask is not touched by Xen for vectors that
- *   do not ask for it (see traps.c).
+ *   do not ask for it (see traps.c). A trap taken in ring 3 loads the
+ *   kernel's segments first and goes back through ring3.h's RING3_EXIT
+ *   (most such traps end the process instead and never come back here).
  */
+
+#include "ring3.h"
 
 #define PAGE_SIZE 4096
 #define BOOT_STACK_SIZE (16 * 1024)
 #define STACK_ALIGN 16
+#define TRAP_FRAME_EXTRA 8              /* the stub's vector and error code */
 
     .section .text.entry, "ax"
     .globl _start
@@ -110,15 +115,28 @@ trap_entries:
 trap_common:
     pushal                          /* edi..eax: the start of trap_frame */
     cld
+#if XENOLITH_USER /* make tiny runs no ring 3 (mk/kernel.mk) */
+    RING3_SEGS_IN TRAP_FRAME_CS
+#endif
     movl %esp, %ebx                 /* ebx (callee-saved) = frame */
     andl $-STACK_ALIGN, %esp        /* the C ABI's alignment */
     subl $(STACK_ALIGN - 4), %esp
     pushl %ebx
     call trap_dispatch
+#if XENOLITH_USER
+    testl $SEL_RPL_RING3_BIT, TRAP_FRAME_CS(%ebx)
+    jnz 1f
+#endif
     movl %ebx, %esp
     popal
-    addl $8, %esp                   /* vector, error code */
+    addl $TRAP_FRAME_EXTRA, %esp    /* vector, error code */
     iret
+#if XENOLITH_USER
+1:  /* Handled in ring 3 (#NM: the FPU is the thread's): back there. */
+    call user_return_work
+    movl %ebx, %esp
+    RING3_EXIT TRAP_FRAME_EXTRA
+#endif
     .size trap_common, . - trap_common
 
     .section .bss.page_aligned, "aw", @nobits

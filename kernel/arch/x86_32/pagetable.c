@@ -12,7 +12,8 @@
  *   - update_va_mapping: one L1 entry, named by the virtual address it maps,
  *     with an optional TLB flush (map_page / unmap_page).
  *   - mmuext_op: pin/unpin a table (Xen validates it once and keeps its
- *     type while pinned), TLB flush, invlpg.
+ *     type while pinned), TLB flush, invlpg. (MMUEXT_NEW_BASEPTR, the PV
+ *     "mov to cr3", is user/addrspace.c's: only processes change the base.)
  * The walk below only reads tables, through the direct map (every table is a
  * guest page: machine frame -> m2p -> pfn -> direct-map address).
  */
@@ -139,7 +140,10 @@ static const pte_t *table_of(pte_t entry)
 }
 
 /* The L2 entry for va, or 0. The L3 is the page Xen's domain builder made
- * (pt_base, as it was at boot); Xenolith never switches to another base. */
+ * (pt_base, as it was at boot): the kernel's own, on which kernel threads
+ * run. A process runs on its own L3 (user/addrspace.c), whose 3-4 GiB is a
+ * copy of this L2 and maps the same L1s: for a kernel address, these
+ * tables are right whichever base is loaded. */
 static pte_t l2_entry(unsigned long va)
 {
     const pte_t *l3 = (const pte_t *)boot_start_info->pt_base;
@@ -173,7 +177,7 @@ uint64_t pt_translate(unsigned long va)
     return (e & PTE_ADDR_MASK) | (va & ~PAGE_MASK);
 }
 
-void direct_map_queue_set(unsigned long pfn, xen_pfn_t mfn)
+static void direct_map_queue(unsigned long pfn, uint64_t pte)
 {
     uint64_t ma = pt_entry_ma((unsigned long)pfn_to_virt(pfn));
 
@@ -181,7 +185,17 @@ void direct_map_queue_set(unsigned long pfn, xen_pfn_t mfn)
         printk("direct map: no L1 table for pfn %#lx\n", pfn);
         return;
     }
-    mmu_queue_update(ma | MMU_NORMAL_PT_UPDATE, pte_make(mfn, PTE_KERNEL_RW));
+    mmu_queue_update(ma | MMU_NORMAL_PT_UPDATE, pte);
+}
+
+void direct_map_queue_set(unsigned long pfn, xen_pfn_t mfn)
+{
+    direct_map_queue(pfn, pte_make(mfn, PTE_KERNEL_RW));
+}
+
+void direct_map_queue_readonly(unsigned long pfn)
+{
+    direct_map_queue(pfn, pte_make(pfn_to_mfn(pfn), PTE_KERNEL_RO));
 }
 
 void direct_map_queue_clear(unsigned long pfn)

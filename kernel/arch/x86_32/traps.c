@@ -17,6 +17,11 @@
  * Everything else is fatal: "*** FATAL <name> (vector N) ...", the dump,
  * SHUTDOWN_crash.
  *
+ * A trap taken in ring 3 belongs to the process running there
+ * (kernel/user/process.c): it ends that process with a line saying why,
+ * and the kernel goes on. The system-call gate
+ * (USER_SYSCALL_VECTOR, DPL 3) is the table's last entry.
+ *
  * A page fault in a thread stack's guard (stack.c) is a stack overflow: the
  * handler may be running on the very stack that ran out, so it copies the
  * frame and moves to an emergency stack before printing
@@ -33,6 +38,7 @@
 #include "shell.h"
 #include "time.h"
 #include "traps.h"
+#include "user.h"
 
 #define TRAP_DPL_KERNEL 1   /* ring 1: the PV kernel */
 #define TRAP_DPL_USER 3     /* ring 3 may use int3 / into */
@@ -40,12 +46,9 @@
 #define UPCALL_MASK_SHIFT 16
 #define UPCALL_MASK_BITS 0xffu
 #define SELECTOR_BITS 0xffffu /* the frame's cs slot is 32 bits wide */
-#define PF_ERR_PRESENT (1u << 0)
-#define PF_ERR_WRITE (1u << 1)
-#define PF_ERR_USER (1u << 2)
-#define PF_ERR_FETCH (1u << 4)
 
 extern const unsigned long trap_entries[TRAP_NR]; /* entry.S */
+extern void syscall_entry(void);                  /* user/ring3.S */
 
 /* entry.S builds the frame with pushal (8 registers), vector, error code,
  * below what Xen pushed: keep traps.h's struct in step with that. */
@@ -71,11 +74,11 @@ static const char *const trap_names[TRAP_NR] = {
 #define STACK_ALIGN 16
 
 static trap_handler_t handlers[TRAP_NR];
-static struct trap_info trap_table[TRAP_NR + 1]; /* + the terminator */
+static struct trap_info trap_table[TRAP_NR + 2]; /* + the system-call gate, the terminator */
 static unsigned long last_cr2;
 static unsigned fatal_depth;
 
-static const char *trap_name(unsigned vector)
+const char *trap_name(unsigned vector)
 {
     return vector < TRAP_NR && trap_names[vector] ? trap_names[vector] : "unknown";
 }
@@ -108,6 +111,13 @@ int traps_init(void)
         t->cs = FLAT_KERNEL_CS;
         t->address = trap_entries[v];
     }
+#if XENOLITH_USER /* make tiny has no user mode (mk/kernel.mk) */
+    /* The system-call gate (user/ring3.S): ring 3 may raise it. */
+    trap_table[n].vector = USER_SYSCALL_VECTOR;
+    trap_table[n].flags = TRAP_DPL_USER | TRAP_FLAG_MASK_EVENTS;
+    trap_table[n].cs = FLAT_KERNEL_CS;
+    trap_table[n++].address = (unsigned long)syscall_entry;
+#endif
     /* trap_table[n] stays zero: address 0 ends the table. */
     long rc = HYPERVISOR_set_trap_table(trap_table);
     if (rc) {
@@ -129,11 +139,7 @@ static void trap_dump(const struct trap_frame *f)
 
 static void print_pf_cause(const struct trap_frame *f)
 {
-    printk("cr2 0x%08lx (%s, %s, %s mode%s)\n", last_cr2,
-           f->error_code & PF_ERR_PRESENT ? "protection violation" : "not present",
-           f->error_code & PF_ERR_WRITE ? "write" : "read",
-           f->error_code & PF_ERR_USER ? "user" : "kernel",
-           f->error_code & PF_ERR_FETCH ? ", instruction fetch" : "");
+    printk("cr2 0x%08lx " PF_CAUSE_FMT "\n", last_cr2, PF_CAUSE_ARGS(f->error_code));
 }
 
 /* ---- stack overflow: report it from a stack that has room ---------------- */
@@ -199,16 +205,25 @@ static _Noreturn void trap_fatal(const struct trap_frame *f)
 
 void trap_dispatch(struct trap_frame *f)
 {
+    bool user = XENOLITH_USER && trap_from_user(f); /* make tiny runs no ring 3 */
+
     if (f->vector == TRAP_PF) {
         last_cr2 = this_vcpu()->arch.cr2;
         unsigned long guard, guard_end;
-        const char *owner = stack_guard_owner(last_cr2, &guard, &guard_end);
+        const char *owner = user ? NULL : stack_guard_owner(last_cr2, &guard, &guard_end);
         if (owner && !fatal_depth++)
             stack_overflow(f, owner, guard, guard_end);
         /* Events were masked for us (TRAP_FLAG_MASK_EVENTS): restore. */
         upcall_mask_restore_kick(this_vcpu(),
                                  (uint8_t)((f->cs >> UPCALL_MASK_SHIFT) & UPCALL_MASK_BITS));
     }
+    /* From ring 3 only the lazy FPU's #NM is the kernel's business (the FPU
+     * state is the thread's); any other trap there is the program's fault
+     * and ends its process, never the kernel. */
+#if XENOLITH_USER
+    if (user && !(f->vector == TRAP_NM && handlers[TRAP_NM]))
+        process_trap(f);
+#endif
     if (f->vector < TRAP_NR && handlers[f->vector] && !fatal_depth && handlers[f->vector](f))
         return;
     fatal_depth++;

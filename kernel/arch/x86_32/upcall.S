@@ -24,11 +24,18 @@
  *     live (and we just saved them with pushal): reload them, drop Xen's
  *     frame and save them again on top of the outer frame.
  * Either way the stack holds exactly one frame and one register save, as if
- * Xen had delivered the new event to the outer upcall. Before unmasking we
+ * Xen had delivered the new event to the outer upcall.
+ *
+ * An upcall that interrupted ring 3 (a process) carries esp and ss as well,
+ * on the process thread's kernel stack; it loads the kernel's segments on
+ * the way in and leaves by ring3.h's RING3_EXIT after user_return_work,
+ * never through the critical section (whose outer frame is thus always a
+ * ring-1 one). Before unmasking we
  * also check evtchn_upcall_pending, so events that came while we ran the
  * handlers are processed in the same loop without a new frame at all.
  */
 #include "upcall.h"
+#include "ring3.h"
 
         .text
 
@@ -39,6 +46,9 @@
 hypervisor_callback:
         pushal
         cld
+#if XENOLITH_USER /* make tiny runs no ring 3 (mk/kernel.mk) */
+        RING3_SEGS_IN PUSHAL_SIZE + UPCALL_FRAME_CS
+#endif
         movl    PUSHAL_SIZE + UPCALL_FRAME_EIP(%esp), %eax
         cmpl    $upcall_critical_start, %eax
         jb      upcall_dispatch
@@ -55,6 +65,10 @@ hypervisor_callback:
         pushal
 upcall_dispatch:
         call    evtchn_do_upcall
+#if XENOLITH_USER
+        testl   $SEL_RPL_RING3_BIT, PUSHAL_SIZE + UPCALL_FRAME_CS(%esp)
+        jnz     upcall_to_ring3
+#endif
         /* Events were masked where we interrupted (never for an event
          * upcall, but keep the contract): leave them masked. */
         testl   $UPCALL_CS_SAVED_MASK, PUSHAL_SIZE + UPCALL_FRAME_CS(%esp)
@@ -75,6 +89,15 @@ upcall_critical_end:
 upcall_return_masked:
         popal
         iret
+
+/* The event came in ring 3: this is where a process is preempted
+ * (user_return_work lets waiting threads run), then back through Xen's iret
+ * with events still masked until it unmasks them (ring3.h). */
+#if XENOLITH_USER
+upcall_to_ring3:
+        call    user_return_work
+        RING3_EXIT 0
+#endif
         .size   hypervisor_callback, . - hypervisor_callback
 
 /*

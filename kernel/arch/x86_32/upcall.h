@@ -6,9 +6,11 @@
  * upcall.S (numbers only, no C). The vcpu_info offsets it uses come from
  * the generated struct vcpu_info through asm-offsets.h.
  *
- * Event callback, interrupted in ring 1 (the kernel; Xenolith has no ring 3):
+ * Event callback, interrupted in ring 1 (the kernel):
  *     0(%esp) EIP   4(%esp) CS, bits 16-23 = saved evtchn_upcall_mask
  *     8(%esp) EFLAGS
+ * and, interrupted in ring 3 (a process), also 12(%esp) ESP 16(%esp) SS,
+ * on the stack named by stack_switch.
  * Xen has set evtchn_upcall_mask to 1 before entering us.
  * Failsafe callback (Xen could not reload a segment register or iret):
  *     DS ES FS GS, then EIP CS EFLAGS as above.
