@@ -119,6 +119,19 @@ def domain_mib(host: Host, guest_mib: int) -> int:
     return guest_mib + (SHIM_MIB if host.shim else 0)
 
 
+def guest_pages(shell: Shell, host: Host, guest_mib: int) -> int:
+    """The pages Xenolith has when given `guest_mib` (kshell's domain_mib): all of them
+    classically; through the shim, the domain's less the shim's share, as `mem` reports the
+    two (the share depends on the shim's build, so it is read, not assumed)."""
+    if not host.shim:
+        return guest_mib * 256
+    out = shell.run("mem")
+    m = re.search(r"toolstack target (\d+) pages \(\d+ MiB\) for the domain, of which (\d+) "
+                  r"pages", out)
+    assert m, f"`mem` does not give the domain's target and the shim's share:\n{out}"
+    return int(m.group(1)) - int(m.group(2))
+
+
 @contextlib.contextmanager
 def domu_shell(host: Host, kernel: Path, name: str, memory_mib: int, boot_timeout: float,
                command_timeout: float = DEFAULT_COMMAND_TIMEOUT, *, cmdline: str = "",

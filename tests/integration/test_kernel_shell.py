@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kshell import Shell, dom0_shell, domu_shell
+from kshell import Shell, dom0_shell, domu_shell, guest_pages
 
 from xenlab import Host, Lab
 
@@ -51,7 +51,8 @@ def test_info_reports_domu_and_xen(shell: Shell, xen_host: Host) -> None:
                     for k in ("xen_major", "xen_minor"))
     assert re.search(rf"xen: version {major}\.{minor}\b", out), (out, xl)
     assert "xen-3.0-x86_32p" in out, out
-    assert re.search(r"start_info: nr_pages 8192 \(32 MiB\)", out), out
+    pages = guest_pages(shell, xen_host, GUEST_MIB)
+    assert re.search(rf"start_info: nr_pages {pages} \(", out), out
 
 
 def test_unknown_command(shell: Shell) -> None:

@@ -122,9 +122,12 @@ def test_grants_command(domu: Shell) -> None:
     assert entries == frames * 512 and in_use + free + 8 == entries, out
 
 
-def test_suites_pass_from_shell(domu: Shell) -> None:
+def test_suites_pass_from_shell(domu: Shell, xen_host: Host) -> None:
     results = domu.run_suites(PART)
-    failed = {n: r for n, r in results.items() if r.verdict != "PASS" or "skipped" in r.detail}
+    # A step may skip only for the PV shim's stated refusal (grant mapping: -EOPNOTSUPP).
+    shims = xen_host.shim
+    failed = {n: r for n, r in results.items() if r.verdict != "PASS" or
+              ("skipped" in r.detail and not (shims and "-EOPNOTSUPP" in r.detail))}
     assert not failed, f"{failed}; log {domu.log}"
 
 

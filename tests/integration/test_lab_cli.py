@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pexpect
 
+from xenlab import Lab
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -45,7 +47,7 @@ def test_elf_without_xen_notes_is_refused(tmp_path: Path) -> None:
     assert "no Xen ELF notes" in res.stderr
 
 
-def test_dom0_mode_crash_is_reported(grub_pv: Path) -> None:
+def test_dom0_mode_crash_is_reported(grub_pv: Path, dom0_lab: Lab) -> None:
     # GRUB i386-xen is not made to be dom0: Xen reports "Hardware Dom0 crashed".
     res = _xenlab("boot", str(grub_pv), "--mode", "dom0", "--timeout", "60")
     assert res.returncode == 2, res.stderr
@@ -56,7 +58,7 @@ def test_dom0_mode_crash_is_reported(grub_pv: Path) -> None:
 def test_timeout_leaves_no_qemu(grub_pv: Path) -> None:
     # GRUB waits at its prompt forever: the boot must time out.
     before = _lab_qemus()
-    res = _xenlab("boot", str(grub_pv), "--memory", "16", "--timeout", "8", timeout=300)
+    res = _xenlab("boot", str(grub_pv), "--timeout", "8", timeout=300)
     assert res.returncode == 4, res.stderr
     assert "timeout" in res.stderr.splitlines()[-1]
     assert _lab_qemus() - before == set()
@@ -67,8 +69,8 @@ CTRL_C_EXIT_S = 180
 
 def test_ctrl_c_leaves_no_qemu(grub_pv: Path) -> None:
     before = _lab_qemus()
-    proc = subprocess.Popen([sys.executable, "-m", "xenlab", "boot", str(grub_pv), "--memory",
-                             "16", "--timeout", "120"], cwd=ROOT, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "xenlab", "boot", str(grub_pv),
+                             "--timeout", "120"], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(6)
     assert _lab_qemus() - before, "QEMU should be running by now"
@@ -85,12 +87,12 @@ def test_interactive_boot_and_ctrl_bracket(kernel_elf: Path) -> None:
     (exit status 7), the guest is destroyed and its QEMU is gone."""
     before = _lab_qemus()
     child = pexpect.spawn(sys.executable, ["-m", "xenlab", "boot", str(kernel_elf), "--mode",
-                                           "domu", "--memory", "32", "--vif"],
+                                           "domu", "--vif"],
                           cwd=str(ROOT), encoding="utf-8", timeout=180)
     try:
         child.expect_exact("xenolith> ")
         child.send("echo typed at a terminal\r")
-        child.expect(r"\ntyped at a terminal\r*\n")
+        child.expect(r"\n\r?typed at a terminal\r*\n")  # \r after \n: the PV shim's console
         child.expect_exact("xenolith> ")
         child.send("\x1d")
         child.expect(r"xenlab: guest ended: detached \(exit status 7\)")
@@ -101,7 +103,8 @@ def test_interactive_boot_and_ctrl_bracket(kernel_elf: Path) -> None:
     assert _lab_qemus() - before == set()
 
 
-def test_selftest_runner_reports_as_xtf_runner(kernel_elf: Path, tiny_kernel_elf: Path) -> None:
+def test_selftest_runner_reports_as_xtf_runner(kernel_elf: Path, tiny_kernel_elf: Path,
+                                              dom0_lab: Lab) -> None:
     """`xenlab selftest`: XTF's combined-results lines and exit codes (xenlab/runner.py)."""
     res = _xenlab("selftest", str(kernel_elf), "--only", "xenolith-dom0", timeout=600)
     assert res.returncode == 0, res.stdout + res.stderr
