@@ -14,7 +14,7 @@
  *      requests, so the backend may queue frames for us),
  *      feature-no-csum-offload=1 (frames come with full checksums), and our
  *      state Connected (Linux netback connects when it sees Connected).
- *   5. Wait for the backend's Connected; start the vif's thread, bring its
+ *   5. Wait for the backend's Connected; bring its
  *      interface up in the stack (netfront.c), and watch the backend.
  * On any failure everything of that vif is undone (frontend_close, grants
  * ended, pages freed) and `net` says why; the other vifs go on.
