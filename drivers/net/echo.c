@@ -43,7 +43,8 @@ static void conn_free(struct echo_conn *c)
     tcp_open--;
 }
 
-static void conn_close(struct echo_conn *c)
+/* ERR_ABRT when the close had to be an abort (a callback must return it). */
+static err_t conn_close(struct echo_conn *c)
 {
     struct tcp_pcb *pcb = c->pcb;
     tcp_arg(pcb, NULL);
@@ -51,12 +52,15 @@ static void conn_close(struct echo_conn *c)
     tcp_sent(pcb, NULL);
     tcp_err(pcb, NULL);
     conn_free(c);
-    if (tcp_close(pcb) != ERR_OK)
-        tcp_abort(pcb);
+    if (tcp_close(pcb) == ERR_OK)
+        return ERR_OK;
+    tcp_abort(pcb);
+    return ERR_ABRT;
 }
 
-/* Queue what is pending as far as the send buffer takes it. */
-static void push(struct echo_conn *c)
+/* Queue what is pending as far as the send buffer takes it: what a
+ * callback returns. */
+static err_t push(struct echo_conn *c)
 {
     while (c->pending) {
         struct pbuf *q = c->pending;
@@ -71,7 +75,8 @@ static void push(struct echo_conn *c)
     }
     tcp_output(c->pcb);
     if (!c->pending && c->peer_closed)
-        conn_close(c);
+        return conn_close(c);
+    return ERR_OK;
 }
 
 static err_t tcp_echo_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -80,8 +85,7 @@ static err_t tcp_echo_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t
     (void)pcb;
     if (!p) {
         c->peer_closed = true;
-        push(c);
-        return ERR_OK;
+        return push(c);
     }
     if (err != ERR_OK) {
         pbuf_free(p);
@@ -91,16 +95,14 @@ static err_t tcp_echo_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t
         pbuf_cat(c->pending, p);
     else
         c->pending = p;
-    push(c);
-    return ERR_OK;
+    return push(c);
 }
 
 static err_t tcp_echo_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
     (void)pcb;
     (void)len;
-    push(arg);
-    return ERR_OK;
+    return push(arg);
 }
 
 static void tcp_echo_err(void *arg, err_t err)

@@ -29,8 +29,10 @@ bool net_in_stack(void);
 /* lwIP and the stack's thread, started by net_init (stack.c). */
 int net_stack_start(void);
 
-/* Services on the stack, started in the stack's thread (echo.c). */
+/* Services on the stack, started in the stack's thread: echo (echo.c),
+ * HTTP when http=PORT (http.c). */
 void net_echo_start(void);
+void net_http_start(void);
 void net_echo_stats(unsigned long *udp_echoed, unsigned long *tcp_bytes, unsigned long *tcp_open);
 
 /* Gratuitous ARPs sent, one each time a link came up with an address. */

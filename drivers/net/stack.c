@@ -351,6 +351,7 @@ static void stack_loop(void *arg)
 {
     (void)arg;
     net_echo_start();
+    net_http_start();
     for (;;) {
         kicked = false;
         run_calls();
