@@ -10,7 +10,8 @@
  *
  * A capture (printk_capture_start) sends one thread's printk output into a
  * buffer instead, so that what a shell command prints can be served (the
- * HTTP server's pages); other threads still print to the console.
+ * HTTP server's pages); other threads still print to the console. Only
+ * with the drivers (the server is one): `make tiny` has no capture.
  */
 #include "kernel.h"
 #include "console.h"
@@ -256,6 +257,7 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
     return n;
 }
 
+#if XENOLITH_DRIVERS
 static struct printk_capture *capture;
 static struct thread *capture_thread;
 
@@ -283,16 +285,20 @@ static void captured(const char *text, size_t len)
     memcpy(capture->buf + capture->len, text, len);
     capture->len += len;
 }
+#endif
 
 static int vprintk(const char *fmt, va_list ap)
 {
     char buf[PRINTK_BUF];
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);
     size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
-    if (capture && capture_thread == thread_current())
+#if XENOLITH_DRIVERS
+    if (capture && capture_thread == thread_current()) {
         captured(buf, len);
-    else
-        console_write(buf, len);
+        return n;
+    }
+#endif
+    console_write(buf, len);
     return n;
 }
 
