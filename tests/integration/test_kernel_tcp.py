@@ -12,6 +12,7 @@ connection, concurrent clients, garbage and oversized requests answered with
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,9 @@ URL = f"http://{GUEST_IP}"
 IDLE_S = 10  # http.c's HTTP_IDLE_S
 ECHO_BYTES = 1 << 20
 CONCURRENT = 10
+SEQUENTIAL_LOAD = 1000
+CONCURRENT_LOAD = 50
+QUIET_TIMEOUT_S = 60  # TIME_WAIT is 20 s (lwipopts.h TCP_MSL)
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +161,45 @@ def test_tcp_echo_is_byte_exact(xen_host: Host, shell: Shell) -> None:
     net = shell.run("net")
     m = re.search(r"echoed \d+ udp datagrams, (\d+) tcp bytes", net)
     assert m and int(m.group(1)) >= ECHO_BYTES, net
+
+
+def quiet_stack(shell: Shell) -> dict[str, int]:
+    """Wait until `net` lists no TCP connection (TIME_WAIT ended); lwIP's memory in use,
+    its TCP pcbs and the kernel heap then."""
+    deadline = time.monotonic() + QUIET_TIMEOUT_S
+    while True:
+        net = shell.run("net")
+        if not re.search(r"^\s+tcp \d", net, re.MULTILINE):
+            break
+        assert time.monotonic() < deadline, f"connections left:\n{net}"
+        time.sleep(2)
+    m = re.search(r"memory: (\d+) bytes in use", net)
+    pcbs = re.search(r"pool TCP_PCB\s+used (\d+)", net)
+    heap = re.search(r"mem: heap (\d+) bytes", shell.run("mem"))
+    assert m and heap, net
+    return {"lwip": int(m.group(1)), "pcbs": int(pcbs.group(1)) if pcbs else 0,
+            "heap": int(heap.group(1))}
+
+
+def test_load_leaves_nothing_behind(xen_host: Host, shell: Shell) -> None:
+    """1000 requests one after another, then 50 at once: none fails, and afterwards lwIP's
+    memory, its pcbs and the kernel heap are back where they were."""
+    before = quiet_stack(shell)
+    out = xen_host.check(f"n=0; for i in $(seq {SEQUENTIAL_LOAD}); do "
+                         f"wget -q -O /dev/null {URL}/ || n=$((n+1)); done; echo failed $n",
+                         timeout=900)
+    assert "failed 0" in out, out
+    cmd = " & ".join(f"wget -q -O /tmp/load{i} {URL}/threads" for i in range(CONCURRENT_LOAD))
+    xen_host.check(f"rm -f /tmp/load*; {cmd}; wait", timeout=300)
+    sizes = xen_host.check(f"for i in $(seq 0 {CONCURRENT_LOAD - 1}); do "
+                           f"wc -c < /tmp/load$i; done")
+    assert all(int(n) > 0 for n in sizes.split()) and len(sizes.split()) == CONCURRENT_LOAD, \
+        sizes
+    metrics = fetch(xen_host, "/metrics")
+    m = re.search(r'xenolith_http_requests_total\{code="200"\} (\d+)', metrics)
+    assert m and int(m.group(1)) >= SEQUENTIAL_LOAD + CONCURRENT_LOAD, metrics
+    after = quiet_stack(shell)
+    assert after == before, (before, after)
 
 
 def test_connections_and_memory_back(xen_host: Host, shell: Shell) -> None:

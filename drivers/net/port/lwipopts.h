@@ -76,6 +76,10 @@ void net_mem_free(void *p);
 #define MEMP_NUM_RAW_PCB 4
 #define PBUF_POOL_SIZE 128
 #define LWIP_WND_SCALE 0
+/* TIME_WAIT lasts 2 * TCP_MSL: 20 s, not lwIP's 2 minutes, so that a busy
+ * server's closed connections give their memory back soon (a LAN has no
+ * segments minutes old). */
+#define TCP_MSL 10000UL
 
 /* Statistics, read by `net`; lwIP prints nothing itself. */
 #define LWIP_STATS 1
