@@ -6,10 +6,11 @@ to this host ten times in a row (`xl migrate -s '' NAME 'xl migrate-receive'`:
 an empty ssh command runs the "host" argument), `xl save -c` (a checkpoint: the
 guest carries on in the same domain), then `xl mem-set` and a migration (the
 published p2m follows the balloon). After every step, judged from dom0: ping
-answered, the shell answers, data written before is read back and data written
-now lands in the image, every device Connected, `uptime` moved forward, the
-threads still there, grants and free pages where they were before the first
-suspend.
+answered, a TCP connection dom0 opened to the echo service before the first
+suspend still carries data both ways, the shell answers, data written before is
+read back and data written now lands in the image, every device Connected,
+`uptime` moved forward, the threads still there, grants and free pages where
+they were before the first suspend.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 120
 STEP_TIMEOUT = 300
 MIGRATIONS = 10
-THREADS = ("main", "idle", "xenstore", "control", "balloon", "vif0", "blk-xvda")
+THREADS = ("main", "idle", "xenstore", "control", "balloon", "net", "blk-xvda")
+# dom0's end of the TCP connection: busybox nc reading a fifo that a sleeping
+# writer holds open, so each `echo > fifo` is one more line sent, and the
+# connection stays up between steps.
+TCP_IN, TCP_OUT = "/run/xenlab/tcp-echo.in", "/run/xenlab/tcp-echo.out"
+TCP_PIDS = "/run/xenlab/tcp-echo.pids"
+TCP_ECHO_TIMEOUT_S = 30  # retransmission after a resume backs off: a few seconds
 
 
 @dataclass
@@ -54,16 +61,34 @@ def guest(xen_host: Host, kernel_elf: Path,
         yield shell
 
 
+def tcp_echo_carries_on(host: Host, what: str) -> None:
+    """One more line through the connection; it must come back."""
+    line = f"through-{what.replace(' ', '-')}"
+    host.check(f"echo {line} > {TCP_IN}")
+    deadline = time.monotonic() + TCP_ECHO_TIMEOUT_S
+    while line not in host.check(f"cat {TCP_OUT}"):
+        assert time.monotonic() < deadline, \
+            f"after {what}: the TCP connection did not echo {line!r}: " \
+            f"{host.check(f'cat {TCP_OUT}; ps')!r}"
+        time.sleep(1)
+
+
 @pytest.fixture(scope="module")
-def baseline(xen_host: Host, guest: Shell) -> Baseline:
+def baseline(xen_host: Host, guest: Shell) -> Iterator[Baseline]:
     """Before the first suspend: a sector written, every check run once (so the heap has
     grown to what they need), the counts to come back to."""
     out = guest.run("blk write xvda 7 written-before-any-suspend")
     assert "blk: wrote" in out, out
+    xen_host.check(f"rm -f {TCP_IN} {TCP_OUT}; mkfifo {TCP_IN}; "
+                   f"(sleep 100000 > {TCP_IN} & echo $! > {TCP_PIDS}); "
+                   f"(nc {GUEST_IP} 7 < {TCP_IN} > {TCP_OUT} 2>&1 & echo $! >> {TCP_PIDS})")
+    tcp_echo_carries_on(xen_host, "open")
+    assert re.search(rf"tcp {GUEST_IP}:7 10\.0\.0\.1:\d+ ESTABLISHED", guest.run("net"))
     base = Baseline(uptime(guest), *resource_counts(guest))
     check_carries_on(xen_host, guest, base, "boot")
     base.grants_in_use, base.free_pages = resource_counts(guest)
-    return base
+    yield base
+    xen_host.dom0(f"kill $(cat {TCP_PIDS}); rm -f {TCP_IN} {TCP_OUT} {TCP_PIDS}")
 
 
 def uptime(shell: Shell) -> float:
@@ -84,6 +109,7 @@ def check_carries_on(host: Host, shell: Shell, base: Baseline, what: str) -> Non
     sector = 100 + base.steps
     res = host.dom0(f"ping -c 3 -W 5 {GUEST_IP}", timeout=90)
     assert res.status == 0, f"after {what}: dom0's ping not answered:\n{res.output}"
+    tcp_echo_carries_on(host, what)
     shell.alive()
     out = shell.run("blk read xvda 7")
     assert 'blk: text "written-before-any-suspend"' in out, f"after {what}: {out}"
