@@ -165,7 +165,5 @@ static int addr_init(void)
 
 int net_init(void)
 {
-    int rc = addr_init();
-    int started = net_stack_start();
-    return started ? started : rc;
+    return addr_init(); /* lwIP and its thread come with the first link (net_attach) */
 }

@@ -293,7 +293,8 @@ static int show_copy(void *arg)
     struct show *s = arg;
     s->st = lwip_stats;
     for (unsigned i = 0; i < MEMP_MAX; i++)
-        s->pools[i] = *lwip_stats.memp[i];
+        if (lwip_stats.memp[i]) /* NULL until lwIP starts (the first link) */
+            s->pools[i] = *lwip_stats.memp[i];
     conns_of(s, tcp_active_pcbs);
     conns_of(s, tcp_tw_pcbs);
     s->refused = net_mem_refused();

@@ -26,7 +26,7 @@ struct net_if *net_if(unsigned index); /* NULL past NET_IF_MAX */
  * asks it with net_call. True in that thread. */
 bool net_in_stack(void);
 
-/* lwIP and the stack's thread, started by net_init (stack.c). */
+/* lwIP and the stack's thread, started by the first net_attach (stack.c). */
 int net_stack_start(void);
 
 /* Services on the stack, started in the stack's thread: echo (echo.c),

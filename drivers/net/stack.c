@@ -322,6 +322,10 @@ void net_attach(unsigned index, const struct net_link *link)
         kicked = true;
         return;
     }
+    if (link && !stack_thread && net_stack_start()) {
+        printk("net: %s: no thread for the stack; interface down\n", link->name);
+        return;
+    }
     (void)net_call(do_attach, &r);
 }
 
@@ -370,9 +374,14 @@ static void stack_loop(void *arg)
     }
 }
 
+/* lwIP and its thread, when the first link comes (a kernel without a vif,
+ * dom0 mode, has neither: no memory, no timer wakeups). */
 int net_stack_start(void)
 {
-    lwip_init();
+    static bool initialized;
+    if (!initialized)
+        lwip_init();
+    initialized = true;
     stack_thread = thread_create("net", stack_loop, NULL);
     return stack_thread ? 0 : -XEN_ENOMEM;
 }

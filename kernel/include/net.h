@@ -76,8 +76,8 @@ bool net_parse_mac(const char *s, uint8_t mac[ETH_ALEN]);
 /* Text form of an IPv4 address / MAC into buf (16 / 18 bytes). */
 const char *net_ip_str(uint32_t ip, char buf[16]);
 const char *net_mac_str(const uint8_t mac[ETH_ALEN], char buf[18]);
-/* Start of day: the addresses of ip= (each bad one reported), lwIP, the
- * stack's thread and its services. */
+/* Start of day: the addresses of ip= (each bad one reported). lwIP, the
+ * stack's thread and its services start with the first link. */
 int net_init(void);
 
 /* Self-tests: a frame as if interface `index` had received it (net_input,
