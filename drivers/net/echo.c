@@ -7,6 +7,8 @@
  * is queued to go back, so a peer that sends faster than it reads is
  * slowed by TCP's own flow control, and a connection holds at most a
  * window of data. A peer that closes its side gets the rest, then a close.
+ * And discard (RFC 863) on UDP port 9: datagrams counted and dropped (the
+ * bench's one-way load; without it each would cost an ICMP unreachable).
  */
 #include "kernel.h"
 #include "net_priv.h"
@@ -17,8 +19,9 @@
 #include "lwip/udp.h"
 
 #define ECHO_PORT 7
+#define DISCARD_PORT 9
 
-static unsigned long udp_echoed, tcp_bytes, tcp_open;
+static unsigned long udp_echoed, udp_discarded, tcp_bytes, tcp_open;
 
 static void udp_echo(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
                      u16_t port)
@@ -26,6 +29,17 @@ static void udp_echo(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_ad
     (void)arg;
     if (udp_sendto_if(pcb, p, addr, port, ip_current_input_netif()) == ERR_OK)
         udp_echoed++;
+    pbuf_free(p);
+}
+
+static void udp_discard(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
+                        u16_t port)
+{
+    (void)arg;
+    (void)pcb;
+    (void)addr;
+    (void)port;
+    udp_discarded++;
     pbuf_free(p);
 }
 
@@ -138,6 +152,11 @@ void net_echo_start(void)
         printk("net: echo: no UDP port %u\n", ECHO_PORT);
     else
         udp_recv(u, udp_echo, NULL);
+    struct udp_pcb *d = udp_new();
+    if (!d || udp_bind(d, IP4_ADDR_ANY, DISCARD_PORT) != ERR_OK)
+        printk("net: discard: no UDP port %u\n", DISCARD_PORT);
+    else
+        udp_recv(d, udp_discard, NULL);
     struct tcp_pcb *t = tcp_new();
     if (!t || tcp_bind(t, IP4_ADDR_ANY, ECHO_PORT) != ERR_OK) {
         printk("net: echo: no TCP port %u\n", ECHO_PORT);
@@ -151,9 +170,11 @@ void net_echo_start(void)
     tcp_accept(l, tcp_echo_accept);
 }
 
-void net_echo_stats(unsigned long *udp, unsigned long *tcp, unsigned long *open)
+void net_echo_stats(unsigned long *udp, unsigned long *discarded, unsigned long *tcp,
+                    unsigned long *open)
 {
     *udp = udp_echoed;
+    *discarded = udp_discarded;
     *tcp = tcp_bytes;
     *open = tcp_open;
 }

@@ -271,7 +271,7 @@ struct show {
     struct stats_mem pools[MEMP_MAX];
     struct conn_line conns[SHOW_CONNS];
     unsigned nconns, more;
-    unsigned long refused, udp_echoed, tcp_bytes, tcp_open;
+    unsigned long refused, udp_echoed, udp_discarded, tcp_bytes, tcp_open;
 };
 
 static void conns_of(struct show *s, struct tcp_pcb *list)
@@ -298,7 +298,7 @@ static int show_copy(void *arg)
     conns_of(s, tcp_active_pcbs);
     conns_of(s, tcp_tw_pcbs);
     s->refused = net_mem_refused();
-    net_echo_stats(&s->udp_echoed, &s->tcp_bytes, &s->tcp_open);
+    net_echo_stats(&s->udp_echoed, &s->udp_discarded, &s->tcp_bytes, &s->tcp_open);
     return 0;
 }
 
@@ -335,8 +335,9 @@ void net_show(void)
     memset(&s, 0, sizeof(s));
     (void)net_call(show_copy, &s);
     printk("  stack: lwIP %s, rx %u frames, tx %u frames; echoed %lu udp datagrams, "
-           "%lu tcp bytes (%lu connections open)\n", LWIP_VERSION_STRING, s.st.link.recv,
-           s.st.link.xmit, s.udp_echoed, s.tcp_bytes, s.tcp_open);
+           "%lu tcp bytes (%lu connections open); discarded %lu udp datagrams\n",
+           LWIP_VERSION_STRING, s.st.link.recv, s.st.link.xmit, s.udp_echoed, s.tcp_bytes,
+           s.tcp_open, s.udp_discarded);
     show_proto("link", &s.st.link);
     show_proto("arp", &s.st.etharp);
     show_proto("ip", &s.st.ip);

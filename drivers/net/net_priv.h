@@ -33,7 +33,8 @@ int net_stack_start(void);
  * HTTP when http=PORT (http.c). */
 void net_echo_start(void);
 void net_http_start(void);
-void net_echo_stats(unsigned long *udp_echoed, unsigned long *tcp_bytes, unsigned long *tcp_open);
+void net_echo_stats(unsigned long *udp_echoed, unsigned long *udp_discarded,
+                    unsigned long *tcp_bytes, unsigned long *tcp_open);
 
 /* Gratuitous ARPs sent, one each time a link came up with an address. */
 unsigned long net_gratuitous_arps(void);

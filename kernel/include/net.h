@@ -23,7 +23,8 @@
  * ICMP and UDP echoes go back out of the interface the request came in on.
  * Without an address an interface answers nothing, and boot says so.
  *
- * Services: echo (RFC 862) on UDP and TCP port 7.
+ * Services: echo (RFC 862) on UDP and TCP port 7, discard (RFC 863) on
+ * UDP port 9, HTTP on the port of http= (drivers/net/http.c).
  */
 #ifndef XENOLITH_NET_H
 #define XENOLITH_NET_H

@@ -4,7 +4,7 @@ Kernel side: drivers/net/ (lwIP's glue; echo.c: echo on TCP port 7; http.c: HTTP
 on the port of `http=`). One Xenolith domU with a vif on dom0's bridge xenbr0
 (10.0.0.1/24), `ip=10.0.0.2/24 http=80`, serves every test (module-scoped, in file
 order). dom0's busybox `wget` fetches every page and `nc` speaks raw TCP: a
-megabyte through the echo byte-exact (sha256), requests back to back on one
+64 MiB through the echo byte-exact (sha256), requests back to back on one
 connection, concurrent clients, garbage and oversized requests answered with
 400/405/413 while the server stays up, an idle connection closed.
 """
@@ -28,7 +28,8 @@ BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 120
 URL = f"http://{GUEST_IP}"
 IDLE_S = 10  # http.c's HTTP_IDLE_S
-ECHO_BYTES = 1 << 20
+ECHO_CHUNK, ECHO_REPEAT = 1 << 20, 64  # 64 MiB through the TCP echo
+ECHO_TIMEOUT_S = 600
 CONCURRENT = 10
 SEQUENTIAL_LOAD = 1000
 CONCURRENT_LOAD = 50
@@ -152,15 +153,18 @@ def test_idle_connection_closed(xen_host: Host, shell: Shell) -> None:
 
 
 def test_tcp_echo_is_byte_exact(xen_host: Host, shell: Shell) -> None:
-    xen_host.check(f"head -c {ECHO_BYTES} /dev/urandom > /tmp/echo.in")
-    out = xen_host.check(f"timeout 120 nc {GUEST_IP} 7 < /tmp/echo.in > /tmp/echo.out; "
-                         "sha256sum /tmp/echo.in /tmp/echo.out; wc -c < /tmp/echo.out",
-                         timeout=180)
+    """64 MiB through the echo, compared by sha256: a random megabyte sent 64 times
+    over (streamed: dom0 keeps none of it in memory)."""
+    xen_host.check(f"head -c {ECHO_CHUNK} /dev/urandom > /tmp/echo.in")
+    stream = f"for i in $(seq {ECHO_REPEAT}); do cat /tmp/echo.in; done"
+    before = shell.run("net")
+    out = xen_host.check(f"{stream} | sha256sum; {stream} | timeout {ECHO_TIMEOUT_S} "
+                         f"nc {GUEST_IP} 7 | sha256sum", timeout=ECHO_TIMEOUT_S + 60)
     sums = re.findall(r"^([0-9a-f]{64})\s", out, re.MULTILINE)
     assert len(sums) == 2 and sums[0] == sums[1], out
-    net = shell.run("net")
-    m = re.search(r"echoed \d+ udp datagrams, (\d+) tcp bytes", net)
-    assert m and int(m.group(1)) >= ECHO_BYTES, net
+    echoed = [int(m.group(1)) for m in
+              re.finditer(r"echoed \d+ udp datagrams, (\d+) tcp bytes", before + shell.run("net"))]
+    assert len(echoed) == 2 and echoed[1] - echoed[0] == ECHO_CHUNK * ECHO_REPEAT, echoed
 
 
 def quiet_stack(shell: Shell) -> dict[str, int]:
@@ -199,7 +203,10 @@ def test_load_leaves_nothing_behind(xen_host: Host, shell: Shell) -> None:
     m = re.search(r'xenolith_http_requests_total\{code="200"\} (\d+)', metrics)
     assert m and int(m.group(1)) >= SEQUENTIAL_LOAD + CONCURRENT_LOAD, metrics
     after = quiet_stack(shell)
-    assert after == before, (before, after)
+    # Not more than before: lwIP's TCP timer (one 16-byte timeout entry) may be pending
+    # in one reading and not the other, so "back" is "no more than", not "equal".
+    assert after["pcbs"] == before["pcbs"] and after["lwip"] <= before["lwip"] and \
+        after["heap"] <= before["heap"], (before, after)
 
 
 def test_connections_and_memory_back(xen_host: Host, shell: Shell) -> None:
