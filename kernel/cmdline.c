@@ -20,6 +20,8 @@ static const struct cmdline_param params[] = {
 #if XENOLITH_DRIVERS
     {"ip", "IPv4 address/prefix of each vif, in vif order, e.g. "
            "ip=10.0.0.2/24,10.1.0.2/24"},                                 /* drivers/net/addr.c */
+    {"http", "http=PORT serves the kernel's state over HTTP/1.1 on that TCP port"},
+                                                                          /* drivers/net/http.c */
 #endif
 };
 

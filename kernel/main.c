@@ -84,7 +84,7 @@ static void start_of_day(void)
     start(suspend_init);
     start(balloon_target_init);
 #if XENOLITH_DRIVERS /* make tiny leaves drivers/ out (mk/kernel.mk) */
-    start(net_addr_init);
+    start(net_init);
     start(netfront_init);
     start(blkfront_init);
 #endif

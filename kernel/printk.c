@@ -7,9 +7,15 @@
  * printk formats into a buffer on the stack and hands the whole text to
  * console_write in one call, so a marker line is never split by another
  * writer (architecture.md: "one per line, never split across writes").
+ *
+ * A capture (printk_capture_start) sends one thread's printk output into a
+ * buffer instead, so that what a shell command prints can be served (the
+ * HTTP server's pages); other threads still print to the console. Only
+ * with the drivers (the server is one): `make tiny` has no capture.
  */
 #include "kernel.h"
 #include "console.h"
+#include "sched.h"
 #include "time.h"
 
 #define PRINTK_BUF 1024
@@ -251,11 +257,47 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
     return n;
 }
 
+#if XENOLITH_DRIVERS
+static struct printk_capture *capture;
+static struct thread *capture_thread;
+
+void printk_capture_start(struct printk_capture *c)
+{
+    c->len = 0;
+    c->truncated = false;
+    capture = c;
+    capture_thread = thread_current();
+}
+
+void printk_capture_end(void)
+{
+    capture = NULL;
+    capture_thread = NULL;
+}
+
+static void captured(const char *text, size_t len)
+{
+    size_t room = capture->size - capture->len;
+    if (len > room) {
+        len = room;
+        capture->truncated = true;
+    }
+    memcpy(capture->buf + capture->len, text, len);
+    capture->len += len;
+}
+#endif
+
 static int vprintk(const char *fmt, va_list ap)
 {
     char buf[PRINTK_BUF];
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);
     size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+#if XENOLITH_DRIVERS
+    if (capture && capture_thread == thread_current()) {
+        captured(buf, len);
+        return n;
+    }
+#endif
     console_write(buf, len);
     return n;
 }

@@ -93,6 +93,11 @@ KERNEL_S_SRCS := $(filter-out $(KERNEL_EXCLUDE) $(KERNEL_CONFIG_EXCLUDE),\
                    $(sort $(shell find kernel drivers -name '*.S' 2>/dev/null)))
 KERNEL_OBJS := $(patsubst %.c,$(KOBJ)/%.o,$(KERNEL_C_SRCS)) \
                $(patsubst %.S,$(KOBJ)/%.o,$(KERNEL_S_SRCS))
+# The TCP/IP stack, lwIP, comes with the drivers (mk/lwip.mk).
+ifeq ($(KERNEL_DRIVERS),1)
+include mk/lwip.mk
+KERNEL_OBJS += $(LWIP_OBJS)
+endif
 
 KERNEL_ARCH_FLAGS := -m32 -march=i686
 KERNEL_NOFPU_FLAGS := -mno-sse -mno-sse2 -mno-mmx -mno-80387

@@ -3,7 +3,8 @@
  * prefix notation) from the command line, one per interface in interface
  * order, `ip=10.0.0.2/24,10.1.0.2/24`, routing by subnet, and the text forms
  * of addresses. An interface without an address answers nothing (every IPv4
- * datagram and ARP request on it is dropped as "no-address"); boot says so.
+ * datagram and ARP request on it is dropped by lwIP); boot says so. The
+ * addresses are lwIP's once an interface comes up (stack.c).
  */
 #include "kernel.h"
 #include "net_priv.h"
@@ -99,19 +100,7 @@ static uint32_t netmask(const struct net_if *ifp)
     return ifp->prefix >= IPV4_MAX_PREFIX ? ~0u : ~(~0u >> ifp->prefix);
 }
 
-bool net_is_local(const struct net_if *ifp, uint32_t ip, bool broadcast_ok)
-{
-    if (!ifp->has_ip)
-        return false;
-    if (ip == ifp->ip)
-        return true;
-    if (!broadcast_ok)
-        return false;
-    return ip == ~0u ||
-           (ifp->prefix < IPV4_MAX_PREFIX - 1 && ip == (ifp->ip | ~netmask(ifp)));
-}
-
-bool net_on_link(const struct net_if *ifp, uint32_t ip)
+static bool net_on_link(const struct net_if *ifp, uint32_t ip)
 {
     return ifp->has_ip && ((ip ^ ifp->ip) & netmask(ifp)) == 0;
 }
@@ -136,7 +125,7 @@ const char *net_mac_str(const uint8_t m[ETH_ALEN], char buf[18])
     return buf;
 }
 
-int net_addr_init(void)
+static int addr_init(void)
 {
     const char *v = cmdline_get("ip");
     char ipb[16], one[IP_ARG_MAX];
@@ -171,4 +160,10 @@ int net_addr_init(void)
         v += comma ? len + 1 : len;
     }
     return rc;
+}
+
+
+int net_init(void)
+{
+    return addr_init(); /* lwIP and its thread come with the first link (net_attach) */
 }

@@ -3,17 +3,15 @@
  * drivers"; Xen 4.17 public/io/netif.h). See netfront.h for the API,
  * netfront_priv.h for the shape.
  *
- * Each connected vif has a thread ("vifN") that owns its rings: woken by
- * the event handler (or a stop), it takes the tx responses, then the rx
- * responses, handing each frame to the IPv4 stack as interface N; then it
- * waits for the next kick. The stack sends through the vif's link (xmit),
+ * The rings of a connected vif are read in the stack's thread (net.h):
+ * the event handler kicks that thread, which calls the vif's link poll: it
+ * takes the tx responses, then the rx responses, handing each frame to the
+ * stack as interface N. The stack sends through the vif's link (xmit),
  * which copies the frame into a free tx buffer.
  */
 #include "kernel.h"
 #include "mm.h"
 #include "netfront_priv.h"
-#include "sched.h"
-#include "wait.h"
 
 static struct netfront_dev devs[NETFRONT_MAX];
 
@@ -33,16 +31,14 @@ struct netfront_dev *nf_dev(unsigned index)
     return nf;
 }
 
-/* ---- the vif's thread -------------------------------------------------------- */
+/* ---- the data path ---------------------------------------------------------- */
 
 void nf_event(evtchn_port_t port, void *data)
 {
     struct netfront_dev *nf = data;
     (void)port;
     nf->stats.events++;
-    nf->kick = true;
-    if (nf->thread)
-        thread_wake(nf->thread);
+    net_kick();
 }
 
 static void deliver(struct netfront_dev *nf, const uint8_t *frame, unsigned len)
@@ -50,21 +46,11 @@ static void deliver(struct netfront_dev *nf, const uint8_t *frame, unsigned len)
     net_input(nf->index, frame, len);
 }
 
-static bool kicked(void *arg)
+static void poll(void *dev)
 {
-    struct netfront_dev *nf = arg;
-    return nf->kick || nf->stopping;
-}
-
-static void vif_thread(void *arg)
-{
-    struct netfront_dev *nf = arg;
-    while (!nf->stopping) {
-        nf->kick = false;
-        nf_tx_reclaim(nf);
-        nf_rx_take(nf, deliver);
-        (void)wait_until(kicked, nf, WAIT_FOREVER);
-    }
+    struct netfront_dev *nf = dev;
+    nf_tx_reclaim(nf);
+    nf_rx_take(nf, deliver);
 }
 
 static int xmit(void *dev, const void *frame, size_t len)
@@ -93,11 +79,7 @@ static int xmit(void *dev, const void *frame, size_t len)
 
 int nf_start(struct netfront_dev *nf)
 {
-    nf->stopping = false;
-    nf->thread = thread_create(nf->link_name, vif_thread, nf);
-    if (!nf->thread)
-        return -XEN_ENOMEM;
-    nf->link = (struct net_link){.name = nf->link_name, .xmit = xmit, .dev = nf};
+    nf->link = (struct net_link){.name = nf->link_name, .xmit = xmit, .poll = poll, .dev = nf};
     memcpy(nf->link.mac, nf->mac, ETH_ALEN);
     nf->state = NETFRONT_CONNECTED;
     net_attach(nf->index, &nf->link);
@@ -106,15 +88,7 @@ int nf_start(struct netfront_dev *nf)
 
 void nf_stop(struct netfront_dev *nf)
 {
-    net_attach(nf->index, NULL);
-    struct thread *t = nf->thread;
-    nf->thread = NULL; /* the event handler wakes nobody now */
-    if (t) {
-        nf->stopping = true;
-        thread_wake(t);
-        thread_join(t);
-        nf->stopping = false;
-    }
+    net_attach(nf->index, NULL); /* the stack polls and sends no more on it */
 }
 
 /* ---- the API ----------------------------------------------------------------- */

@@ -1,8 +1,8 @@
 /*
  * netfront_cmd.c — the `net` shell command: each vif (netfront's state,
  * MAC, rings, event channel, its interface's IPv4 address, its counters
- * and drops), then the counters of the stack, drops by reason (only the
- * reasons that counted any). `net rescan` connects vifs not connected yet
+ * and drops), then the stack's (net_show: lwIP's counters per protocol,
+ * memory, TCP connections). `net rescan` connects vifs not connected yet
  * (after a detach, or `xl network-attach`), then shows the same.
  */
 #include "kernel.h"
@@ -46,7 +46,6 @@ static void show_vif(unsigned index)
 
 static int cmd_net(int argc, char **argv)
 {
-    struct net_stats st;
     struct netfront_info in;
     int rc = 0;
     if (argc == 2 && !strcmp(argv[1], "rescan")) {
@@ -68,20 +67,8 @@ static int cmd_net(int argc, char **argv)
         if (netfront_get_info(i, &in) || i == 0)
             show_vif(i);
     }
-    net_get_stats(&st);
-    printk("  stack: rx %lu frames (arp %lu, ipv4 %lu, icmp %lu, udp %lu), tx %lu frames\n",
-           st.rx_frames, st.rx_arp, st.rx_ipv4, st.rx_icmp, st.rx_udp, st.tx_frames);
-    printk("  answered: %lu echo requests, %lu udp echoes, %lu arp requests; "
-           "sent %lu arp requests, saw %lu echo replies\n",
-           st.echo_requests_answered, st.udp_echoed, st.arp_replies_sent,
-           st.arp_requests_sent, st.echo_replies_seen);
-    printk("  gratuitous ARP sent %lu (one each time a link comes up)\n",
-           st.gratuitous_arps_sent);
-    printk("  drops: %lu netfront, %lu stack\n", nf_total, st.drops);
-    for (unsigned d = 0; d < NET_DROP_NR; d++)
-        if (net_drop_count(d))
-            printk("    net %-18s %lu%s\n", net_drop_name(d), net_drop_count(d),
-                   net_drop_quiet(d) ? " (not for us)" : "");
+    printk("  drops: %lu netfront\n", nf_total);
+    net_show();
     return rc ? 1 : 0;
 }
 SHELL_COMMAND(net, "net", "net [rescan]",

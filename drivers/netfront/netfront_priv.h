@@ -6,7 +6,7 @@
  *
  *   xenbus.c      negotiation with netback and each vif's life cycle
  *                 (probe, connect, watch, detach, suspend/resume)
- *     netfront.c  the data path: the event handler, the vif's thread,
+ *     netfront.c  the data path: the event handler, the link's poll,
  *                 frames to and from the IPv4 stack (net.h), the API
  *       ring.c    the rx and tx rings and their granted buffers: requests
  *                 out, responses in (copied once, checked; each bad one a
@@ -17,10 +17,12 @@
  * interface's number in the IPv4 stack (net.h), so `ip=` gives addresses
  * in vif order. A detached vif's entry is free for the next one found.
  *
- * Concurrency, the same for every frontend: the event handler only wakes
- * the vif's thread, which drains both rings and hands frames to the stack.
- * The stack sends from that thread (answers) or from the shell's (ping);
- * threads switch only when they block, so no lock is needed.
+ * Concurrency: the event handler only kicks the stack's thread (net.h),
+ * which drains both rings (the link's poll) and hands frames to the stack;
+ * the stack sends from that thread too. Other threads (the watch, suspend)
+ * take a vif off the stack with net_attach, which returns once the stack's
+ * thread has let go of it; threads switch only when they block, so no lock
+ * is needed.
  *
  * Buffers: every rx and tx buffer is one page, granted to the backend once
  * at connect time and kept granted (rx: writable, the backend copies frames
@@ -66,9 +68,6 @@ struct netfront_dev {
     /* Which rx buffer was posted in each ring slot: netif.h requires the
      * response (or extra-info slot) to come in the slot of its request. */
     uint16_t rx_slot_id[NETIF_RX_RING_SIZE];
-    struct thread *thread;
-    volatile bool kick; /* work for the thread */
-    bool stopping;      /* the thread is asked to end */
     bool broken;        /* the backend broke the ring protocol: rings not read */
     bool held;          /* stopped by a suspend, until the resume */
     char link_name[16]; /* "vif0" */
@@ -79,9 +78,9 @@ struct netfront_dev {
 
 /* netfront.c */
 struct netfront_dev *nf_dev(unsigned index); /* NULL past NETFRONT_MAX */
-void nf_event(evtchn_port_t port, void *data); /* the event handler: wakes the thread */
-int nf_start(struct netfront_dev *nf);  /* thread started, interface up */
-void nf_stop(struct netfront_dev *nf);  /* interface down, thread ended and joined */
+void nf_event(evtchn_port_t port, void *data); /* the event handler: kicks the stack */
+int nf_start(struct netfront_dev *nf);  /* interface up in the stack */
+void nf_stop(struct netfront_dev *nf);  /* interface down: the stack lets go of the vif */
 
 /* ring.c */
 /* Count a drop and print "netfront: drop <reason>: vifN: ..." (rate-limited). */

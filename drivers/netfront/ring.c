@@ -14,8 +14,8 @@
  * so a multi-slot frame is the backend's error: the whole chain is
  * dropped). NETRXF_extra_info means the next slot(s) are netif_extra_info,
  * skipped (XEN_NETIF_EXTRA_FLAG_MORE chains them). The frame is copied out
- * of the page before the stack parses it: the page stays writable to the
- * backend. Every buffer goes back on the ring afterwards.
+ * of the page (by the stack, into its own buffer) before it is parsed: the
+ * page stays writable to the backend. Every buffer goes back on the ring afterwards.
  *
  * Transmit: one frame = one request {gref, offset 0, flags 0, id, size}:
  * the frame is copied into a granted page (at most a page, so never
@@ -262,14 +262,12 @@ static struct chain take_one(struct netfront_dev *nf, const struct netif_rx_resp
         /* A wrong id says nothing trustworthy about the chain: end it here. */
         return why == NF_DROP_RX_BAD_ID ? (struct chain){false, false} : next;
     }
-    /* A private copy: the backend could change the page between a check
-     * of the stack and the use. One thread per vif, one vif at a time
-     * (threads switch only when they block), so one buffer will do. */
-    static uint8_t frame[PAGE_SIZE];
-    memcpy(frame, (const uint8_t *)nf->rxb[id].page + off, len);
+    /* deliver copies the frame (the stack, into a buffer of its own)
+     * before anything parses it: the backend could change the page
+     * between a check and a use. */
     nf->stats.rx_packets++;
     nf->stats.rx_bytes += len;
-    deliver(nf, frame, len);
+    deliver(nf, (const uint8_t *)nf->rxb[id].page + off, len);
     return next;
 }
 

@@ -14,13 +14,13 @@
  *      requests, so the backend may queue frames for us),
  *      feature-no-csum-offload=1 (frames come with full checksums), and our
  *      state Connected (Linux netback connects when it sees Connected).
- *   5. Wait for the backend's Connected; start the vif's thread, bring its
+ *   5. Wait for the backend's Connected; bring its
  *      interface up in the stack (netfront.c), and watch the backend.
  * On any failure everything of that vif is undone (frontend_close, grants
  * ended, pages freed) and `net` says why; the other vifs go on.
  *
  * Detach (vif_gone, in frontend.c's watch thread, when the backend is
- * Closing/Closed or gone): off the stack, the thread ended and joined, the
+ * Closing/Closed or gone): off the stack (its thread lets go of the vif), the
  * device closed with the backend, grants ended (pages the backend still
  * maps leaked on purpose), the entry free again. netfront_rescan
  * (`net rescan`) then connects whatever device/vif is new.
@@ -252,9 +252,10 @@ int netfront_rescan(void)
 
 /* ---- suspend and resume (suspend.h) --------------------------------------- */
 
-/* Each vif stops sending (its interface down, xmit refused) and its thread
- * ends; frames the stack sends meanwhile are dropped, as a wire would
- * during a migration. */
+/* Each vif stops sending (its interface's link down, xmit refused, the
+ * stack's thread no longer polls it); frames the stack sends meanwhile are
+ * dropped, as a wire would during a migration, and TCP retransmits them
+ * after the resume. */
 static int nf_suspend(void)
 {
     for (unsigned i = 0; i < NETFRONT_MAX; i++) {

@@ -70,6 +70,16 @@ int xen_errno_from_name(const char *name);
 /* Console output (kernel/printk.c). Safe before everything else; one call to
  * printk writes its whole text in one console write, so markers never split. */
 int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The calling thread's printk output into buf (size bytes, not
+ * NUL-terminated; what does not fit is cut and `truncated` set) instead of
+ * the console, until printk_capture_end; one capture at a time. */
+struct printk_capture {
+    char *buf;
+    size_t size, len;
+    bool truncated;
+};
+void printk_capture_start(struct printk_capture *c);
+void printk_capture_end(void);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 

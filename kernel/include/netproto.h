@@ -1,9 +1,10 @@
 /*
- * netproto.h — wire formats of the protocols the tiny IPv4 stack speaks,
- * named from their RFCs (these are not Xen numbers, so they are ours):
+ * netproto.h — wire formats the self-tests craft frames in (the stack,
+ * lwIP, has its own), named from their RFCs (these are not Xen numbers,
+ * so they are ours):
  * Ethernet II framing (IEEE 802.3 / RFC 894), ARP (RFC 826), IPv4
  * (RFC 791, header checksum RFC 1071), ICMP (RFC 792), UDP (RFC 768).
- * Used by drivers/net/ and drivers/netfront/.
+ * Not for files that include lwIP's headers (the same struct names).
  *
  * Every multi-byte field on the wire is big-endian ("network order"); the
  * structs are packed and read through net16/net32, never by casting a
@@ -13,15 +14,7 @@
 #define XENOLITH_NETPROTO_H
 
 #include "kernel.h"
-
-/* Ethernet (IEEE 802.3 clause 3, Ethernet II type field per RFC 894). */
-#define ETH_ALEN 6            /* octets in a MAC address */
-#define ETH_HLEN 14           /* destination, source, type */
-#define ETH_ZLEN 60           /* shortest frame without FCS: pad up to it */
-#define ETH_DATA_LEN 1500     /* largest payload (MTU) */
-#define ETH_FRAME_LEN (ETH_HLEN + ETH_DATA_LEN)
-#define ETH_P_IP 0x0800       /* RFC 894 */
-#define ETH_P_ARP 0x0806      /* RFC 826 */
+#include "ether.h"
 
 struct eth_hdr {
     uint8_t dst[ETH_ALEN];

@@ -15,7 +15,7 @@ from kshell import SECTOR, Shell, resource_counts
 
 from xenlab import Host
 
-THREADS = ("main", "idle", "xenstore", "control", "balloon", "vif0", "blk-xvda")
+THREADS = ("main", "idle", "xenstore", "control", "balloon", "net", "blk-xvda")
 
 
 @dataclass

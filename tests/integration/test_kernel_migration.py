@@ -6,10 +6,11 @@ to this host ten times in a row (`xl migrate -s '' NAME 'xl migrate-receive'`:
 an empty ssh command runs the "host" argument), `xl save -c` (a checkpoint: the
 guest carries on in the same domain), then `xl mem-set` and a migration (the
 published p2m follows the balloon). After every step, judged from dom0: ping
-answered, the shell answers, data written before is read back and data written
-now lands in the image, every device Connected, `uptime` moved forward, the
-threads still there, grants and free pages where they were before the first
-suspend.
+answered, a TCP connection dom0 opened to the echo service before the first
+suspend still carries data both ways, the shell answers, data written before is
+read back and data written now lands in the image, every device Connected,
+`uptime` moved forward, the threads still there, grants and free pages where
+they were before the first suspend.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 120
 STEP_TIMEOUT = 300
 MIGRATIONS = 10
+# dom0's end of the TCP connection: busybox nc reading a fifo that a sleeping
+# writer holds open, so each `echo > fifo` is one more line sent, and the
+# connection stays up between steps.
+TCP_IN, TCP_OUT = "/run/xenlab/tcp-echo.in", "/run/xenlab/tcp-echo.out"
+TCP_PIDS = "/run/xenlab/tcp-echo.pids"
+TCP_ECHO_TIMEOUT_S = 30  # retransmission after a resume backs off: a few seconds
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +52,37 @@ def guest(xen_host: Host, kernel_elf: Path,
         yield shell
 
 
+def tcp_echo_carries_on(host: Host, what: str) -> None:
+    """One more line through the connection; it must come back."""
+    line = f"through-{what.replace(' ', '-')}"
+    host.check(f"echo {line} > {TCP_IN}")
+    deadline = time.monotonic() + TCP_ECHO_TIMEOUT_S
+    while line not in host.check(f"cat {TCP_OUT}"):
+        assert time.monotonic() < deadline, \
+            f"after {what}: the TCP connection did not echo {line!r}: " \
+            f"{host.check(f'cat {TCP_OUT}; ps')!r}"
+        time.sleep(1)
+
+
 @pytest.fixture(scope="module")
-def baseline(xen_host: Host, guest: Shell) -> Baseline:
+def baseline(xen_host: Host, guest: Shell) -> Iterator[Baseline]:
     """Before the first suspend: a sector written, every check run once (so the heap has
     grown to what they need), the counts to come back to."""
-    return first_baseline(xen_host, guest, GUEST, GUEST_IP)
+    base = first_baseline(xen_host, guest, GUEST, GUEST_IP)
+    xen_host.check(f"rm -f {TCP_IN} {TCP_OUT}; mkfifo {TCP_IN}; "
+                   f"(sleep 100000 > {TCP_IN} & echo $! > {TCP_PIDS}); "
+                   f"(nc {GUEST_IP} 7 < {TCP_IN} > {TCP_OUT} 2>&1 & echo $! >> {TCP_PIDS})")
+    tcp_echo_carries_on(xen_host, "open")
+    assert re.search(rf"tcp {GUEST_IP}:7 10\.0\.0\.1:\d+ ESTABLISHED", guest.run("net"))
+    base.grants_in_use, base.free_pages = resource_counts(guest)
+    yield base
+    xen_host.dom0(f"kill $(cat {TCP_PIDS}); rm -f {TCP_IN} {TCP_OUT} {TCP_PIDS}")
+
+
+def carries_on(host: Host, shell: Shell, base: Baseline, what: str) -> None:
+    """lifecycle.check_carries_on, and dom0's TCP connection to the echo port still echoes."""
+    tcp_echo_carries_on(host, what)
+    check_carries_on(host, shell, base, what)
 
 
 def test_feature_suspend_and_p2m_published(xen_host: Host, guest: Shell,
@@ -71,7 +104,7 @@ def test_save_and_restore_twice(xen_host: Host, guest: Shell, baseline: Baseline
         xen_host.attach_console(GUEST)
         xen_host.check(f"xl unpause {GUEST}")
         guest.console.expect([r"suspend: resumed in a new domain"], 120)
-        check_carries_on(xen_host, guest, baseline, f"restore {i + 1}")
+        carries_on(xen_host, guest, baseline, f"restore {i + 1}")
 
 
 @pytest.mark.timeout(MIGRATIONS * STEP_TIMEOUT)
@@ -79,7 +112,7 @@ def test_migrate_ten_times_in_a_row(xen_host: Host, guest: Shell, baseline: Base
     for i in range(MIGRATIONS):
         xen_host.check(f"xl migrate -s '' {GUEST} 'xl migrate-receive'", timeout=STEP_TIMEOUT)
         xen_host.attach_console(GUEST)
-        check_carries_on(xen_host, guest, baseline, f"migration {i + 1}")
+        carries_on(xen_host, guest, baseline, f"migration {i + 1}")
 
 
 def test_checkpoint_carries_on_in_the_same_domain(xen_host: Host, guest: Shell,
@@ -89,7 +122,7 @@ def test_checkpoint_carries_on_in_the_same_domain(xen_host: Host, guest: Shell,
                    timeout=STEP_TIMEOUT)
     guest.console.expect([r"suspend: resumed in the same domain"], 60)
     assert xen_host.domid(GUEST) == domid
-    check_carries_on(xen_host, guest, baseline, "checkpoint")
+    carries_on(xen_host, guest, baseline, "checkpoint")
 
 
 def test_mem_set_then_migrate(xen_host: Host, guest: Shell, baseline: Baseline) -> None:
@@ -101,7 +134,7 @@ def test_mem_set_then_migrate(xen_host: Host, guest: Shell, baseline: Baseline) 
     out = xen_host.check(f"xl list {GUEST}")
     assert int(out.strip().splitlines()[-1].split()[2]) == smaller, out
     baseline.free_pages = resource_counts(guest)[1]  # the balloon took pages: a new reference
-    check_carries_on(xen_host, guest, baseline, "migration after mem-set")
+    carries_on(xen_host, guest, baseline, "migration after mem-set")
 
 
 WRITER_FIRST, WRITER_COUNT = 200, 1500
@@ -143,4 +176,4 @@ def test_migrate_while_writing(xen_host: Host, guest: Shell, baseline: Baseline)
              if i >= len(want) or got != want[i]]
     assert sectors == want, f"{len(sectors)} sectors found, {len(want)} written; " \
                             f"first misplaced (wanted, found): {wrong[:5]}"
-    check_carries_on(xen_host, guest, baseline, "migration while writing")
+    carries_on(xen_host, guest, baseline, "migration while writing")

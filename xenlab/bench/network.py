@@ -3,8 +3,8 @@
 
 One-way: dom0 sends datagrams to the guest's port 9 as fast as its socket takes
 them for the repetition's seconds; the figure is what reached the guest's UDP
-layer, counted by the guest: Xenolith's `net` counter of datagrams for a port
-it does not serve (dropped there, after the checksum check), Linux's
+layer, counted by the guest: Xenolith's `net` count of datagrams its UDP
+discard service (port 9, RFC 863) took, Linux's
 `Udp: InDatagrams` (/proc/net/snmp; `netload sink 9` reads them). What dom0
 sent beyond that was dropped on the way (netback's queue, the guest's ring).
 """
@@ -23,7 +23,7 @@ from xenlab.host import Host
 NET_FIGURES = ("udp_rr", "icmp_rr", "udp_stream")
 STREAM_PORT, STREAM_SIZE = 9, 1472
 SETTLE = 1.0  # seconds for the guest to take in what is still on its way
-XENOLITH_UDP = re.compile(r"^\s+net udp-port\s+(\d+)", re.MULTILINE)
+XENOLITH_UDP = re.compile(r"discarded (\d+) udp datagrams")
 LINK = "link: rx"
 LINUX_UDP = re.compile(r"udpin-(\d+)-end")
 
@@ -95,7 +95,7 @@ def net_figures(host: Host, report: Report, peer: Peer, netload: str, reps: int,
     for key in ("udp_rr", "icmp_rr"):
         report.measured(peer.name, key, rates[key], f"one request in flight for {seconds:g} s "
                         f"per repetition from dom0 over xenbr0; {lost[key]} lost in all")
-    counter = "its `net` udp-port count" if peer.kind == XENOLITH else "Udp InDatagrams"
+    counter = "its `net` discard count" if peer.kind == XENOLITH else "Udp InDatagrams"
     report.measured(peer.name, "udp_stream", rates["udp_stream"],
                     f"{STREAM_SIZE}-byte datagrams to port {STREAM_PORT} for {seconds:g} s, as "
                     f"fast as dom0 sends; received as counted by the guest ({counter}): "

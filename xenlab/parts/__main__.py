@@ -28,6 +28,7 @@ from xenlab.parts.errors import PartsError
 from xenlab.parts.flavours import DEFAULT_FLAVOUR, FLAVOURS, nearest_flavour
 from xenlab.parts.grub import build_grub_pv
 from xenlab.parts.lab import build_all
+from xenlab.parts.lwip import build_lwip_source
 from xenlab.parts.progress import Progress, stderr_progress
 from xenlab.parts.xen import binary_version, build_xen
 
@@ -38,6 +39,7 @@ def _paths() -> dict[str, Callable[[Path, Progress, str | None], Path]]:
         "dom0-kernel": lambda cache, progress, xen: build_dom0(cache, progress, xen).kernel,
         "dom0-initrd": lambda cache, progress, xen: build_dom0(cache, progress, xen).initrd,
         "grub-pv": lambda cache, progress, _: build_grub_pv(cache, progress),
+        "lwip-src": lambda cache, progress, _: build_lwip_source(cache, progress),
     }
 
 
