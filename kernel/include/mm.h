@@ -13,7 +13,7 @@
  *   KERNEL_VIRT_BASE ... + mm_direct_pfns() pages   direct map (pfn 0 first),
  *                                                    ends by MM_DIRECT_MAP_END
  *   MM_GRANT_VA ... MM_STACKS_VA                    grant-table frames
- *                                                    (grant_table.c): one L1 table
+ *                                                    (grant_table_grow.c): one L1 table
  *   MM_STACKS_VA ... MM_SCRATCH_VA                  thread stacks (sched.c): one
  *                                                    L1 table, a fixed slot per
  *                                                    thread, guard pages unmapped
@@ -56,7 +56,7 @@ static inline bool mm_in_stacks(unsigned long va)
 }
 
 /* Grant-table frames, below the stacks: one L1 table's worth, made at boot
- * like the others. kernel/xen/grant_table.c maps the table's frames here,
+ * like the others. kernel/xen/grant_table_grow.c maps the table's frames here,
  * one after another, as the table grows; nothing else maps pages here. */
 #define MM_GRANT_PAGES 512UL
 #define MM_GRANT_VA (MM_STACKS_VA - MM_GRANT_PAGES * PAGE_SIZE)
