@@ -14,7 +14,7 @@
  *
  */
 #include "grant_table_priv.h"
-#include "../arch/x86_32/pagetable.h"
+#include "../../arch/x86_32/pagetable.h"
 
 unsigned gnttab_growths;
 

@@ -5,7 +5,7 @@
  */
 #include "grant_table_priv.h"
 #include "suspend.h"
-#include "../arch/x86_32/pagetable.h"
+#include "../../arch/x86_32/pagetable.h"
 
 /* The table's frames are Xen's, not the domain's: the save side refuses page
  * tables that map them, so they are unmapped for the suspend. */
