@@ -25,3 +25,18 @@ gen: bootstrap $(GEN_STAMP)
 $(GEN_STAMP): $(CODEGEN_SRCS) $(XEN_PUBLIC_HEADERS) | bootstrap
 	$(PY) -m codegen --xen-include $(XEN_INCLUDE) --out $(GEN_DIR) --cc $(CODEGEN_CC)
 	@touch $@
+
+# docs/hypercalls.md: every hypercall and sub-op the kernel makes, with the file
+# and function, read from kernel/ and drivers/ by codegen/hypercall_table.py.
+# Rewritten (only when its text changes) by every `make kernel`; committed, and
+# tests/unit/test_hypercall_table.py fails `make check` when the committed copy
+# differs from what the sources give. `make hypercall-table` runs it alone.
+HYPERCALL_TABLE := docs/hypercalls.md
+HYPERCALL_TABLE_SRCS = $(shell find kernel drivers -name '*.[chS]' 2>/dev/null)
+
+.PHONY: hypercall-table
+hypercall-table: bootstrap
+	$(PY) -m codegen.hypercall_table --out $(HYPERCALL_TABLE)
+
+$(HYPERCALL_TABLE): codegen/hypercall_table.py $(HYPERCALL_TABLE_SRCS) | bootstrap
+	$(PY) -m codegen.hypercall_table --out $@

@@ -135,7 +135,7 @@ Q := @
 endif
 
 .PHONY: kernel tiny
-kernel: gen $(KERNEL_ELF)
+kernel: gen $(KERNEL_ELF) $(HYPERCALL_TABLE)
 
 # The tiny configuration, in its own folder (a second make, so that every
 # variable above takes its tiny value).

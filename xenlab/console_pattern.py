@@ -1,4 +1,4 @@
-"""The far end of `bench console LINES` (kernel/xen/console_bench.c): what the kernel wrote,
+"""The far end of `bench console LINES` (kernel/xen/console/console_bench.c): what the kernel wrote,
 computed here, compared byte by byte with what came out of the lab's console path.
 
 Between `console pattern: begin N lines of 64 bytes` and `console pattern: end N lines, B

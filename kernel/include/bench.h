@@ -32,7 +32,7 @@ void bench_report_pair(const char *bench, const char *what, const char *single_h
 /* `bench multicall` (kernel/xen/multicall_bench.c): 0, or 1 after printing why. */
 int bench_multicall(void);
 
-/* `bench console LINES` (kernel/xen/console_bench.c): predictable output in volume;
+/* `bench console LINES` (kernel/xen/console/console_bench.c): predictable output in volume;
  * 0, or 1 after printing why. */
 int bench_console(const char *lines);
 

@@ -1,7 +1,8 @@
 /*
  * console.h — the console (interface manual: "Console"; Xen 4.17: io/console.h
  * ring for a domU, HYPERVISOR_console_io for dom0). Implemented in
- * kernel/xen/console.c and console_in.c (reading the input ring).
+ * kernel/xen/: console.c (the ring), console_in.c (reading the input ring),
+ * console_dom0.c (console_io), console_path.c (which of them, input events).
  *
  * Output is usable from the first instruction of kernel_main (console_init
  * is its first call); printk is the usual way in. Input: console_getc blocks

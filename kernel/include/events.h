@@ -2,7 +2,7 @@
  * events.h — event channels (interface manual: "Event channels"). The upcall
  * registered with CALLBACKOP_register walks the two-level pending bitmaps in
  * shared_info and calls the handler bound to each port.
- * Implemented in kernel/xen/evtchn.c and kernel/arch/x86_32/upcall.S.
+ * Implemented in kernel/xen/evtchn/evtchn.c and kernel/arch/x86_32/upcall.S.
  *
  * Handlers run in upcall context: events masked, on the interrupted stack.
  * They must be short, must not block, wait or switch threads; thread_wake(),

@@ -1,6 +1,6 @@
 /*
  * grant.h — grant tables, version 1 (interface manual: "Grant tables"; Xen
- * 4.17 public/grant_table.h). Implemented in kernel/xen/grant_table.c.
+ * 4.17 public/grant_table.h). Implemented in kernel/xen/grant_table/grant_table.c.
  *
  * To let another domain (a backend) use one of our pages, we write an entry
  * in our grant table: "domain D may map/access frame F (read-only?)"; its

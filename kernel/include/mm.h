@@ -3,8 +3,8 @@
  * "Page-table updates"). The kernel is linked at KERNEL_VIRT_BASE and keeps
  * every pseudo-physical page it can at KERNEL_VIRT_BASE + (pfn << PAGE_SHIFT)
  * (the direct map). Implemented in kernel/arch/x86_32/pagetable.c,
- * kernel/page_alloc.c, kernel/heap.c, kernel/xen/memory.c, kernel/xen/p2m.c,
- * kernel/xen/balloon.c, kernel/xen/balloon_target.c.
+ * kernel/page_alloc.c, kernel/heap.c, kernel/xen/memory/memory.c, kernel/xen/memory/p2m.c,
+ * kernel/xen/memory/balloon.c, kernel/xen/memory/balloon_target.c.
  *
  * Not reentrant: call none of this from an event handler (upcall context);
  * the mmu queue, the page allocator and the heap have no locks.
@@ -13,7 +13,7 @@
  *   KERNEL_VIRT_BASE ... + mm_direct_pfns() pages   direct map (pfn 0 first),
  *                                                    ends by MM_DIRECT_MAP_END
  *   MM_GRANT_VA ... MM_STACKS_VA                    grant-table frames
- *                                                    (grant_table.c): one L1 table
+ *                                                    (grant_table_grow.c): one L1 table
  *   MM_STACKS_VA ... MM_SCRATCH_VA                  thread stacks (sched.c): one
  *                                                    L1 table, a fixed slot per
  *                                                    thread, guard pages unmapped
@@ -56,7 +56,7 @@ static inline bool mm_in_stacks(unsigned long va)
 }
 
 /* Grant-table frames, below the stacks: one L1 table's worth, made at boot
- * like the others. kernel/xen/grant_table.c maps the table's frames here,
+ * like the others. kernel/xen/grant_table/grant_table_grow.c maps the table's frames here,
  * one after another, as the table grows; nothing else maps pages here. */
 #define MM_GRANT_PAGES 512UL
 #define MM_GRANT_VA (MM_STACKS_VA - MM_GRANT_PAGES * PAGE_SIZE)
@@ -164,11 +164,11 @@ unsigned long mm_boot_used_pfns(void);    /* [0, this) is never freed */
 unsigned long mm_new_l1_tables(void);     /* L1 tables pagetable_init added */
 int pagetable_init(void);                 /* builds the direct map */
 
-/* Reservation (kernel/xen/memory.c): pages Xen counts for this domain now
+/* Reservation (kernel/xen/memory/memory.c): pages Xen counts for this domain now
  * (XENMEM_current_reservation), or -errno. */
 long mm_current_reservation(void);
 
-/* Balloon (kernel/xen/balloon.c). release: unmap each pfn from the direct
+/* Balloon (kernel/xen/memory/balloon.c). release: unmap each pfn from the direct
  * map, set its p2m entry to P2M_INVALID, give the frames back with
  * XENMEM_decrease_reservation. populate: XENMEM_populate_physmap for those
  * pfns, record the new frames in the p2m and m2p (MMU_MACHPHYS_UPDATE) and
@@ -185,7 +185,7 @@ unsigned long balloon_out_pages(void); /* pfns currently given back */
 unsigned long balloon_floor_pages(void);
 /* The toolstack's target (memory/target: the whole domain's), in pages; 0
  * before it is known. Of the domain's pages, balloon_not_ours_pages() are not
- * ours (the PV shim's) and never will be (kernel/xen/balloon_target.c). */
+ * ours (the PV shim's) and never will be (kernel/xen/memory/balloon_target.c). */
 unsigned long balloon_toolstack_target(void);
 unsigned long balloon_not_ours_pages(void);
 /* Start of day (main.c), late: the thread that follows memory/target. */

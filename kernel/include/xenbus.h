@@ -3,7 +3,7 @@
  * (interface manual: "XenStore" / "Device drivers"; Xen 4.17
  * public/io/xenbus.h for the XenbusState values): above the XenStore
  * protocol (xenstore.h), below the frontend life cycle (frontend.h) that
- * drivers use. Implemented in kernel/xen/xenbus_state.c.
+ * drivers use. Implemented in kernel/xen/xenstore/xenbus_state.c.
  *
  * A frontend lives at device/<type>/<id> (e.g. "device/vif/0", relative to
  * our /local/domain/<domid>); its "backend" key holds the backend's

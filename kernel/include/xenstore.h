@@ -1,6 +1,6 @@
 /*
  * xenstore.h — XenStore client (interface manual: "XenStore"; Xen 4.17
- * public/io/xs_wire.h), implemented in kernel/xen/xenstore*.c. Layer 1 of
+ * public/io/xs_wire.h), implemented in kernel/xen/xenstore/. Layer 1 of
  * the three a device is driven through: the XenStore protocol; XenBus
  * states (xenbus.h) and the frontend life cycle (frontend.h) are above it.
  *

@@ -1,6 +1,6 @@
 /*
  * console_input.c — fuzzes the reading of the domU console's input ring
- * (kernel/xen/console_in.c; Xen 4.17 public/io/console.h): the bytes and
+ * (kernel/xen/console/console_in.c; Xen 4.17 public/io/console.h): the bytes and
  * in_prod xenconsoled writes, and in_cons, which lives in the same page
  * and which a backend can scribble on too.
  *

@@ -22,7 +22,7 @@
 #include "rename.h"
 #include "xs_fake.h"
 #include "control.c"
-#include "balloon_target.c"
+#include "memory/balloon_target.c"
 
 enum op { SHUTDOWN, SYSRQ, MEMORY, OPS };
 

@@ -1,5 +1,5 @@
 /*
- * watch_events.c — fuzzes what kernel/xen/xenstore_watch.c makes of
+ * watch_events.c — fuzzes what kernel/xen/xenstore/xenstore_watch.c makes of
  * XS_WATCH_EVENT payloads (Xen 4.17 io/xs_wire.h: "path\0token\0"): the
  * split into path and token, the token's watch, the bounded queue of
  * changed paths and its draining by xs_watch_wait.
@@ -18,7 +18,7 @@
 #include "fuzz_input.h"
 #include "rename.h"
 #include "xs_fake.h"
-#include "xenstore_watch.c"
+#include "xenstore/xenstore_watch.c"
 
 #define MAX_WATCHES 3
 #define MAX_TURNS 64

@@ -1,5 +1,5 @@
 /*
- * xenstore_answers.c — fuzzes what kernel/xen/xenstore_ops.c and
+ * xenstore_answers.c — fuzzes what kernel/xen/xenstore/xenstore_ops.c and
  * xenbus_state.c make of xenstored's answers (Xen 4.17 io/xs_wire.h,
  * docs/misc/xenstore.txt): XS_READ values and numbers, XS_DIRECTORY lists,
  * XS_DIRECTORY_PART answers (generation count, names, the end marker, the

@@ -1,5 +1,5 @@
 /*
- * xenstore_ring.c — fuzzes the XenStore reader (kernel/xen/xenstore.c;
+ * xenstore_ring.c — fuzzes the XenStore reader (kernel/xen/xenstore/xenstore.c;
  * Xen 4.17 public/io/xs_wire.h, docs/misc/xenstore-ring.txt): the bytes
  * xenstored writes into the response ring and its rsp_prod, framed into
  * struct xsd_sockmsg headers and payloads, handed to waiters by req_id or

@@ -13,7 +13,7 @@
 #include "fuzz_input.h"
 #include "rename.h"
 #include "xenstore.h"
-#include "xenstore_priv.h"
+#include "xenstore/xenstore_priv.h"
 #include "xs_fake.h"
 
 static struct fuzz_in *feed;

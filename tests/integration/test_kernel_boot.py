@@ -2,7 +2,7 @@
 line report, `selftest=all` ending in poweroff, and fatal paths seen as crashes.
 
 Kernel side: kernel/arch/x86_32/{entry.S,setup.c,traps.c,elfnote.S,backtrace.c},
-kernel/{main,cmdline,selftest,panic,symbols}.c, kernel/xen/{console,shutdown}.c.
+kernel/{main,cmdline,selftest,panic,symbols}.c, kernel/xen/console/console*.c, kernel/xen/shutdown.c.
 What is asserted is what a user sees: console markers (architecture.md), the lab's
 dom0 exit line ("Hardware Dom0 halted|crashed") and `xl list -v`'s shutdown reason.
 """

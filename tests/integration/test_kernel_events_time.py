@@ -1,4 +1,4 @@
-"""Events, time and threads under real Xen (kernel/xen/evtchn.c, time.c, schedop.c,
+"""Events, time and threads under real Xen (kernel/xen/evtchn/evtchn.c, time.c, schedop.c,
 multicall.c, kernel/timer.c, sched.c, thread.c, stack.c, thread_cmd.c,
 kernel/arch/x86_32/upcall.S, switch.S, fpu.c).
 

@@ -1,7 +1,7 @@
 """Memory under real Xen: direct map, page allocator and heap, mmu batching, balloon.
 
 Kernel side: kernel/arch/x86_32/{pagetable,directmap,mmu_bench}.c,
-kernel/{page_alloc,heap,mm_init}.c, kernel/xen/{p2m,memory,balloon}.c and
+kernel/{page_alloc,heap,mm_init}.c, kernel/xen/memory/{p2m,memory,balloon}.c and
 their self-test suites (mm_pagetable, mm_writable_pt, mm_p2m, mm_m2p, mm_alloc,
 mm_balloon). Boots are slow: one domU (32 MiB) and one dom0-mode boot serve
 most tests through the kernel's shell (`xenolith> `); the balloon is judged

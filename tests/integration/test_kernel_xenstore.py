@@ -1,6 +1,6 @@
 """XenStore, XenBus states and grant tables under real Xen.
 
-Kernel side: kernel/xen/{xenstore,xenstore_ops,xenstore_watch,xenstore_cmd,
+Kernel side: kernel/xen/xenstore/{xenstore,xenstore_ops,xenstore_watch,xenstore_cmd,
 xenbus_state,grant_table}.c and their suites (xenstore, xenbus, xenstore_robust,
 grant_table). One Xenolith domU on the shared Linux dom0 serves every test
 (module-scoped, in file order); dom0's own xenstore-read / xenstore-write

@@ -14,9 +14,9 @@ from xenlab.selftest_results import (
 
 LISTING = """\
 suite start_of_day both kernel/core_selftest.c\r\r
-suite events both kernel/xen/evtchn_selftest.c\r
-suite evtchn_storm both kernel/xen/evtchn_selftest.c\r
-suite xenstore domU kernel/xen/xenstore_selftest.c\r
+suite events both kernel/xen/evtchn/evtchn_selftest.c\r
+suite evtchn_storm both kernel/xen/evtchn/evtchn_selftest.c\r
+suite xenstore domU kernel/xen/xenstore/xenstore_selftest.c\r
 suite fpu both kernel/arch/x86_32/fpu_selftest.c\r
 """
 RUN = """\

@@ -1,6 +1,6 @@
 /*
  * failsafe.c — the `failsafe` shell command: the failsafe callback
- * (upcall.S, registered by kernel/xen/evtchn.c as CALLBACKTYPE_failsafe),
+ * (upcall.S, registered by kernel/xen/evtchn/evtchn.c as CALLBACKTYPE_failsafe),
  * entered as Xen would (`failsafe`) and for real (`failsafe real`).
  * Interface manual: "Callbacks"; Xen 4.17 xen/arch/x86/domain.c,
  * load_segments().

@@ -1,7 +1,7 @@
 /*
  * upcall.S — how Xen enters the kernel to deliver events (interface manual:
  * "Event channels" (the upcall) and "Callbacks": CALLBACKTYPE_event and
- * CALLBACKTYPE_failsafe, registered by kernel/xen/evtchn.c).
+ * CALLBACKTYPE_failsafe, registered by kernel/xen/evtchn/evtchn.c).
  *
  * A 32-bit PV kernel runs in ring 1. When an event is pending for it and
  * vcpu_info.evtchn_upcall_mask is 0, Xen sets the mask to 1 and "bounces"

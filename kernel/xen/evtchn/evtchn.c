@@ -1,7 +1,10 @@
 /*
- * evtchn.c — interface manual "Event channels": the upcall, per-port
- * handlers, binding (VIRQs, unbound and interdomain ports), send, close,
- * mask/unmask, and the per-VCPU event mask used as "interrupts off".
+ * evtchn.c — interface manual "Event channels", the mechanism: the upcall,
+ * per-port handlers, binding (VIRQs, unbound and interdomain ports), send,
+ * close, mask/unmask, and the per-VCPU event mask used as "interrupts off".
+ * Beside it: evtchn_storm.c (a port that floats us with events is masked
+ * for a while), evtchn_resume.c (ports after suspend), evtchn_cmd.c (the
+ * `events` and `evtchn` shell commands), evtchn_priv.h (the port table).
  *
  * How events reach us (2-level ABI, 32-bit guest: 32 x 32 = 1024 ports):
  * Xen sets the port's bit in shared_info->evtchn_pending[]; if the port's
@@ -21,94 +24,32 @@
 #include <stddef.h>
 #include "kernel.h"
 #include "events.h"
-#include "shell.h"
-#include "suspend.h"
-#include "time.h"
-
-#define EVTCHN_WORD_BITS (sizeof(xen_ulong_t) * 8)
-#define EVTCHN_NR_PORTS (EVTCHN_WORD_BITS * EVTCHN_WORD_BITS) /* 2-level ABI */
+#include "evtchn_priv.h"
 
 /* Entry points in upcall.S, registered with Xen below. */
 extern char hypervisor_callback[], failsafe_callback[];
 /* Read by upcall.S: the vcpu_info whose mask and pending flag it touches. */
 struct vcpu_info *upcall_vcpu;
 
-enum port_kind { PORT_FREE, PORT_VIRQ, PORT_UNBOUND, PORT_INTERDOMAIN, PORT_EXTERNAL };
-
-struct port {
-    evtchn_handler_t handler;
-    void *data;
-    unsigned long count; /* events dispatched on this port */
-    uint64_t window_start;  /* storm guard: this window's start (system time) */
-    uint32_t window_events; /* ... and its events so far */
-    uint32_t storms;        /* windows the port was masked for */
-    bool storm_masked;
-    uint8_t kind;        /* enum port_kind: how *we* got it */
-    uint32_t virq;       /* PORT_VIRQ */
-    domid_t remote;      /* PORT_UNBOUND, PORT_INTERDOMAIN */
-    evtchn_port_t remote_port;
-};
-static struct port ports[EVTCHN_NR_PORTS];
+struct port evtchn_ports[EVTCHN_NR_PORTS];
 
 unsigned long evtchn_events_handled; /* all ports; see wait_for_event() */
-static unsigned long upcalls, unhandled, storms;
-
-/*
- * Event storms: a peer that notifies without pause (a hostile backend,
- * XSA-391) must cost bounded CPU. Each port counts its events in windows of
- * EVTCHN_STORM_WINDOW_NS; past EVTCHN_STORM_EVENTS in one window it is
- * masked until the window ends, when a timer unmasks it (EVTCHNOP_unmask
- * then delivers what came meanwhile, once). Counted per port (`events`)
- * and said once per storm.
- */
-static struct timer storm_timer;
-
-static void storm_end(struct timer *t);
-
-static bool storm_guard(evtchn_port_t port, struct port *p)
-{
-    uint64_t now = monotonic_ns();
-    if (now - p->window_start >= EVTCHN_STORM_WINDOW_NS) {
-        p->window_start = now;
-        p->window_events = 0;
-    }
-    if (++p->window_events <= EVTCHN_STORM_EVENTS)
-        return false;
-    if (!p->storm_masked) {
-        p->storm_masked = true;
-        p->storms++;
-        storms++;
-        evtchn_mask(port);
-        /* This event's pending bit was cleared for dispatch: set it again,
-         * so the unmask delivers it and its handler misses nothing. */
-        __atomic_fetch_or(&shared_info->evtchn_pending[port / EVTCHN_WORD_BITS],
-                          (xen_ulong_t)1 << (port % EVTCHN_WORD_BITS), __ATOMIC_SEQ_CST);
-        static struct ratelimit storm_lines = RATELIMIT_INIT("evtchn", "storm", 2);
-        if (ratelimit_ok(&storm_lines))
-            printk("evtchn: port %u: more than %u events in %llu ms: masked for the rest of "
-                   "the window (storm %u)\n", (unsigned)port, EVTCHN_STORM_EVENTS,
-                   (unsigned long long)(EVTCHN_STORM_WINDOW_NS / NSEC_PER_MSEC), p->storms);
-        storm_timer.fn = storm_end;
-        if (!storm_timer.armed || storm_timer.deadline > p->window_start + EVTCHN_STORM_WINDOW_NS)
-            timer_arm(&storm_timer, p->window_start + EVTCHN_STORM_WINDOW_NS);
-    }
-    return true;
-}
+unsigned long evtchn_upcalls, evtchn_unhandled;
 
 /* ---- the upcall --------------------------------------------------------- */
 
 static void dispatch(evtchn_port_t port)
 {
-    struct port *p = &ports[port];
+    struct port *p = &evtchn_ports[port];
 
-    if (storm_guard(port, p))
+    if (evtchn_storm_guard(port, p))
         return; /* masked: what comes now waits for the window's end */
     p->count++;
     evtchn_events_handled++;
     if (p->handler)
         p->handler(port, p->data);
     else
-        unhandled++;
+        evtchn_unhandled++;
 }
 
 /* Called by upcall.S (and by irq_restore) with events masked. */
@@ -116,7 +57,7 @@ __attribute__((used)) void evtchn_do_upcall(void)
 {
     struct vcpu_info *v = upcall_vcpu;
 
-    upcalls++;
+    evtchn_upcalls++;
     WRITE_ONCE(v->evtchn_upcall_pending, 0);
     /* The locked exchange orders the clear above before the reads below. */
     xen_ulong_t sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
@@ -191,14 +132,9 @@ void irq_enable(void)
 
 /* ---- ports ---------------------------------------------------------------- */
 
-static bool port_ok(evtchn_port_t port)
-{
-    return port < EVTCHN_NR_PORTS;
-}
-
 void evtchn_mask(evtchn_port_t port)
 {
-    if (!port_ok(port))
+    if (!evtchn_port_ok(port))
         return;
     __atomic_fetch_or(&shared_info->evtchn_mask[port / EVTCHN_WORD_BITS],
                       (xen_ulong_t)1 << (port % EVTCHN_WORD_BITS), __ATOMIC_SEQ_CST);
@@ -206,7 +142,7 @@ void evtchn_mask(evtchn_port_t port)
 
 void evtchn_unmask(evtchn_port_t port)
 {
-    if (!port_ok(port))
+    if (!evtchn_port_ok(port))
         return;
     /* EVTCHNOP_unmask clears the mask bit and, if the port became pending
      * while masked, raises the upcall for it (the edge was lost). */
@@ -218,7 +154,7 @@ void evtchn_unmask(evtchn_port_t port)
 
 bool evtchn_is_pending(evtchn_port_t port)
 {
-    if (!port_ok(port))
+    if (!evtchn_port_ok(port))
         return false;
     return (READ_ONCE(shared_info->evtchn_pending[port / EVTCHN_WORD_BITS]) >>
             (port % EVTCHN_WORD_BITS)) & 1;
@@ -226,7 +162,7 @@ bool evtchn_is_pending(evtchn_port_t port)
 
 void evtchn_clear_pending(evtchn_port_t port)
 {
-    if (!port_ok(port))
+    if (!evtchn_port_ok(port))
         return;
     __atomic_fetch_and(&shared_info->evtchn_pending[port / EVTCHN_WORD_BITS],
                        ~((xen_ulong_t)1 << (port % EVTCHN_WORD_BITS)), __ATOMIC_SEQ_CST);
@@ -234,13 +170,13 @@ void evtchn_clear_pending(evtchn_port_t port)
 
 int evtchn_set_handler(evtchn_port_t port, evtchn_handler_t h, void *data)
 {
-    if (!port_ok(port))
+    if (!evtchn_port_ok(port))
         return -XEN_EINVAL;
     unsigned long flags = irq_save();
-    ports[port].handler = h;
-    ports[port].data = data;
-    if (ports[port].kind == PORT_FREE)
-        ports[port].kind = PORT_EXTERNAL; /* e.g. console/XenStore from start_info */
+    evtchn_ports[port].handler = h;
+    evtchn_ports[port].data = data;
+    if (evtchn_ports[port].kind == PORT_FREE)
+        evtchn_ports[port].kind = PORT_EXTERNAL; /* e.g. console/XenStore from start_info */
     irq_restore(flags);
     evtchn_unmask(port);
     return 0;
@@ -249,7 +185,7 @@ int evtchn_set_handler(evtchn_port_t port, evtchn_handler_t h, void *data)
 static void port_claim(evtchn_port_t port, enum port_kind kind, uint32_t virq, domid_t remote,
                        evtchn_port_t remote_port)
 {
-    struct port *p = &ports[port];
+    struct port *p = &evtchn_ports[port];
     unsigned long flags = irq_save();
     p->handler = NULL;
     p->data = NULL;
@@ -269,7 +205,7 @@ int evtchn_bind_virq(unsigned virq, evtchn_handler_t h, void *data, evtchn_port_
         printk("evtchn: EVTCHNOP_bind_virq %u failed: %ld\n", virq, rc);
         return (int)rc;
     }
-    if (!port_ok(op.port)) {
+    if (!evtchn_port_ok(op.port)) {
         printk("evtchn: Xen gave port %u, beyond the 2-level ABI\n", (unsigned)op.port);
         return -XEN_ERANGE;
     }
@@ -287,7 +223,7 @@ int evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port)
         printk("evtchn: EVTCHNOP_alloc_unbound for dom %u failed: %ld\n", (unsigned)remote, rc);
         return (int)rc;
     }
-    if (!port_ok(op.port))
+    if (!evtchn_port_ok(op.port))
         return -XEN_ERANGE;
     port_claim(op.port, PORT_UNBOUND, 0, remote, 0);
     *port = op.port;
@@ -303,13 +239,13 @@ int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_po
                (unsigned)remote, (unsigned)remote_port, rc);
         return (int)rc;
     }
-    if (!port_ok(op.local_port))
+    if (!evtchn_port_ok(op.local_port))
         return -XEN_ERANGE;
     port_claim(op.local_port, PORT_INTERDOMAIN, 0, remote, remote_port);
     /* A loopback binding turns our own unbound port into the other end. */
-    if ((remote == DOMID_SELF) && port_ok(remote_port) && ports[remote_port].kind == PORT_UNBOUND) {
-        ports[remote_port].kind = PORT_INTERDOMAIN;
-        ports[remote_port].remote_port = op.local_port;
+    if ((remote == DOMID_SELF) && evtchn_port_ok(remote_port) && evtchn_ports[remote_port].kind == PORT_UNBOUND) {
+        evtchn_ports[remote_port].kind = PORT_INTERDOMAIN;
+        evtchn_ports[remote_port].remote_port = op.local_port;
     }
     *port = op.local_port;
     return 0;
@@ -326,7 +262,7 @@ int evtchn_send(evtchn_port_t port)
 
 int evtchn_close(evtchn_port_t port)
 {
-    if (!port_ok(port))
+    if (!evtchn_port_ok(port))
         return -XEN_EINVAL;
     evtchn_mask(port);
     struct evtchn_close op = {.port = port};
@@ -337,7 +273,7 @@ int evtchn_close(evtchn_port_t port)
     }
     unsigned long flags = irq_save();
     evtchn_clear_pending(port);
-    memset(&ports[port], 0, sizeof(ports[port]));
+    memset(&evtchn_ports[port], 0, sizeof(evtchn_ports[port]));
     irq_restore(flags);
     /* A freshly allocated port must start unmasked: leave the bit clear. */
     __atomic_fetch_and(&shared_info->evtchn_mask[port / EVTCHN_WORD_BITS],
@@ -347,43 +283,15 @@ int evtchn_close(evtchn_port_t port)
 
 unsigned long evtchn_port_count(evtchn_port_t port)
 {
-    return port_ok(port) ? READ_ONCE(ports[port].count) : 0;
-}
-
-unsigned evtchn_port_storms(evtchn_port_t port)
-{
-    return port_ok(port) ? READ_ONCE(ports[port].storms) : 0;
+    return evtchn_port_ok(port) ? READ_ONCE(evtchn_ports[port].count) : 0;
 }
 
 evtchn_port_t evtchn_virq_port(unsigned virq)
 {
     for (evtchn_port_t port = 0; port < EVTCHN_NR_PORTS; port++)
-        if (ports[port].kind == PORT_VIRQ && ports[port].virq == virq)
+        if (evtchn_ports[port].kind == PORT_VIRQ && evtchn_ports[port].virq == virq)
             return port;
     return 0;
-}
-
-/* The storm timer: unmask every port whose storm window is over (upcall
- * context); re-armed for the next one still masked. */
-static void storm_end(struct timer *t)
-{
-    uint64_t now = monotonic_ns(), next = 0;
-    for (evtchn_port_t port = 0; port < EVTCHN_NR_PORTS; port++) {
-        struct port *p = &ports[port];
-        if (!p->storm_masked)
-            continue;
-        uint64_t end = p->window_start + EVTCHN_STORM_WINDOW_NS;
-        if (end <= now) {
-            p->storm_masked = false;
-            p->window_start = now;
-            p->window_events = 0;
-            evtchn_unmask(port);
-        } else if (!next || end < next) {
-            next = end;
-        }
-    }
-    if (next)
-        timer_arm(t, next);
 }
 
 /* ---- VIRQ_DEBUG: Xen's 'q' debug key notifies every domain ---------------- */
@@ -391,13 +299,13 @@ static void storm_end(struct timer *t)
 /* One short line straight from the handler: printk formats on the stack
  * and the console write is safe with events masked (it never waits for an
  * event), so a debug key shows even while every thread is busy. */
-static unsigned long debug_virqs;
+unsigned long evtchn_debug_virqs;
 
 static void debug_virq(evtchn_port_t port, void *data)
 {
     (void)data;
-    debug_virqs++;
-    printk("event: VIRQ_DEBUG received (n=%lu, port %u)\n", debug_virqs, (unsigned)port);
+    evtchn_debug_virqs++;
+    printk("event: VIRQ_DEBUG received (n=%lu, port %u)\n", evtchn_debug_virqs, (unsigned)port);
 }
 
 /* ---- start of day ---------------------------------------------------------- */
@@ -415,15 +323,18 @@ static int register_callback(uint16_t type, uint16_t flags, const char *entry)
     return (int)rc;
 }
 
+/* The event callback always runs with events masked (Xen sets the mask
+ * when it delivers); the failsafe callback should too: we only print. */
+int evtchn_register_callbacks(void)
+{
+    int rc = register_callback(CALLBACKTYPE_event, 0, hypervisor_callback);
+    return rc ? rc : register_callback(CALLBACKTYPE_failsafe, CALLBACKF_mask_events, failsafe_callback);
+}
+
 int evtchn_init(void)
 {
     upcall_vcpu = this_vcpu();
-    /* The event callback always runs with events masked (Xen sets the mask
-     * when it delivers); the failsafe callback should too: we only print. */
-    int rc = register_callback(CALLBACKTYPE_event, 0, hypervisor_callback);
-    if (rc)
-        return rc;
-    rc = register_callback(CALLBACKTYPE_failsafe, CALLBACKF_mask_events, failsafe_callback);
+    int rc = evtchn_register_callbacks();
     if (rc)
         return rc;
     evtchn_port_t port;
@@ -437,96 +348,3 @@ int evtchn_init(void)
     return 0;
 }
 
-/* A new domain has no event channel at all (and its shared_info every port
- * unmasked and idle): every port we knew is gone. VIRQs are ours alone, so
- * they are bound again here, to the same handlers, maybe on other ports;
- * the owners of the other ports (console, XenStore, frontends) make their
- * own. Called with events masked. */
-void evtchn_resume(bool new_domain)
-{
-    if (!new_domain)
-        return;
-    struct virq_binding {
-        uint32_t virq;
-        evtchn_handler_t handler;
-        void *data;
-    } virqs[NR_VIRQS];
-    unsigned n = 0;
-    for (evtchn_port_t port = 0; port < EVTCHN_NR_PORTS; port++)
-        if (ports[port].kind == PORT_VIRQ && n < ARRAY_SIZE(virqs))
-            virqs[n++] = (struct virq_binding){ports[port].virq, ports[port].handler,
-                                               ports[port].data};
-    memset(ports, 0, sizeof(ports));
-    (void)register_callback(CALLBACKTYPE_event, 0, hypervisor_callback);
-    (void)register_callback(CALLBACKTYPE_failsafe, CALLBACKF_mask_events, failsafe_callback);
-    for (unsigned i = 0; i < n; i++)
-        (void)evtchn_bind_virq(virqs[i].virq, virqs[i].handler, virqs[i].data, NULL);
-}
-
-/* ---- shell: events -------------------------------------------------------- */
-
-static const char *virq_name(uint32_t virq)
-{
-    switch (virq) {
-    case VIRQ_TIMER: return "VIRQ_TIMER";
-    case VIRQ_DEBUG: return "VIRQ_DEBUG";
-    case VIRQ_CONSOLE: return "VIRQ_CONSOLE";
-    case VIRQ_DOM_EXC: return "VIRQ_DOM_EXC";
-    default: return "VIRQ";
-    }
-}
-
-static void describe_port(evtchn_port_t port, char *buf, size_t len)
-{
-    /* Ask Xen what the port is: that also covers ports we did not bind. */
-    struct evtchn_status st = {.dom = DOMID_SELF, .port = port};
-    long rc = HYPERVISOR_event_channel_op(EVTCHNOP_status, &st);
-    if (rc) {
-        snprintf(buf, len, "status failed: %ld", rc);
-        return;
-    }
-    switch (st.status) {
-    case EVTCHNSTAT_closed: snprintf(buf, len, "closed"); break;
-    case EVTCHNSTAT_unbound: snprintf(buf, len, "unbound, for dom %u", (unsigned)st.u.unbound.dom); break;
-    case EVTCHNSTAT_interdomain:
-        snprintf(buf, len, "interdomain, dom %u port %u", (unsigned)st.u.interdomain.dom,
-                 (unsigned)st.u.interdomain.port);
-        break;
-    case EVTCHNSTAT_pirq: snprintf(buf, len, "pirq %u", (unsigned)st.u.pirq); break;
-    case EVTCHNSTAT_virq:
-        snprintf(buf, len, "virq %u (%s) vcpu %u", (unsigned)st.u.virq, virq_name(st.u.virq),
-                 (unsigned)st.vcpu);
-        break;
-    case EVTCHNSTAT_ipi: snprintf(buf, len, "ipi vcpu %u", (unsigned)st.vcpu); break;
-    default: snprintf(buf, len, "status %u", (unsigned)st.status); break;
-    }
-}
-
-static int cmd_events(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    char what[64];
-    unsigned shown = 0;
-
-    printk("port  bound to                            events  handler   flags\n");
-    for (evtchn_port_t port = 0; port < EVTCHN_NR_PORTS; port++) {
-        const struct port *p = &ports[port];
-        if (p->kind == PORT_FREE && p->count == 0)
-            continue;
-        describe_port(port, what, sizeof(what));
-        printk("%4u  %-34s  %6lu  %-8s  %s%s", (unsigned)port, what, p->count,
-               p->handler ? "yes" : "none", evtchn_is_pending(port) ? "pending " : "",
-               (READ_ONCE(shared_info->evtchn_mask[port / EVTCHN_WORD_BITS]) >>
-                (port % EVTCHN_WORD_BITS)) & 1 ? "masked" : "");
-        if (p->storms)
-            printk(" storms %u", p->storms);
-        printk("\n");
-        shown++;
-    }
-    printk("%u ports; %lu upcalls, %lu events, %lu without handler; VIRQ_DEBUG %lu; "
-           "storms %lu\n", shown, upcalls, evtchn_events_handled, unhandled, debug_virqs, storms);
-    return 0;
-}
-SHELL_COMMAND(events, "events", "events", "event channels: bound ports, what they are bound to, counts",
-              cmd_events);

@@ -1,10 +1,11 @@
 /*
- * console.c — the guest console (interface manual: "Console"; Xen 4.17
- * public/io/console.h and HYPERVISOR_console_io).
+ * console.c — the domU console ring (interface manual: "Console"; Xen 4.17
+ * public/io/console.h), the protocol alone: finding the page, writing the
+ * out ring, taking the in ring (console_in.c), notifying the backend.
+ * Beside it: console_dom0.c (dom0, and a domU without a usable ring:
+ * HYPERVISOR_console_io), console_path.c (which of the two a byte takes,
+ * input by event, resume), console_priv.h (what they share).
  *
- * dom0 (SIF_INITDOMAIN): Xen owns the physical console. CONSOLEIO_write
- *   puts bytes on Xen's serial line, CONSOLEIO_read takes what arrived on it
- *   (Xen switches serial input to dom0 at the end of its boot).
  * domU: one shared page, struct xencons_interface, at machine frame
  *   start_info->console.domU.mfn, read by xenconsoled in dom0. Two byte
  *   rings, each with free-running 32-bit indexes: we produce "out" (advance
@@ -23,20 +24,14 @@
  *
  * Event delivery is masked while a write touches the ring, so an event
  * handler that prints cannot interleave with a half-published write.
- *
- * Input waits in Xen rather than spinning: from console_input_init on, the
- * console event channel (domU: the ring's port, which xenconsoled notifies when
- * input arrives; dom0: VIRQ_CONSOLE, which Xen raises when serial input
- * arrives for dom0) has a handler, so console_getc can sleep in
- * wait_for_event() (events.h) until something comes. Before that, and for
- * a full output ring (console_write may run with events masked), it yields.
+ * A full output ring (console_write may run with events masked) is waited
+ * for by yielding, for at most CONSOLE_DRAIN_NS.
  */
-#include "kernel.h"
-#include "suspend.h"
-#include "console.h"
+#include "console_priv.h"
 #include "events.h"
 #include "mm.h"
 #include "sched.h"
+#include "suspend.h"
 #include "time.h"
 
 /* How long console_flush, and a fatal path facing a full ring, wait for
@@ -44,7 +39,7 @@
 #define CONSOLE_DRAIN_NS (2 * NSEC_PER_SEC)
 
 static struct xencons_interface *ring;
-static evtchn_port_t ring_port;
+evtchn_port_t console_ring_evtchn;
 static bool ring_broken;
 static bool initialised;
 
@@ -66,7 +61,7 @@ static void restore_events(uint8_t old)
 
 static void notify_backend(void)
 {
-    struct evtchn_send send = {.port = ring_port};
+    struct evtchn_send send = {.port = console_ring_evtchn};
     (void)HYPERVISOR_event_channel_op(EVTCHNOP_send, &send);
 }
 
@@ -82,11 +77,11 @@ void console_init(void)
     if (pfn >= start_info->nr_pages) { /* M2P_INVALID too */
         ring_broken = true;
         static const char msg[] = "console: ring mfn has no pfn; using console_io\n";
-        (void)HYPERVISOR_console_io(CONSOLEIO_write, sizeof(msg) - 1, (char *)msg);
+        console_io_write(msg, sizeof(msg) - 1);
         return;
     }
     ring = pfn_to_virt(pfn);
-    ring_port = start_info->console.domU.evtchn;
+    console_ring_evtchn = start_info->console.domU.evtchn;
 }
 
 struct xencons_interface *console_ring(void)
@@ -94,7 +89,7 @@ struct xencons_interface *console_ring(void)
     return ring_broken ? NULL : ring;
 }
 
-static bool ring_usable(void)
+bool console_ring_usable(void)
 {
     if (!initialised)
         console_init();
@@ -183,31 +178,9 @@ static void note_dropped(void)
     noting = false;
 }
 
-void console_write(const char *s, size_t len)
-{
-    if (!len)
-        return;
-    if (xen_is_dom0() || !ring_usable()) {
-        /* Xen 4.17 writes it all (continuing long writes itself) and
-         * returns 0; a positive return is taken as "this much written". A
-         * refusal (a domU on a release Xen) leaves nowhere to write. */
-        while (len) {
-            long n = HYPERVISOR_console_io(CONSOLEIO_write, (int)len, (char *)s);
-            if (n <= 0 || (size_t)n > len)
-                return;
-            s += n;
-            len -= (size_t)n;
-        }
-        return;
-    }
-    uint8_t old = mask_events();
-    ring_write(s, len);
-    restore_events(old);
-}
-
 void console_flush(void)
 {
-    if (xen_is_dom0() || !ring_usable())
+    if (xen_is_dom0() || !console_ring_usable())
         return;
     uint64_t deadline = xen_system_time_ns() + CONSOLE_DRAIN_NS;
     while (xen_system_time_ns() < deadline) {
@@ -218,36 +191,26 @@ void console_flush(void)
     }
 }
 
-/* dom0: CONSOLEIO_read takes what Xen's serial ring holds; keep a few
- * bytes here so a pasted line costs one hypercall per chunk, not per byte. */
-#define DOM0_INPUT_CHUNK 64
-static char dom0_input[DOM0_INPUT_CHUNK];
-static unsigned dom0_input_len, dom0_input_pos;
-
-static int dom0_trygetc(void)
+bool console_ring_write(const char *s, size_t len)
 {
-    if (dom0_input_pos == dom0_input_len) {
-        long n = HYPERVISOR_console_io(CONSOLEIO_read, sizeof(dom0_input), dom0_input);
-        if (n <= 0 || n > (long)sizeof(dom0_input))
-            return -1;
-        dom0_input_len = (unsigned)n;
-        dom0_input_pos = 0;
-    }
-    return (unsigned char)dom0_input[dom0_input_pos++];
+    if (!console_ring_usable())
+        return false;
+    uint8_t old = mask_events();
+    ring_write(s, len);
+    restore_events(old);
+    return true;
 }
 
-/* domU: the same for the in ring, emptied a chunk at a time with one
- * notification to the backend per chunk. */
-static char domu_input[DOM0_INPUT_CHUNK];
+/* The in ring, emptied a chunk at a time with one notification to the
+ * backend per chunk. */
+static char domu_input[CONSOLE_INPUT_CHUNK];
 static unsigned domu_input_len, domu_input_pos;
 
-int console_trygetc(void)
+int console_ring_trygetc(void)
 {
-    if (xen_is_dom0())
-        return dom0_trygetc();
     if (domu_input_pos < domu_input_len)
         return (unsigned char)domu_input[domu_input_pos++];
-    if (!ring_usable())
+    if (!console_ring_usable())
         return -1;
 
     uint8_t old = mask_events();
@@ -260,55 +223,14 @@ int console_trygetc(void)
     return n ? (unsigned char)domu_input[domu_input_pos++] : -1;
 }
 
-static bool input_events; /* the input event channel has a handler */
-
-static void console_event(evtchn_port_t port, void *data)
-{
-    /* Nothing to do here: wait_for_event() returns after any handled event,
-     * and console_getc then looks at the ring. */
-    (void)port;
-    (void)data;
-}
-
-int console_input_init(void)
-{
-    int rc;
-    if (xen_is_dom0()) {
-        evtchn_port_t port;
-        rc = evtchn_bind_virq(VIRQ_CONSOLE, console_event, NULL, &port);
-    } else if (ring_usable()) {
-        rc = evtchn_set_handler(ring_port, console_event, NULL);
-    } else {
-        return 0; /* console_io fallback: keep polling */
-    }
-    if (rc) {
-        printk("console: no input event (%d); polling\n", rc);
-        return rc;
-    }
-    input_events = true;
-    return 0;
-}
-
+/* The ring is a page of ours and keeps its pfn; a new domain's backend
+ * notifies on a new port. */
 void console_resume(bool new_domain)
 {
-    /* The ring is a page of ours and keeps its pfn; a new domain's backend
-     * notifies on a new port. */
     if (!new_domain || xen_is_dom0() || !ring)
         return;
-    ring_port = start_info->console.domU.evtchn;
-    if (input_events)
-        (void)evtchn_set_handler(ring_port, console_event, NULL);
+    console_ring_evtchn = start_info->console.domU.evtchn;
+    if (console_input_events)
+        (void)evtchn_set_handler(console_ring_evtchn, console_event, NULL);
 }
 
-int console_getc(void)
-{
-    for (;;) {
-        int c = console_trygetc();
-        if (c >= 0)
-            return c;
-        if (input_events)
-            wait_for_event();
-        else
-            xen_sched_yield();
-    }
-}
