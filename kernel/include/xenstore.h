@@ -29,6 +29,7 @@
 #define XENOLITH_XENSTORE_H
 
 #include "kernel.h"
+#include "mm.h" /* free(), for xs_request_ack */
 
 typedef uint32_t xs_tx_t;
 #define XS_TX_NONE 0u
@@ -102,6 +103,18 @@ struct xs_part {
 #define XS_MAX_PARTS 4 /* parts of one request */
 int xs_request(uint32_t type, xs_tx_t tx, const struct xs_part *parts, unsigned n,
                char **reply, uint32_t *len);
+/* The same for an operation whose answer carries nothing but "OK" (write,
+ * watch, unwatch, transaction end): the answer is dropped. */
+static inline int xs_request_ack(uint32_t type, xs_tx_t tx, const struct xs_part *parts,
+                                 unsigned n)
+{
+    char *reply;
+    uint32_t len;
+    int rc = xs_request(type, tx, parts, n, &reply, &len);
+    if (!rc)
+        free(reply);
+    return rc;
+}
 
 /* Counters for `xs stats` and tests: messages whose answer was thrown away
  * as malformed, answers nobody asked for, requests that timed out. */

@@ -45,9 +45,9 @@ def test_guest_shutdown_reason(xen_host: Host, grub_pv: Path, command: str,
 
 def test_xl_create_error_is_explained(xen_host: Host, grub_pv: Path) -> None:
     # 2 MiB is below what the domain builder accepts for a 32-bit PV kernel.
-    # Classically the domain builder is out of memory; through the shim, the shim's own
-    # image does not fit ("xc_dom_build_image failed: Device or resource busy").
-    why = "Device or resource busy" if xen_host.shim else "Out of memory"
+    # Classically the domain builder is out of memory; through the shim, the PVH domain
+    # cannot even have its paging pool ("Failed to set paging mempool size ...").
+    why = "Cannot allocate memory" if xen_host.shim else "Out of memory"
     with pytest.raises(GuestError, match=rf"(?s)xl create of tiny failed .*{why}.*serial log"):
         xen_host.create(GuestSpec(kernel=grub_pv, name="tiny", memory_mib=2))
     assert "tiny" not in xen_host.dom0("xl list").output

@@ -80,12 +80,7 @@ int xs_read_ulong(xs_tx_t tx, const char *path, unsigned long *out)
 int xs_write(xs_tx_t tx, const char *path, const char *value)
 {
     struct xs_part parts[2] = {{path, strlen(path) + 1}, {value, strlen(value)}};
-    char *reply;
-    uint32_t len;
-    int rc = xs_request(XS_WRITE, tx, parts, 2, &reply, &len);
-    if (!rc)
-        free(reply);
-    return rc;
+    return xs_request_ack(XS_WRITE, tx, parts, 2);
 }
 
 int xs_printf(xs_tx_t tx, const char *path, const char *fmt, ...)
@@ -241,12 +236,7 @@ int xs_transaction_start(xs_tx_t *tx)
 int xs_transaction_end(xs_tx_t tx, bool abort)
 {
     struct xs_part part = {abort ? "F" : "T", 2};
-    char *reply;
-    uint32_t len;
-    int rc = xs_request(XS_TRANSACTION_END, tx, &part, 1, &reply, &len);
-    if (!rc)
-        free(reply);
-    return rc;
+    return xs_request_ack(XS_TRANSACTION_END, tx, &part, 1);
 }
 
 int xs_transaction(int (*fn)(xs_tx_t tx, void *arg), void *arg)

@@ -88,12 +88,7 @@ static int watch_op(uint32_t type, struct xs_watch *w)
 {
     struct xs_part parts[2] = {{w->path, strlen(w->path) + 1},
                                {w->token, strlen(w->token) + 1}};
-    char *reply;
-    uint32_t len;
-    int rc = xs_request(type, XS_TX_NONE, parts, 2, &reply, &len);
-    if (!rc)
-        free(reply);
-    return rc;
+    return xs_request_ack(type, XS_TX_NONE, parts, 2);
 }
 
 static void unlink_watch(struct xs_watch *w)
