@@ -151,7 +151,7 @@ def test_flavours_and_the_nearest_release(tmp_path: Path) -> None:
     assert stock.shim_path == "usr/lib/xen-4.20/boot/xen-shim"
     assert stock.xen_pin.package == "xen-hypervisor-4.20-amd64"
     assert flavours.flavour("4.20-pv32").xen_pin.package == "xen"
-    assert flavours.stock_flavours() == ["4.17", "4.20"]
+    assert [f.name for f in flavours.FLAVOURS.values() if f.stock] == ["4.17", "4.20"]
     with pytest.raises(PartsError, match="choose one of 4.17, 4.17-pv32, 4.20, 4.20-pv32"):
         flavours.flavour("4.99")
     # Someone's own hypervisor gets the dom0 of the nearest rebuild.

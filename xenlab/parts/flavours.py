@@ -139,11 +139,6 @@ def default_flavour() -> str:
     return DEFAULT_FLAVOUR
 
 
-def stock_flavours() -> list[str]:
-    """The stock flavours, oldest release first (the shim's test runs)."""
-    return [f.name for f in FLAVOURS.values() if f.stock]
-
-
 def flavour(name: str | None = None) -> Flavour:
     """The flavour called `name` (the host release's for None); PartsError names the choices."""
     key = name or default_flavour()
