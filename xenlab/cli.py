@@ -21,7 +21,7 @@ from pathlib import Path
 
 from xenlab.errors import GuestError, LabError
 from xenlab.exits import DOM0_EXIT_PATTERNS, ExitReason
-from xenlab.host import SHIM_MIB, GuestSpec, Host
+from xenlab.host import GUEST_MIB, SHIM_MIB, GuestSpec, Host, domain_mib
 from xenlab.interact import interact
 from xenlab.kernelcheck import check_pv_kernel
 from xenlab.lab import Lab, LabConfig
@@ -30,7 +30,6 @@ from xenlab.parts import PartsError
 from xenlab.parts.flavours import DEFAULT_FLAVOUR, FLAVOURS
 
 STATE = Path("build/lab/current")
-GUEST_MIB = 32
 
 
 def _xen_args(p: argparse.ArgumentParser) -> None:
@@ -70,7 +69,7 @@ def _spec(args: argparse.Namespace, host: Host) -> GuestSpec:
         path, _, mode = d.partition(",")
         disks.append((Path(path), "r" if mode == "r" else "w"))
     shim = host.shim if args.shim is None else args.shim
-    memory = args.memory or GUEST_MIB + (SHIM_MIB if shim else 0)
+    memory = args.memory or domain_mib(GUEST_MIB, shim)
     return GuestSpec(kernel=args.kernel, name=args.name, memory_mib=memory,
                      cmdline=args.cmdline, vifs=tuple(args.vif), disks=tuple(disks), shim=shim)
 
@@ -239,7 +238,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xenlab", description=__doc__)
+    parser = argparse.ArgumentParser(prog="xenlab", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     _guest_args(sub.add_parser("boot", help="boot a PV kernel and follow its console"))
     _guest_args(sub.add_parser("create", help="create a guest on the lab that is up"))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from xenlab.errors import LabError
-from xenlab.host import SHIM_MIB, GuestSpec
+from xenlab.host import GUEST_MIB, GuestSpec, domain_mib
 from xenlab.lab import Lab, no_dom0_message
 from xenlab.selftest_results import XTF_RESULT_LINE, xtf_result
 
@@ -54,7 +54,7 @@ def _domu(lab: Lab, kernel: Path, timeout: float, work: Path) -> str:
     host = lab.up(memory_mib=2048)
     try:
         guest = host.create(GuestSpec(kernel=kernel, name="xenolith-domu",
-                                      memory_mib=32 + (SHIM_MIB if host.shim else 0),
+                                      memory_mib=domain_mib(GUEST_MIB, host.shim),
                                       cmdline="selftest=all ip=10.0.0.2/24",
                                       vifs=("xenbr0",), disks=((disk, "w"),)))
         try:
