@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from xenlab import junit
+from xenlab.console import log_end, log_since
 from xenlab.errors import GuestError, LabError
 from xenlab.exits import DOM0_EXIT_PATTERNS, ExitReason
 from xenlab.host import GUEST_MIB, SHIM_MIB, GuestSpec, Host, domain_mib
@@ -61,6 +63,10 @@ def _guest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shim", action="store_true", default=None,
                    help="run the kernel inside the PV shim (type=pvh, pvshim=1), as a stock Xen "
                    "host must; the default on a stock flavour")
+
+
+def _junit_arg(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--junit", type=Path, metavar="FILE", help=f"write a JUnit XML report: {what}")
 
 
 def _spec(args: argparse.Namespace, host: Host) -> GuestSpec:
@@ -115,31 +121,47 @@ def _drain(child: object, quiet: float = 1.5, limit: float = 15.0) -> None:
 def cmd_boot(args: argparse.Namespace) -> int:
     check_pv_kernel(args.kernel)
     lab = Lab(_config(args))
+    start = time.monotonic()
     if args.mode == "dom0":
         with lab.boot_dom0_kernel(args.kernel, args.cmdline, max(args.memory or 0, 64)) as run:
             print(f"xenlab: serial log {run.log}", file=sys.stderr)
             if sys.stdin.isatty():
-                return _finish(interact(run.console, lambda: None, DOM0_EXIT_PATTERNS))
-            run.console.child.logfile_read = sys.stdout
-            return _finish(run.wait_exit(args.timeout))
+                reason = interact(run.console, lambda: None, DOM0_EXIT_PATTERNS)
+            else:
+                run.console.child.logfile_read = sys.stdout
+                reason = run.wait_exit(args.timeout)
+            _boot_junit(args, run.log, 0, reason, time.monotonic() - start)
+            return _finish(reason)
     host = lab.up(memory_mib=1024 + 256 + (args.memory or GUEST_MIB + SHIM_MIB))
     try:
+        mark = log_end(host.log)
         guest = host.create(_spec(args, host))
         print(f"xenlab: {guest.describe()}; serial log {host.log}", file=sys.stderr)
         if sys.stdin.isatty():
             reason = interact(host.console, guest.reason)
-            guest.destroy()
-            return _finish(reason)
-        state = {"n": 0}
+        else:
+            state = {"n": 0}
 
-        def poll() -> ExitReason | None:
-            state["n"] += 1
-            return guest.reason() if state["n"] % 2 == 0 else None
-        reason = _follow_guest(host.console.child, poll, args.timeout)
+            def poll() -> ExitReason | None:
+                state["n"] += 1
+                return guest.reason() if state["n"] % 2 == 0 else None
+            reason = _follow_guest(host.console.child, poll, args.timeout)
         guest.destroy()
+        _boot_junit(args, host.log, mark, reason, time.monotonic() - start)
         return _finish(reason)
     finally:
         host.close()
+
+
+def _boot_junit(args: argparse.Namespace, log: Path, mark: int, reason: ExitReason,
+                seconds: float) -> None:
+    """--junit FILE: a case per self-test suite the console printed, and the boot's end."""
+    if args.junit is None:
+        return
+    cases = [*junit.suite_cases(args.mode, log_since(log, mark)),
+             junit.exit_case(args.mode, reason, seconds)]
+    junit.write(args.junit, f"xenlab boot {args.kernel.name}", cases, log)
+    print(f"xenlab: JUnit report {args.junit} ({len(cases)} cases)", file=sys.stderr)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -219,7 +241,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_selftest(args: argparse.Namespace) -> int:
     from xenlab.runner import INSTANCES, run_selftests
     check_pv_kernel(args.kernel)
-    return run_selftests(Lab(_config(args)), args.kernel, args.only or INSTANCES, args.timeout)
+    return run_selftests(Lab(_config(args)), args.kernel, args.only or INSTANCES, args.timeout,
+                         junit_path=args.junit)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -240,7 +263,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="xenlab", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
-    _guest_args(sub.add_parser("boot", help="boot a PV kernel and follow its console"))
+    p = sub.add_parser("boot", help="boot a PV kernel and follow its console")
+    _guest_args(p)
+    _junit_arg(p, "a case per self-test suite line the console printed, and the boot's end")
     _guest_args(sub.add_parser("create", help="create a guest on the lab that is up"))
     p = sub.add_parser("up", help="start Xen + dom0 in the background")
     _xen_args(p)
@@ -259,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", action="append", choices=["xenolith-dom0", "xenolith-domu"],
                    help="run this instance only (repeatable)")
     p.add_argument("--timeout", type=float, default=600)
+    _junit_arg(p, "a case per instance and per self-test suite line it printed")
     p = sub.add_parser("bench", help="Xenolith against its peers: report, charts, summary")
     _xen_args(p)
     p.add_argument("kernel", type=Path)

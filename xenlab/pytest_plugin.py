@@ -43,7 +43,7 @@ from pathlib import Path
 
 import pytest
 
-from xenlab.console import Console
+from xenlab.console import Console, log_end, log_since
 from xenlab.exits import ExitReason
 from xenlab.host import GUEST_MIB, Guest, GuestSpec, Host, domain_mib
 from xenlab.lab import DomZeroRun, Lab, LabConfig, no_dom0_message
@@ -139,13 +139,7 @@ class KernelRun:
         return self.guest.wait_shutdown(timeout)
 
     def text(self) -> str:
-        with open(self.log, "rb") as f:
-            f.seek(self.start)
-            return f.read().decode(errors="replace")
-
-
-def log_size(log: Path) -> int:
-    return log.stat().st_size if log.exists() else 0
+        return log_since(self.log, self.start)
 
 
 @pytest.fixture(scope="session")
@@ -216,7 +210,7 @@ def boot_kernel(request: pytest.FixtureRequest, make_lab: Callable[[str | None],
             spec.setdefault("name", next(names))
             spec.setdefault("memory_mib", domain_mib(GUEST_MIB, shim))
             guest_spec = GuestSpec(kernel=Path(kernel), cmdline=cmdline, **spec)  # type: ignore[arg-type]
-            start = log_size(host.log)
+            start = log_end(host.log)
             guest = host.create(guest_spec)
             stack.callback(guest.destroy)
             return KernelRun(guest.console, host.log, start, guest=guest)
