@@ -1,4 +1,4 @@
-"""Command line: boot, up, create, dom0, console, down, build, bench, selftest.
+"""Command line: boot, up, create, dom0, console, down, build, bench, selftest, xtf.
 
 `boot`, `up`, `build`, `bench` and `selftest` take `--xen FLAVOUR` (default $XENLAB_XEN,
 else 4.17-pv32): `4.17` and `4.20` are Debian's own hypervisors (no 32-bit PV: guests run
@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from xenlab import junit
+from xenlab import junit, xtf
 from xenlab.console import log_end, log_since
 from xenlab.errors import GuestError, LabError
 from xenlab.exits import DOM0_EXIT_PATTERNS, ExitReason
@@ -245,6 +245,17 @@ def cmd_selftest(args: argparse.Namespace) -> int:
                          junit_path=args.junit)
 
 
+def cmd_xtf(args: argparse.Namespace) -> int:
+    selection = xtf.instances(args.xtf_dir, args.env or xtf.PV_ENVIRONMENTS,
+                              args.category or xtf.DEFAULT_CATEGORIES, args.test or ())
+    if args.list:
+        print("\n".join(i.name for i in selection))
+        return 0
+    lab = Lab(_config(args))
+    return xtf.run_xtf(lambda: lab.up(memory_mib=2048), selection, args.timeout,
+                   junit_path=args.junit, suite=f"xenlab xtf {args.xtf_dir.name}")
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from xenlab.bench import BenchOptions, Plan, run_bench
     plan = Plan.quick() if args.quick else Plan()
@@ -285,6 +296,19 @@ def main(argv: list[str] | None = None) -> int:
                    help="run this instance only (repeatable)")
     p.add_argument("--timeout", type=float, default=600)
     _junit_arg(p, "a case per instance and per self-test suite line it printed")
+    p = sub.add_parser("xtf", help="a built XTF tree's tests in one lab host, as xtf-runner "
+                                   "runs them (result lines, exit status)")
+    _xen_args(p)
+    p.add_argument("xtf_dir", type=Path, metavar="XTF_DIR", help="a built XTF tree (make)")
+    p.add_argument("--env", action="append", choices=xtf.ENVIRONMENTS,
+                   help="an environment to run (repeatable; default pv64 and pv32pae)")
+    p.add_argument("--category", action="append", choices=xtf.CATEGORIES,
+                   help="a category to run (repeatable; default functional and xsa)")
+    p.add_argument("--test", action="append", metavar="NAME",
+                   help="this test only, whatever its category (repeatable)")
+    p.add_argument("--timeout", type=float, default=60, help="seconds per test instance")
+    p.add_argument("--list", action="store_true", help="print the selected instances only")
+    _junit_arg(p, "a case per test instance")
     p = sub.add_parser("bench", help="Xenolith against its peers: report, charts, summary")
     _xen_args(p)
     p.add_argument("kernel", type=Path)
@@ -300,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {"boot": cmd_boot, "up": cmd_up, "create": cmd_create, "dom0": cmd_dom0,
                 "console": cmd_console, "down": cmd_down, "build": cmd_build, "bench": cmd_bench,
-                "selftest": cmd_selftest}
+                "selftest": cmd_selftest, "xtf": cmd_xtf}
     try:
         return int(handlers[args.cmd](args))
     except GuestError as exc:
