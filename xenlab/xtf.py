@@ -89,8 +89,9 @@ def instances(xtf_dir: Path, envs: Iterable[str] = PV_ENVIRONMENTS,
     return found
 
 
-def spec_of(inst: Instance, host: Host) -> tuple[GuestSpec, list[str]]:
-    """The instance's GuestSpec from its xl config, and the config keys left out."""
+def spec_of(inst: Instance, host_shim: bool) -> tuple[GuestSpec, list[str]]:
+    """The instance's GuestSpec from its xl config (on a host whose guests run through the
+    shim when `host_shim`), and the config keys left out."""
     if not inst.cfg.is_file():
         raise GuestError(f"{inst.cfg} is missing: is the XTF tree built?")
     fields = {f.name: f for f in dataclasses.fields(GuestSpec)}
@@ -104,7 +105,7 @@ def spec_of(inst: Instance, host: Host) -> tuple[GuestSpec, list[str]]:
             left_out.append(key)
             continue
         values[field] = int(value) if field in ("memory_mib", "vcpus") else value
-    shim = host.shim and inst.env == "pv32pae"
+    shim = host_shim and inst.env == "pv32pae"
     name = inst.name.replace("~", "-")
     return GuestSpec(kernel=inst.kernel, name=name, shim=shim, **values), left_out  # type: ignore[arg-type]
 
@@ -114,7 +115,7 @@ def run_instance(host: Host, inst: Instance, timeout: float,
     """Boot one instance; its result and what its console printed."""
     if inst.env in HVM_ENVIRONMENTS:
         return "SKIP", NO_HVM
-    spec, left_out = spec_of(inst, host)
+    spec, left_out = spec_of(inst, host.shim)
     if left_out:
         say(f"xenlab: {inst.name}: not passed on from its config: {', '.join(left_out)}")
     mark = log_end(host.log)
