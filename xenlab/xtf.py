@@ -104,7 +104,7 @@ def spec_of(inst: Instance, host_shim: bool) -> tuple[GuestSpec, list[str]]:
         if field not in fields:
             left_out.append(key)
             continue
-        values[field] = int(value) if field in ("memory_mib", "vcpus") else value
+        values[field] = int(value) if fields[field].type in ("int", int) else value
     shim = host_shim and inst.env == "pv32pae"
     name = inst.name.replace("~", "-")
     return GuestSpec(kernel=inst.kernel, name=name, shim=shim, **values), left_out  # type: ignore[arg-type]
