@@ -40,7 +40,8 @@ HVM_ENVIRONMENTS = ("hvm64", "hvm32pae", "hvm32pse", "hvm32")
 ENVIRONMENTS = PV_ENVIRONMENTS + HVM_ENVIRONMENTS
 DEFAULT_CATEGORIES = ("functional", "xsa")
 CATEGORIES = (*DEFAULT_CATEGORIES, "special", "utility", "in-development")
-NO_HVM = "the lab's dom0 has no device model for HVM guests"
+NO_HVM = ("the lab's dom0 has no device model (qemu-system-xen), which xl starts for every "
+          "HVM guest; its Xen has hvm and hap")
 CFG_LINE = re.compile(r'^\s*(\w+)\s*=\s*"?([^"#\n]*?)"?\s*(?:#.*)?$', re.MULTILINE)
 # xl config keys that are GuestSpec fields under another name, and ones the lab sets itself
 CFG_FIELDS = {"memory": "memory_mib", "cmdline": "cmdline", "extra": "cmdline"}
