@@ -38,7 +38,7 @@
 #   make clean   remove build/ (the lab cache in $(XENOLITH_CACHE) stays)
 #
 # Every target first runs scripts/bootstrap.sh, which installs missing Debian
-# packages and creates .venv/ from requirements.txt.
+# packages and creates .venv/ (pyproject.toml, pinned by constraints.txt).
 
 SHELL := /bin/bash
 BUILD ?= build

@@ -3,8 +3,9 @@
 # It assumes only what `make` and `git` need (bash and apt come with every
 # Debian root):
 #   1. Debian packages (apt) that are missing from APT_PACKAGES;
-#   2. the Python virtual environment .venv/ from requirements.txt
-#      (re-created when requirements.txt changes).
+#   2. the Python virtual environment .venv/ with this clone installed in it (editable:
+#      the `xenlab` command, the pytest plugin), its dependencies declared in
+#      pyproject.toml and pinned by constraints.txt (re-created when either changes).
 # Quiet when everything is already there. Run by every make target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,15 +37,15 @@ fi
 
 PYTHON="${PYTHON:-python3}"
 stamp=".venv/.requirements.sha256"
-want="$(sha256sum requirements.txt | cut -d' ' -f1)"
+want="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "bootstrap: creating .venv/ from requirements.txt"
+  echo "bootstrap: creating .venv/ (pyproject.toml, pinned by constraints.txt)"
   "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
     || { echo "bootstrap: Python 3.11 or newer is needed (set PYTHON=...)" >&2; exit 1; }
   rm -rf .venv
   "$PYTHON" -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -c 'import pexpect, qemu.qmp, elftools, jinja2, pytest, matplotlib' \
-    || { echo "bootstrap: pip install -r requirements.txt failed" >&2; exit 1; }
+  .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev,bench]" 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -c 'import pexpect, qemu.qmp, elftools, jinja2, pytest, matplotlib, xenlab' \
+    || { echo "bootstrap: pip install -e .[dev,bench] failed" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi

@@ -1,4 +1,4 @@
-"""Command line: boot, up, create, dom0, console, down, build, bench, selftest.
+"""Command line: boot, up, create, dom0, console, down, build, bench, selftest, xtf.
 
 `boot`, `up`, `build`, `bench` and `selftest` take `--xen FLAVOUR` (default $XENLAB_XEN,
 else 4.17-pv32): `4.17` and `4.20` are Debian's own hypervisors (no 32-bit PV: guests run
@@ -19,9 +19,11 @@ import sys
 import time
 from pathlib import Path
 
+from xenlab import junit, xtf
+from xenlab.console import log_end, log_since
 from xenlab.errors import GuestError, LabError
 from xenlab.exits import DOM0_EXIT_PATTERNS, ExitReason
-from xenlab.host import SHIM_MIB, GuestSpec, Host
+from xenlab.host import GUEST_MIB, SHIM_MIB, GuestSpec, Host, domain_mib
 from xenlab.interact import interact
 from xenlab.kernelcheck import check_pv_kernel
 from xenlab.lab import Lab, LabConfig
@@ -30,7 +32,6 @@ from xenlab.parts import PartsError
 from xenlab.parts.flavours import DEFAULT_FLAVOUR, FLAVOURS
 
 STATE = Path("build/lab/current")
-GUEST_MIB = 32
 
 
 def _xen_args(p: argparse.ArgumentParser) -> None:
@@ -64,13 +65,17 @@ def _guest_args(p: argparse.ArgumentParser) -> None:
                    "host must; the default on a stock flavour")
 
 
+def _junit_arg(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--junit", type=Path, metavar="FILE", help=f"write a JUnit XML report: {what}")
+
+
 def _spec(args: argparse.Namespace, host: Host) -> GuestSpec:
     disks = []
     for d in args.disk:
         path, _, mode = d.partition(",")
         disks.append((Path(path), "r" if mode == "r" else "w"))
     shim = host.shim if args.shim is None else args.shim
-    memory = args.memory or GUEST_MIB + (SHIM_MIB if shim else 0)
+    memory = args.memory or domain_mib(GUEST_MIB, shim)
     return GuestSpec(kernel=args.kernel, name=args.name, memory_mib=memory,
                      cmdline=args.cmdline, vifs=tuple(args.vif), disks=tuple(disks), shim=shim)
 
@@ -116,31 +121,47 @@ def _drain(child: object, quiet: float = 1.5, limit: float = 15.0) -> None:
 def cmd_boot(args: argparse.Namespace) -> int:
     check_pv_kernel(args.kernel)
     lab = Lab(_config(args))
+    start = time.monotonic()
     if args.mode == "dom0":
         with lab.boot_dom0_kernel(args.kernel, args.cmdline, max(args.memory or 0, 64)) as run:
             print(f"xenlab: serial log {run.log}", file=sys.stderr)
             if sys.stdin.isatty():
-                return _finish(interact(run.console, lambda: None, DOM0_EXIT_PATTERNS))
-            run.console.child.logfile_read = sys.stdout
-            return _finish(run.wait_exit(args.timeout))
+                reason = interact(run.console, lambda: None, DOM0_EXIT_PATTERNS)
+            else:
+                run.console.child.logfile_read = sys.stdout
+                reason = run.wait_exit(args.timeout)
+            _boot_junit(args, run.log, 0, reason, time.monotonic() - start)
+            return _finish(reason)
     host = lab.up(memory_mib=1024 + 256 + (args.memory or GUEST_MIB + SHIM_MIB))
     try:
+        mark = log_end(host.log)
         guest = host.create(_spec(args, host))
         print(f"xenlab: {guest.describe()}; serial log {host.log}", file=sys.stderr)
         if sys.stdin.isatty():
             reason = interact(host.console, guest.reason)
-            guest.destroy()
-            return _finish(reason)
-        state = {"n": 0}
+        else:
+            state = {"n": 0}
 
-        def poll() -> ExitReason | None:
-            state["n"] += 1
-            return guest.reason() if state["n"] % 2 == 0 else None
-        reason = _follow_guest(host.console.child, poll, args.timeout)
+            def poll() -> ExitReason | None:
+                state["n"] += 1
+                return guest.reason() if state["n"] % 2 == 0 else None
+            reason = _follow_guest(host.console.child, poll, args.timeout)
         guest.destroy()
+        _boot_junit(args, host.log, mark, reason, time.monotonic() - start)
         return _finish(reason)
     finally:
         host.close()
+
+
+def _boot_junit(args: argparse.Namespace, log: Path, mark: int, reason: ExitReason,
+                seconds: float) -> None:
+    """--junit FILE: a case per self-test suite the console printed, and the boot's end."""
+    if args.junit is None:
+        return
+    cases = [*junit.suite_cases(args.mode, log_since(log, mark)),
+             junit.exit_case(args.mode, reason, seconds)]
+    junit.write(args.junit, f"xenlab boot {args.kernel.name}", cases, log)
+    print(f"xenlab: JUnit report {args.junit} ({len(cases)} cases)", file=sys.stderr)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -220,7 +241,19 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_selftest(args: argparse.Namespace) -> int:
     from xenlab.runner import INSTANCES, run_selftests
     check_pv_kernel(args.kernel)
-    return run_selftests(Lab(_config(args)), args.kernel, args.only or INSTANCES, args.timeout)
+    return run_selftests(Lab(_config(args)), args.kernel, args.only or INSTANCES, args.timeout,
+                         junit_path=args.junit)
+
+
+def cmd_xtf(args: argparse.Namespace) -> int:
+    selection = xtf.instances(args.xtf_dir, args.env or xtf.PV_ENVIRONMENTS,
+                              args.category or xtf.DEFAULT_CATEGORIES, args.test or ())
+    if args.list:
+        print("\n".join(i.name for i in selection))
+        return 0
+    lab = Lab(_config(args))
+    return xtf.run_xtf(lambda: lab.up(memory_mib=2048), selection, args.timeout,
+                   junit_path=args.junit, suite=f"xenlab xtf {args.xtf_dir.name}")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -239,9 +272,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xenlab", description=__doc__)
+    parser = argparse.ArgumentParser(prog="xenlab", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
-    _guest_args(sub.add_parser("boot", help="boot a PV kernel and follow its console"))
+    p = sub.add_parser("boot", help="boot a PV kernel and follow its console")
+    _guest_args(p)
+    _junit_arg(p, "a case per self-test suite line the console printed, and the boot's end")
     _guest_args(sub.add_parser("create", help="create a guest on the lab that is up"))
     p = sub.add_parser("up", help="start Xen + dom0 in the background")
     _xen_args(p)
@@ -260,6 +295,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", action="append", choices=["xenolith-dom0", "xenolith-domu"],
                    help="run this instance only (repeatable)")
     p.add_argument("--timeout", type=float, default=600)
+    _junit_arg(p, "a case per instance and per self-test suite line it printed")
+    p = sub.add_parser("xtf", help="a built XTF tree's tests in one lab host, as xtf-runner "
+                                   "runs them (result lines, exit status)")
+    _xen_args(p)
+    p.add_argument("xtf_dir", type=Path, metavar="XTF_DIR", help="a built XTF tree (make)")
+    p.add_argument("--env", action="append", choices=xtf.ENVIRONMENTS,
+                   help="an environment to run (repeatable; default pv64 and pv32pae)")
+    p.add_argument("--category", action="append", choices=xtf.CATEGORIES,
+                   help="a category to run (repeatable; default functional and xsa)")
+    p.add_argument("--test", action="append", metavar="NAME",
+                   help="this test only, whatever its category (repeatable)")
+    p.add_argument("--timeout", type=float, default=60, help="seconds per test instance")
+    p.add_argument("--list", action="store_true", help="print the selected instances only")
+    _junit_arg(p, "a case per test instance")
     p = sub.add_parser("bench", help="Xenolith against its peers: report, charts, summary")
     _xen_args(p)
     p.add_argument("kernel", type=Path)
@@ -275,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {"boot": cmd_boot, "up": cmd_up, "create": cmd_create, "dom0": cmd_dom0,
                 "console": cmd_console, "down": cmd_down, "build": cmd_build, "bench": cmd_bench,
-                "selftest": cmd_selftest}
+                "selftest": cmd_selftest, "xtf": cmd_xtf}
     try:
         return int(handlers[args.cmd](args))
     except GuestError as exc:

@@ -44,6 +44,18 @@ class SerialRecord:
         self.file.close()
 
 
+def log_end(log: Path) -> int:
+    """Where the next byte of a serial log will go: a mark for `log_since`."""
+    return log.stat().st_size if log.exists() else 0
+
+
+def log_since(log: Path, start: int = 0) -> str:
+    """What a serial log received from byte `start` on (a guest's part of its host's log)."""
+    with open(log, "rb") as f:
+        f.seek(start)
+        return f.read().decode(errors="replace")
+
+
 class Console:
     """pexpect-like access to one console; `log` is where the full text is kept, written
     by this console when `record` (the reader of QEMU's socket), else by the reader it is

@@ -20,6 +20,7 @@ from xenlab.machine import Machine, attach_console, run_socket
 # What the PV shim keeps of its domain's memory, rounded up: about 22 MiB (its boot line
 # `shim used pages ...`, plus 1 MiB of slack). A shim guest of N MiB is a domain of N + this.
 SHIM_MIB = 32
+GUEST_MIB = 32  # a guest's memory when none is asked for (Xenolith's needs, with room)
 READY = "XENLAB-DOM0-READY"
 PROMPT = "dom0# "
 MOUNT_9P = "mkdir -p /host && (mountpoint -q /host || mount -t 9p -o trans=virtio,version=9p2000.L host /host)"
@@ -40,6 +41,12 @@ class GuestSpec:
     disks: tuple[tuple[Path, str], ...] = field(default_factory=tuple)  # (host file, "w"|"r")
     ramdisk: Path | None = None
     shim: bool | None = None
+
+
+def domain_mib(guest_mib: int, shim: bool) -> int:
+    """The domain's memory for a kernel that needs `guest_mib`: through the PV shim the
+    domain holds the shim too."""
+    return guest_mib + (SHIM_MIB if shim else 0)
 
 
 def guest_config(spec: GuestSpec, kernel: str, disks: list[str], ramdisk: str | None = None

@@ -17,7 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+# Xenolith's source tree: the clone this module lives in, or (xenlab installed as a
+# package, whose folder has no kernel/ beside it) the current directory, a clone.
+_HERE = Path(__file__).resolve().parents[1]
+ROOT = _HERE if (_HERE / "kernel").is_dir() else Path.cwd()
 HOST_C = ROOT / "tests" / "unit" / "host_c"
 GEN_INCLUDE = ROOT / "build" / "gen" / "include"
 CFLAGS = ("-m32", "-std=c11", "-O1", "-g", "-Wall", "-Wextra", "-Werror",

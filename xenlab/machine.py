@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,8 @@ from qemu.qmp.legacy import QEMUMonitorProtocol
 
 from xenlab.console import Console
 from xenlab.errors import LabError
+
+SOCKET_PATH_MAX = 107  # sockaddr_un's sun_path: 108 bytes with the final NUL
 
 # Xen's serial: COM1 at 115200, polled (irq 0), and synchronous (sync_console).
 # By default Xen writes a byte straight to the UART only while its 16 KiB
@@ -279,8 +282,19 @@ def attach_console(run_dir: Path) -> Console:
 
 
 def run_socket(run_dir: Path, name: str) -> Path:
-    """A unix socket in a run folder: QEMU's serial, qmp and ctl, the keeper's console."""
-    return run_dir / f"{name}.sock"
+    """A unix socket of a run folder: QEMU's serial, qmp and ctl, the keeper's console.
+
+    A socket's path holds at most SOCKET_PATH_MAX bytes (sockaddr_un), and a run folder
+    in a deep tree (a test's tmp_path, another project's build folder) is longer than
+    that: its sockets then live in a short folder of the temporary directory named for
+    the run folder's hash, so every process finds them from the run folder alone."""
+    path = run_dir / f"{name}.sock"
+    if len(os.fsencode(path)) <= SOCKET_PATH_MAX:
+        return path
+    digest = hashlib.sha256(os.fsencode(run_dir.resolve())).hexdigest()[:16]
+    short = Path(tempfile.gettempdir()) / "xenlab-sockets" / digest
+    short.mkdir(parents=True, exist_ok=True)
+    return short / f"{name}.sock"
 
 
 def connect_socket(run_dir: Path, name: str) -> socket.socket:

@@ -34,7 +34,8 @@ import pytest
 from xenlab import ExitReason, Guest, GuestSpec, Host, Lab
 from xenlab.console import Console
 from xenlab.cprog import build_static
-from xenlab.host import SHIM_MIB, copy_into_share
+from xenlab.host import copy_into_share
+from xenlab.host import domain_mib as host_domain_mib
 from xenlab.selftest_results import (
     SUMMARY_LINE,
     XTF_RESULT_LINE,
@@ -119,7 +120,7 @@ class Shell:
 def domain_mib(host: Host, guest_mib: int) -> int:
     """The domain size (as `xl list` shows it) that gives Xenolith about `guest_mib` MiB:
     through the PV shim the domain holds the shim too (SHIM_MIB)."""
-    return guest_mib + (SHIM_MIB if host.shim else 0)
+    return host_domain_mib(guest_mib, host.shim)
 
 
 def guest_pages(shell: Shell, host: Host, guest_mib: int) -> int:

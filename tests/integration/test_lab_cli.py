@@ -11,11 +11,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pexpect
 
 from xenlab import Lab
+from xenlab.selftest_results import suite_list
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,13 +105,25 @@ def test_interactive_boot_and_ctrl_bracket(kernel_elf: Path) -> None:
     assert _lab_qemus() - before == set()
 
 
+def junit_cases(path: Path) -> dict[tuple[str, str], list[str]]:
+    """A JUnit file's cases: (classname, name) -> the tags inside (failure, skipped, ...)."""
+    return {(c.get("classname", ""), c.get("name", "")): [e.tag for e in c]
+            for c in ET.parse(path).getroot().iter("testcase")}
+
+
 def test_selftest_runner_reports_as_xtf_runner(kernel_elf: Path, tiny_kernel_elf: Path,
-                                              dom0_lab: Lab) -> None:
-    """`xenlab selftest`: XTF's combined-results lines and exit codes (xenlab/runner.py)."""
-    res = _xenlab("selftest", str(kernel_elf), "--only", "xenolith-dom0", timeout=600)
+                                              dom0_lab: Lab, tmp_path: Path) -> None:
+    """`xenlab selftest`: XTF's combined-results lines and exit codes (xenlab/runner.py),
+    and --junit: a case for the instance and one per suite line."""
+    report = tmp_path / "selftest.xml"
+    res = _xenlab("selftest", str(kernel_elf), "--only", "xenolith-dom0", "--junit",
+                  str(report), timeout=600)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "Combined test results:" in res.stdout
     assert re.search(r"^xenolith-dom0\s+SUCCESS$", res.stdout, re.MULTILINE), res.stdout
+    cases = junit_cases(report)
+    assert cases[("xenolith-dom0", "xenolith-dom0")] == []
+    assert cases[("xenolith-dom0", "gdt")] == [] and len(cases) > 10, cases
     # The tiny kernel has no self-tests: its run is a failure (XTF's FAILURE, exit 5).
     res = _xenlab("selftest", str(tiny_kernel_elf), "--only", "xenolith-dom0", timeout=600)
     assert res.returncode == 5, res.stdout + res.stderr
@@ -153,3 +167,21 @@ def test_up_lab_records_its_serial_line_unattended(kernel_elf: Path) -> None:
     while subprocess.run(["pgrep", "-f", keeper], capture_output=True, check=False).returncode == 0:
         assert time.monotonic() < deadline, "the keeper outlived its QEMU"
         time.sleep(0.5)
+
+
+def test_boot_junit_has_a_case_per_suite(kernel_elf: Path, dom0_lab: Lab, tmp_path: Path) -> None:
+    """`xenlab boot --junit FILE`: each suite the kernel lists has its case (a SKIP for one
+    of the other mode), and the boot's own case passes when the kernel powered off."""
+    report = tmp_path / "boot.xml"
+    res = _xenlab("boot", str(kernel_elf), "--mode", "dom0", "--cmdline", "selftest=all",
+                  "--junit", str(report), timeout=600)
+    assert res.returncode == 0, res.stdout + res.stderr
+    cases = junit_cases(report)
+    listed = suite_list(res.stdout)
+    assert listed, res.stdout
+    for suite in listed:
+        tags = cases[("dom0", suite.name)]
+        assert tags in ([], ["skipped"]) if suite.runs_in("dom0") else tags == ["skipped"], (
+            suite, tags)
+    assert cases[("dom0", "boot")] == []
+    assert len(cases) == len(listed) + 1, cases

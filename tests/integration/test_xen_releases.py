@@ -52,7 +52,7 @@ STEP_TIMEOUT = 300
 
 
 @pytest.fixture(scope="module")
-def other_lab(other_xen: str, make_lab: Callable[[str], Lab]) -> Lab:
+def other_lab(other_xen: str, make_lab: Callable[[str | None], Lab]) -> Lab:
     lab = make_lab(other_xen)
     try:
         lab.xen()
