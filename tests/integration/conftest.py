@@ -98,8 +98,10 @@ def xen_host(lab: Lab) -> Iterator[Host]:
 @pytest.fixture
 def boot_dom0(dom0_lab: Lab) -> Iterator[Callable[..., DomZeroRun]]:
     with contextlib.ExitStack() as stack:
-        def boot(kernel: Path, cmdline: str = "", memory_mib: int = 256) -> DomZeroRun:
-            return stack.enter_context(dom0_lab.boot_dom0_kernel(kernel, cmdline, memory_mib))
+        def boot(kernel: Path, cmdline: str = "", memory_mib: int = 256, vcpus: int = 1
+                 ) -> DomZeroRun:
+            return stack.enter_context(dom0_lab.boot_dom0_kernel(kernel, cmdline, memory_mib,
+                                                                 vcpus=vcpus))
         yield boot
 
 
