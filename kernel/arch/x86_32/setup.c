@@ -18,6 +18,7 @@
  */
 #include "kernel.h"
 #include "mm.h"
+#include "smp.h"
 
 /* Hardware PTE bits (Intel SDM vol. 3, 4.4 "PAE paging"). */
 #define PTE_PRESENT (1u << 0)
@@ -42,7 +43,7 @@ bool xen_is_dom0(void)
 
 struct vcpu_info *this_vcpu(void)
 {
-    return &shared_info->vcpu_info[0];
+    return &shared_info->vcpu_info[smp_cpu()];
 }
 
 /* Before the console exists: say what is wrong through console_io (seen in
