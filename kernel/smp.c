@@ -27,6 +27,7 @@
 #include "sched.h"
 #include "shell.h"
 #include "smp.h"
+#include "suspend.h"
 #include "time.h"
 #include "xenstore.h"
 #include "arch/x86_32/gdt.h"
@@ -39,6 +40,7 @@ struct vcpu {
     struct percpu pc; /* %fs of this vCPU: self, cpu, magic */
     uint32_t state;   /* enum smp_state */
     bool initialised;
+    bool changing;    /* a thread is taking it up or down */
     evtchn_port_t ipi_port, timer_port;
     uint32_t ping_from, pong_from;        /* bit per vCPU: see above */
     unsigned long pongs[SMP_MAX_VCPUS];   /* answers received, by answering vCPU */
@@ -52,6 +54,7 @@ struct vcpu {
 static struct vcpu vcpus[SMP_MAX_VCPUS];
 static unsigned nr_vcpus = 1;
 static bool several;
+static bool suspended; /* from the suspend hook to the end of the resume hook */
 
 static const char *const state_names[] = {
     [VCPU_ABSENT] = "absent", [VCPU_OFFLINE] = "offline", [VCPU_ONLINE] = "online",
@@ -314,13 +317,45 @@ static int vcpu_ports(unsigned cpu)
     return rc;
 }
 
+/* One thread at a time takes a vCPU up or down (the hot-plug watch, a
+ * suspend, the shell's self-tests). */
+static void change_begin(struct vcpu *c)
+{
+    while (c->changing)
+        sleep_ms(1);
+    c->changing = true;
+}
+
+static int change_end(struct vcpu *c, int rc)
+{
+    c->changing = false;
+    return rc;
+}
+
+static int vcpu_up(unsigned cpu);
+static int vcpu_down(unsigned cpu);
+
 int smp_vcpu_up(unsigned cpu)
+{
+    if (cpu == 0 || cpu >= nr_vcpus)
+        return -XEN_EINVAL;
+    change_begin(&vcpus[cpu]);
+    return change_end(&vcpus[cpu], vcpu_up(cpu));
+}
+
+int smp_vcpu_down(unsigned cpu)
+{
+    if (cpu == 0 || cpu >= nr_vcpus)
+        return -XEN_EINVAL; /* vCPU 0 runs every thread: it stays */
+    change_begin(&vcpus[cpu]);
+    return change_end(&vcpus[cpu], vcpu_down(cpu));
+}
+
+static int vcpu_up(unsigned cpu)
 {
     struct vcpu *c = &vcpus[cpu];
     int rc;
 
-    if (cpu == 0 || cpu >= nr_vcpus)
-        return -XEN_EINVAL;
     if (smp_state(cpu) == VCPU_ONLINE)
         return 0;
     if (!c->initialised) {
@@ -343,12 +378,10 @@ int smp_vcpu_up(unsigned cpu)
     return 0;
 }
 
-int smp_vcpu_down(unsigned cpu)
+static int vcpu_down(unsigned cpu)
 {
     struct vcpu *c = &vcpus[cpu];
 
-    if (cpu == 0 || cpu >= nr_vcpus)
-        return -XEN_EINVAL; /* vCPU 0 runs every thread: it stays */
     if (smp_state(cpu) != VCPU_ONLINE)
         return 0;
     wait_call_done(c);
@@ -376,8 +409,14 @@ static bool wanted_online(unsigned cpu)
 
 static void hotplug_main(void *w)
 {
-    char changed[64];
-    while (xs_watch_wait(w, changed, sizeof(changed), 0) == 0) {
+    for (;;) {
+        int rc = xs_watch_wait(w, NULL, 0, XS_TIMEOUT_MS);
+        if (rc == -XEN_ETIMEDOUT)
+            continue;
+        if (rc)
+            return; /* cancelled */
+        if (suspended)
+            continue; /* the resume hook brings up what cpu/N/availability wants */
         for (unsigned cpu = 1; cpu < nr_vcpus; cpu++) {
             bool want = wanted_online(cpu);
             enum smp_state now = smp_state(cpu);
@@ -388,6 +427,47 @@ static void hotplug_main(void *w)
         }
     }
 }
+
+/*
+ * Suspend: the secondaries go down first (so nothing runs while shared_info
+ * is off its frame), and come back up after. In a new domain (restore,
+ * migration) every port is gone and so is the context of every vCPU that
+ * was down when the toolstack saved (it saves only those up): their ports
+ * are bound again and they are initialised again, on the same pages. In the
+ * same domain (a checkpoint) VCPUOP_up resumes them. Which come back is
+ * what cpu/N/availability says then (the hot-plug watch waits meanwhile).
+ */
+static int smp_suspend(void)
+{
+    suspended = true;
+    for (unsigned cpu = 1; cpu < nr_vcpus; cpu++) {
+        int rc = smp_vcpu_down(cpu);
+        if (rc) {
+            suspended = false;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void smp_resume(bool new_domain)
+{
+    if (new_domain) {
+        if (vcpu_ports(0))
+            printk("smp: vCPU 0's IPI port not bound again: the others cannot answer\n");
+        for (unsigned cpu = 1; cpu < nr_vcpus; cpu++) {
+            vcpus[cpu].initialised = false;
+            if (smp_state(cpu) == VCPU_DOWN)
+                WRITE_ONCE(vcpus[cpu].state, VCPU_OFFLINE);
+        }
+    }
+    for (unsigned cpu = 1; cpu < nr_vcpus; cpu++)
+        if (wanted_online(cpu))
+            (void)smp_vcpu_up(cpu);
+    suspended = false;
+}
+
+static const struct suspend_hooks smp_hooks = {"smp", smp_suspend, smp_resume};
 
 /* Xen's vCPUs of this domain: VCPUOP_is_up answers for those that exist
  * (0 or 1) and -ENOENT beyond. */
@@ -419,6 +499,7 @@ int smp_init(void)
         if (wanted_online(i))
             up += smp_vcpu_up(i) == 0;
     printk("smp: %u of %u vCPUs online\n", up, nr_vcpus);
+    suspend_register(&smp_hooks);
     if (!xen_is_dom0())
         (void)xs_watch_thread("cpu", "vcpu-hotplug", hotplug_main,
                               "xl vcpu-set will not be answered");

@@ -41,6 +41,15 @@
 /* Entry points in upcall.S. */
 extern char hypervisor_callback[], failsafe_callback[];
 
+/* A vCPU's pages, taken at its first bring-up and kept: a restored domain
+ * initialises its vCPUs again (the toolstack saves no context of a vCPU
+ * that is down), on the same GDT, L3 (pinned: restored pinned) and stack. */
+static struct vcpu_pages {
+    uint64_t *gdt;
+    pte_t *l3;
+    uint8_t *stack;
+} pages[SMP_MAX_VCPUS];
+
 /* The context Xen copies at VCPUOP_initialise; one bring-up at a time
  * (smp.c serialises them), so one buffer. */
 static struct vcpu_guest_context boot_ctxt;
@@ -106,13 +115,20 @@ int smp_boot_vcpu(unsigned cpu, struct percpu *pc, void (*entry)(void))
         printk("smp: vCPU %u needs the kernel's own GDT (gdt=off?)\n", cpu);
         return -XEN_EOPNOTSUPP;
     }
-    uint64_t *gdt = vcpu_gdt(pc);
-    pte_t *l3 = vcpu_l3();
-    uint8_t *stack = zeroed_page(SECONDARY_STACK_ORDER);
-    if (!gdt || !l3 || !stack) {
+    struct vcpu_pages *p = &pages[cpu];
+    if (!p->gdt)
+        p->gdt = vcpu_gdt(pc);
+    if (!p->l3)
+        p->l3 = vcpu_l3();
+    if (!p->stack)
+        p->stack = zeroed_page(SECONDARY_STACK_ORDER);
+    if (!p->gdt || !p->l3 || !p->stack) {
         printk("smp: no memory (or a refused table) for vCPU %u\n", cpu);
         return -XEN_ENOMEM;
     }
+    uint64_t *gdt = p->gdt;
+    pte_t *l3 = p->l3;
+    uint8_t *stack = p->stack;
     unsigned long top = (unsigned long)stack + (PAGE_SIZE << SECONDARY_STACK_ORDER);
 
     memset(c, 0, sizeof(*c));
