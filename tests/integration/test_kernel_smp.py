@@ -8,8 +8,10 @@ between vCPUs, a vCPU down and up). As a domU with `vcpus = 4` in 8 MiB, in file
 order: `xl vcpu-list` shows four vCPUs with CPU time after `bench smp`; `xl vcpu-set` 4 -> 1 -> 4
 while dom0 pings (the kernel takes each secondary down with VCPUOP_down on itself
 and back up with VCPUOP_up, and `cpus` and `xl vcpu-list` agree); then save and
-restore: the secondaries come back (initialised again in the new domain) and the
-IPI suite passes again.
+restore, three migrations and a checkpoint (`xl save -c`), with a vif and a disk:
+the secondaries come back (initialised again in a new domain, VCPUOP_up in the
+same one), the IPI suite passes again, dom0's ping is answered, the disk reads.
+Through the PV shim: the smp suites pass with four vCPUs.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kshell import Shell, dom0_selftest_all, domu_shell
+from kshell import Shell, dom0_selftest_all, domu_shell, make_image
 
-from xenlab import Host, Lab
+from xenlab import ExitReason, GuestSpec, Host, Lab
+from xenlab.host import SHIM_MIB
+from xenlab.selftest_results import suite_results
 
 GUEST = "xsmp"
 GUEST_MIB = 8
@@ -32,6 +36,8 @@ BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 120
 STEP_TIMEOUT = 300
 SMP_SUITES = ("smp_ipi", "smp_lock", "smp_timer", "smp_evtchn", "smp_hotplug")
+SECTORS = 2048
+MIGRATIONS = 3
 
 
 def test_dom0_selftest_all_with_four_vcpus(dom0_lab: Lab, kernel_elf: Path) -> None:
@@ -41,12 +47,41 @@ def test_dom0_selftest_all_with_four_vcpus(dom0_lab: Lab, kernel_elf: Path) -> N
         assert re.search(rf"^selftest {suite}: PASS", text, re.MULTILINE), suite
 
 
+def test_smp_suites_through_the_shim(xen_host: Host, kernel_elf: Path) -> None:
+    """The PV shim (a stock host's only way to run a 32-bit PV guest) with four vCPUs:
+    its Xen starts and stops them for the guest."""
+    guest = xen_host.create(GuestSpec(kernel=kernel_elf, name=f"{GUEST}-shim",
+                                      memory_mib=GUEST_MIB + SHIM_MIB, shim=True, vcpus=VCPUS,
+                                      cmdline=f"selftest={','.join(SMP_SUITES)}"))
+    try:
+        guest.console.expect([r"selftest summary: .*"], BOOT_TIMEOUT)
+        text = guest.console.before + guest.console.child.match.group(0)
+        results = suite_results(text)
+        assert all(results[s].verdict == "PASS" for s in SMP_SUITES), (results, xen_host.log)
+        assert guest.wait_shutdown(60) is ExitReason.POWEROFF
+    finally:
+        guest.destroy()
+
+
 @pytest.fixture(scope="module")
-def guest(xen_host: Host, kernel_elf: Path) -> Iterator[Shell]:
+def guest(xen_host: Host, kernel_elf: Path,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shell]:
+    image = make_image(tmp_path_factory.mktemp("smp") / "disk.img", b"smp-disk", SECTORS)
     with domu_shell(xen_host, kernel_elf, GUEST, GUEST_MIB, BOOT_TIMEOUT, COMMAND_TIMEOUT,
-                    cmdline=f"ip={GUEST_IP}/24", vifs=("xenbr0",), drop_echo=True,
-                    vcpus=VCPUS) as shell:
+                    cmdline=f"ip={GUEST_IP}/24", vifs=("xenbr0",), disks=((image, "w"),),
+                    drop_echo=True, vcpus=VCPUS) as shell:
         yield shell
+
+
+def all_back(host: Host, shell: Shell, what: str) -> None:
+    """After a suspend: every vCPU online and answering, the vif and the disk working."""
+    wait_states(shell, ["online"] * VCPUS, what)
+    verdict, detail = shell.selftest("smp_ipi")
+    assert verdict == "PASS", f"{what}: {detail}"
+    host.check(f"ping -c 3 -W 5 {GUEST_IP}")
+    out = shell.run("blk read xvda 5")
+    assert "smp-disk" in out, f"{what}: the disk's sector 5: {out}"
+    assert sorted(vcpu_list(host)) == list(range(VCPUS))
 
 
 def vcpu_list(host: Host) -> dict[int, tuple[str, float]]:
@@ -109,9 +144,22 @@ def test_save_and_restore_with_four_vcpus(xen_host: Host, guest: Shell) -> None:
     xen_host.attach_console(GUEST)
     xen_host.check(f"xl unpause {GUEST}")
     guest.console.expect([r"suspend: resumed in a new domain"], 120)
-    wait_states(guest, ["online"] * VCPUS, "after restore")
-    for suite in ("smp_ipi", "smp_timer"):
-        verdict, detail = guest.selftest(suite)
-        assert verdict == "PASS", f"{suite}: {detail}"
-    xen_host.check(f"ping -c 3 -W 5 {GUEST_IP}")
-    assert sorted(vcpu_list(xen_host)) == list(range(VCPUS))
+    all_back(xen_host, guest, "after restore")
+    verdict, detail = guest.selftest("smp_timer")
+    assert verdict == "PASS", detail
+
+
+@pytest.mark.timeout(MIGRATIONS * STEP_TIMEOUT)
+def test_migrate_with_four_vcpus(xen_host: Host, guest: Shell) -> None:
+    for i in range(MIGRATIONS):
+        xen_host.check(f"xl migrate -s '' {GUEST} 'xl migrate-receive'", timeout=STEP_TIMEOUT)
+        xen_host.attach_console(GUEST)
+        all_back(xen_host, guest, f"after migration {i + 1}")
+
+
+@pytest.mark.timeout(STEP_TIMEOUT)
+def test_checkpoint_with_four_vcpus(xen_host: Host, guest: Shell) -> None:
+    xen_host.check(f"xl save -c {GUEST} /run/{GUEST}.ckpt && rm /run/{GUEST}.ckpt",
+                   timeout=STEP_TIMEOUT)
+    guest.console.expect([r"suspend: resumed in the same domain"], 120)
+    all_back(xen_host, guest, "after a checkpoint")
