@@ -53,7 +53,7 @@ struct vcpu {
 
 static struct vcpu vcpus[SMP_MAX_VCPUS];
 static unsigned nr_vcpus = 1;
-static bool several;
+bool smp_started;
 static bool suspended; /* from the suspend hook to the end of the resume hook */
 
 static const char *const state_names[] = {
@@ -88,11 +88,6 @@ unsigned smp_nr_online(void)
 enum smp_state smp_state(unsigned cpu)
 {
     return cpu < nr_vcpus ? (enum smp_state)READ_ONCE(vcpus[cpu].state) : VCPU_ABSENT;
-}
-
-bool smp_several(void)
-{
-    return READ_ONCE(several);
 }
 
 void spin_lock(struct spinlock *l)
@@ -363,7 +358,7 @@ static int vcpu_up(unsigned cpu)
             return rc;
         c->initialised = true;
     }
-    WRITE_ONCE(several, true); /* before it runs: the clock takes its lock from now on */
+    WRITE_ONCE(smp_started, true); /* before it runs: the clock takes its lock from now on */
     long r = HYPERVISOR_vcpu_op(VCPUOP_up, cpu, NULL);
     if (r) {
         printk("smp: VCPUOP_up of vCPU %u failed: %s\n", cpu, xen_errname(r));

@@ -28,6 +28,14 @@ _Static_assert(SMP_MAX_VCPUS <= XEN_LEGACY_MAX_VCPUS, "vcpu_info inline in share
 #if XENOLITH_SMP
 /* The calling vCPU's number, from its per-CPU segment (%fs). */
 unsigned smp_cpu(void);
+/* Set before a second vCPU first runs, never cleared (smp.c). */
+extern bool smp_started;
+/* More than vCPU 0 has ever been started: until then every per-vCPU
+ * question has the answer 0, at the price of one load. */
+static inline bool smp_several(void)
+{
+    return READ_ONCE(smp_started);
+}
 #else
 static inline unsigned smp_cpu(void)
 {
@@ -66,7 +74,6 @@ const char *smp_state_name(enum smp_state s);
 unsigned smp_nr_vcpus(void);   /* the domain's vCPUs (those Xen says exist) */
 unsigned smp_nr_online(void);  /* ONLINE ones, vCPU 0 included */
 enum smp_state smp_state(unsigned cpu);
-bool smp_several(void);        /* more than vCPU 0 has ever been started */
 
 /* Start of day (main.c, after sched_init): vCPU 0's IPI port, then every
  * other vCPU Xen lists, each initialised and brought up. */

@@ -43,7 +43,11 @@ bool xen_is_dom0(void)
 
 struct vcpu_info *this_vcpu(void)
 {
-    return &shared_info->vcpu_info[smp_cpu()];
+#if XENOLITH_SMP
+    if (smp_several())
+        return &shared_info->vcpu_info[smp_cpu()];
+#endif
+    return &shared_info->vcpu_info[0];
 }
 
 /* Before the console exists: say what is wrong through console_io (seen in

@@ -64,7 +64,7 @@ __attribute__((used)) struct vcpu_info *evtchn_do_upcall(void)
 {
     struct vcpu_info *v = this_vcpu();
 #if XENOLITH_SMP
-    unsigned cpu = smp_cpu();
+    unsigned cpu = smp_several() ? smp_cpu() : 0;
 #endif
 
     evtchn_upcalls++;
