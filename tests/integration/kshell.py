@@ -224,13 +224,13 @@ def dom0_selftest_all(lab: Lab, kernel: Path, memory_mib: int = 64, vcpus: int =
 
 def domu_selftest_all(host: Host, kernel: Path, name: str, memory_mib: int = 32, *,
                       cmdline: str = "", vifs: tuple[str, ...] = (),
-                      disks: tuple[tuple[Path, str], ...] = ()) -> str:
-    """Xenolith `selftest=all` as a domU (with `vifs` and `disks`): every suite passes and
-    `xl` sees a poweroff. Returns the console text up to the summary."""
+                      disks: tuple[tuple[Path, str], ...] = (), vcpus: int = 1) -> str:
+    """Xenolith `selftest=all` as a domU (with `vifs`, `disks` and `vcpus`): every suite
+    passes and `xl` sees a poweroff. Returns the console text up to the summary."""
     guest = host.create(GuestSpec(kernel=kernel, name=name,
                                   memory_mib=domain_mib(host, memory_mib),
                                   cmdline=f"selftest=all {cmdline}".strip(), vifs=vifs,
-                                  disks=disks))
+                                  disks=disks, vcpus=vcpus))
     try:
         guest.console.expect([BANNER.format(mode="domU")], BOOT_TIMEOUT)
         guest.console.expect([SUMMARY], SELFTEST_TIMEOUT)

@@ -2,7 +2,7 @@
 judged from dom0 and from the kernel's own lines.
 
 As dom0 with four vCPUs (Xen's dom0_max_vcpus=4-4 on the lab's one physical
-CPU): `selftest=all` passes, the smp suites among them (IPI round trip on every
+CPU), and as a domU with four vCPUs, a vif and a disk: `selftest=all` passes, the smp suites among them (IPI round trip on every
 ordered pair, a locked counter over all vCPUs, each vCPU's timer, a port moved
 between vCPUs, a vCPU down and up). As a domU with `vcpus = 4` in 8 MiB, in file
 order: `xl vcpu-list` shows four vCPUs with CPU time after `bench smp`; `xl vcpu-set` 4 -> 1 -> 4
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kshell import Shell, dom0_selftest_all, domu_shell, make_image
+from kshell import Shell, dom0_selftest_all, domu_selftest_all, domu_shell, make_image
 
 from xenlab import ExitReason, GuestSpec, Host, Lab
 from xenlab.host import SHIM_MIB
@@ -43,6 +43,16 @@ MIGRATIONS = 3
 def test_dom0_selftest_all_with_four_vcpus(dom0_lab: Lab, kernel_elf: Path) -> None:
     text = dom0_selftest_all(dom0_lab, kernel_elf, vcpus=VCPUS)
     assert f"smp: {VCPUS} of {VCPUS} vCPUs online" in text
+    for suite in SMP_SUITES:
+        assert re.search(rf"^selftest {suite}: PASS", text, re.MULTILINE), suite
+
+
+def test_domu_selftest_all_with_four_vcpus(xen_host: Host, kernel_elf: Path,
+                                            tmp_path: Path) -> None:
+    image = make_image(tmp_path / "disk.img", b"smp-disk", SECTORS)
+    text = domu_selftest_all(xen_host, kernel_elf, f"{GUEST}-all", 64,
+                             cmdline=f"ip={GUEST_IP}/24", vifs=("xenbr0",),
+                             disks=((image, "w"),), vcpus=VCPUS)
     for suite in SMP_SUITES:
         assert re.search(rf"^selftest {suite}: PASS", text, re.MULTILINE), suite
 
