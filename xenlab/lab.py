@@ -15,11 +15,12 @@ from xenlab.errors import LabError
 from xenlab.exits import DOM0_EXIT_PATTERNS, ExitReason
 from xenlab.host import Host
 from xenlab.kernelcheck import check_pv_kernel
-from xenlab.machine import RUN_DISK, XEN_CONSOLE, Machine, MachineSpec
+from xenlab.machine import RUN_DISK, XEN_CONSOLE, Machine, MachineSpec, qemu_version
 from xenlab.parts import Progress, build_dom0, build_xen, default_cache, stderr_progress
 from xenlab.parts.dom0 import DOM0_CMDLINE
 from xenlab.parts.flavours import Flavour, flavour, nearest_flavour
 from xenlab.parts.xen import binary_version, own_xen
+from xenlab.selftest_results import KnownFailure
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,27 @@ class LabConfig:
             if version:
                 return nearest_flavour(version)
         return flavour(self.xen)
+
+
+# Two bugs meet only in the lab. QEMU 10's TCG checks every `mov from %crN` of an SVM
+# guest against the CR0-read intercept (its new x86 decoder adds the register's number to
+# the intercept's only when that is not 0, and CR0 reads' is 0); Xen intercepts CR0 reads,
+# so the PV shim's `mov %cr2` in its page-fault handler exits to the Xen below it as a CR0
+# read. Xen emulates the instruction and answers from its copy of the guest's CR2, which
+# before 4.20.4 it never refreshed from the VMCB ("x86/svm: Always sync guest CR2 on
+# VMExit"): 0 in Debian 12's 4.17. The shim then handles a fault at address 0, so a store
+# it should emulate into a read-only page table goes back to its guest as a page fault with
+# cr2 0, and so does every page fault the shim passes on (docs/lab.md, "The PV shim in
+# the lab"). On a real AMD CPU CR2 reads do not exit. The self-tests that read a page
+# fault's address see 0:
+SHIM_CR2_ON_QEMU10_WHY = ("QEMU 10 turns the shim's CR2 reads into CR0-read exits, which Xen "
+                          "4.17 answers with a stale 0 (real CPUs do not exit on CR2 reads)")
+SHIM_CR2_ON_QEMU10 = (
+    KnownFailure("traps", r"^cr2 0x0, expected ", SHIM_CR2_ON_QEMU10_WHY),
+    KnownFailure("mm_writable_pt", r"came back as page faults \(error 0x3, cr2 0;",
+                 SHIM_CR2_ON_QEMU10_WHY),
+    KnownFailure("user_fault", r"^cr2 0, the program wrote at ", SHIM_CR2_ON_QEMU10_WHY),
+)
 
 
 def no_dom0_message(fl: Flavour) -> str:
@@ -77,6 +99,13 @@ class Lab:
     @property
     def flavour(self) -> Flavour:
         return self.config.flavour
+
+    def known_failures(self, shim: bool) -> tuple[KnownFailure, ...]:
+        """Self-test FAILs that this lab causes for a guest (through the shim or not),
+        not the kernel: for the tests, which accept them by their exact detail."""
+        if shim and self.flavour.series == "4.17" and qemu_version() >= (10, 0):
+            return SHIM_CR2_ON_QEMU10
+        return ()
 
     def xen(self) -> Path:
         """The hypervisor to boot: the user's own, or the flavour's (built once)."""

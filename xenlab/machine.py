@@ -13,6 +13,8 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -61,6 +63,7 @@ XEN_CPUS = 1
 #             failed", a #GP in the shim's guest)
 # and +svm,+npt (the shim's PVH domain) and +nrip-save (intercepted instructions'
 # lengths from the VMCB, not decoded by Xen) added.
+QEMU = "qemu-system-x86_64"
 CPU_MODEL = "EPYC,+svm,+npt,+nrip-save,-smap,-monitor,-xsave,-rdtscp"
 
 
@@ -79,14 +82,32 @@ class MachineSpec:
     cpu: str = CPU_MODEL
 
     def key(self, salt: str = "") -> str:
-        """Hash of the machine: files' identity, command lines, memory, devices."""
+        """Hash of the machine: files' identity (QEMU's own among them: a snapshot loads
+        only into the QEMU that saved it), command lines, memory, devices."""
         h = hashlib.sha256(salt.encode())
-        for path in [self.xen, *(m for m, _ in self.modules)]:
+        for path in [qemu_binary(), self.xen, *(m for m, _ in self.modules)]:
             st = path.stat()
             h.update(f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
         h.update(repr((self.modules, self.memory_mib, self.xen_cmdline, self.share is not None,
                        self.control, self.extra, self.cpus, self.cpu)).encode())
         return h.hexdigest()[:16]
+
+
+def qemu_binary() -> Path:
+    """The QEMU that qemu_argv runs (the first on PATH)."""
+    found = shutil.which(QEMU)
+    if found is None:
+        raise LabError(f"{QEMU} is not on PATH (make bootstrap installs qemu-system-x86)")
+    return Path(found)
+
+
+def qemu_version() -> tuple[int, int]:
+    """QEMU's (major, minor), from `--version`."""
+    res = subprocess.run([QEMU, "--version"], capture_output=True, text=True, check=False)
+    found = re.search(r"version (\d+)\.(\d+)", res.stdout)
+    if res.returncode or found is None:
+        raise LabError(f"{QEMU} --version said {res.stdout.strip()!r} {res.stderr.strip()!r}")
+    return int(found.group(1)), int(found.group(2))
 
 
 def _initrd_arg(modules: tuple[tuple[Path, str], ...]) -> str:
@@ -101,7 +122,7 @@ def _initrd_arg(modules: tuple[tuple[Path, str], ...]) -> str:
 
 def qemu_argv(spec: MachineSpec, run_dir: Path, snapshot: Path | None, loadvm: bool) -> list[str]:
     """The QEMU command line for `spec`, with its sockets in `run_dir`."""
-    argv = ["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", spec.cpu,
+    argv = [QEMU, "-machine", "q35,accel=tcg", "-cpu", spec.cpu,
             "-m", str(spec.memory_mib), "-smp", str(spec.cpus), "-nographic", "-monitor", "none", "-S",
             "-no-reboot",
             "-chardev", f"socket,id=ser0,path={run_socket(run_dir, 'serial')},server=on,wait=off",

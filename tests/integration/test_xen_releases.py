@@ -96,7 +96,8 @@ def test_domu_selftest_all_with_vif_and_disk(other_host: Host, other_lab: Lab,
     disk = make_image(tmp_path / "disk.img", b"XENOLITH-SMOKE", 32768)
     text = domu_selftest_all(other_host, kernel_elf, f"xrel-{os.getpid()}", GUEST_MIB,
                              cmdline=f"ip={GUEST_IP}/24", vifs=("xenbr0",),
-                             disks=((disk, "w"),))
+                             disks=((disk, "w"),),
+                             known=other_lab.known_failures(shim=other_host.shim))
     results = suite_results(text)
     for suite in ("blkfront", "netfront", "xenstore", "xenbus", "grant_table"):
         r = results.get(suite)

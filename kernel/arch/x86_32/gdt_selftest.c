@@ -16,6 +16,7 @@
  */
 #include "gdt.h"
 
+#include "fault_guard.h"
 #include "mm.h"
 #include "selftest.h"
 #include "traps.h"
@@ -31,40 +32,21 @@ static uint32_t gs_read32(uint32_t offset)
 
 static bool limit_faulted; /* the last st_update_works saw #GP past the limit */
 
-/* Reading past a segment's limit raises #GP. A handler installed for the
- * test moves eip from the faulting load to the instruction after it. */
-static volatile unsigned long gp_fault_eip, gp_resume_eip;
-static volatile unsigned gp_caught;
-static trap_handler_t gp_previous;
-
-static bool gp_limit_trap(struct trap_frame *f)
-{
-    if (f->eip == gp_fault_eip) {
-        f->eip = gp_resume_eip;
-        gp_caught++;
-        return true;
-    }
-    return gp_previous ? gp_previous(f) : false;
-}
-
-/* Load %gs:offset; false if it faulted (the value is then not read). */
+/* Load %gs:offset; false if it faulted (the value is then not read):
+ * reading past a segment's limit raises #GP. */
 static bool gs_read32_checked(uint32_t offset, uint32_t *out)
 {
-    unsigned before = gp_caught;
+    static struct fault_guard guard;
     uint32_t v = 0;
 
-    gp_previous = trap_set_handler(TRAP_GP, gp_limit_trap);
-    __asm__ __volatile__("movl $1f, %[fault]\n\t"
-                         "movl $2f, %[resume]\n"
-                         "1:\tmovl %%gs:(%[off]), %[v]\n"
-                         "2:"
-                         : [v] "+r"(v), [fault] "=m"(gp_fault_eip), [resume] "=m"(gp_resume_eip)
+    fault_guard_arm(&guard, TRAP_GP);
+    __asm__ __volatile__(FAULT_GUARD_ASM("movl %%gs:(%[off]), %[v]")
+                         : [v] "+r"(v), FAULT_GUARD_OUT(&guard)
                          : [off] "r"(offset)
                          : "memory");
-    (void)trap_set_handler(TRAP_GP, gp_previous);
-    gp_fault_eip = 0;
+    fault_guard_disarm(&guard);
     *out = v;
-    return gp_caught == before;
+    return guard.hits == 0;
 }
 
 /* A small data segment over scratch_words[first..first+1] (8 bytes). */

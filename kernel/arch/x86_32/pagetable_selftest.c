@@ -16,6 +16,7 @@
  *
  * Both use the first pages of the scratch window and leave them empty.
  */
+#include "fault_guard.h"
 #include "mm.h"
 #include "pagetable.h"
 #include "selftest.h"
@@ -191,6 +192,17 @@ SELFTEST(mm_pagetable)
                "requests refused, running L3 already pinned (%ld)", l3rc);
 }
 
+/* One store into a page-table page, through the armed guard. */
+static struct fault_guard guard;
+
+static void pt_store32(volatile uint32_t *p, uint32_t v)
+{
+    __asm__ volatile(FAULT_GUARD_ASM("movl %[v], (%[p])")
+                     : FAULT_GUARD_OUT(&guard)
+                     : [v] "r"(v), [p] "r"(p)
+                     : "memory");
+}
+
 SELFTEST(mm_writable_pt)
 {
     unsigned long va = mm_scratch_va(TEST_PAGES - 1);
@@ -217,18 +229,25 @@ SELFTEST(mm_writable_pt)
             xen_hypercall_count[__HYPERVISOR_update_va_mapping];
     /* Two 32-bit stores, high word first: the entry only becomes present
      * with the low word, so it is never half-valid. Each store faults on
-     * the read-only page; Xen emulates it after checking the new entry. */
-    half[1] = (uint32_t)(want >> 32);
-    half[0] = (uint32_t)want;
+     * the read-only page; Xen emulates it after checking the new entry. A
+     * store Xen gives back as a page fault instead is caught and reported. */
+    fault_guard_arm(&guard, TRAP_PF);
+    pt_store32(&half[1], (uint32_t)(want >> 32));
+    pt_store32(&half[0], (uint32_t)want);
     bool mapped = pt_lookup(va) == want && page_is((void *)va, TEST_PATTERN);
     /* Remove it: low word (present bit) first. */
-    half[0] = 0;
-    half[1] = 0;
+    pt_store32(&half[0], 0);
+    pt_store32(&half[1], 0);
+    fault_guard_disarm(&guard);
     calls = xen_hypercall_count[__HYPERVISOR_mmu_update] +
             xen_hypercall_count[__HYPERVISOR_update_va_mapping] - calls;
     invlpg_local(va);
     rc = HYPERVISOR_vm_assist(VMASST_CMD_disable, VMASST_TYPE_writable_pagetables);
     page_free(page, 0);
+    ST_EXPECT(r, guard.hits == 0,
+              "%u of 4 stores into the L1 came back as page faults (error %#x, cr2 %#lx; the "
+              "entry is at %#lx), not emulated by Xen", guard.hits, guard.error_code, guard.cr2,
+              (unsigned long)half);
     ST_EXPECT(r, mapped, "direct PTE write did not map the page (entry %#llx)",
               (unsigned long long)pt_lookup(va));
     ST_EXPECT(r, pt_lookup(va) == 0, "direct PTE clear left %#llx",
