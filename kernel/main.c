@@ -24,6 +24,7 @@
 #include "netfront.h"
 #include "sched.h"
 #include "selftest.h"
+#include "smp.h"
 #include "shell.h"
 #include "suspend.h"
 #include "time.h"
@@ -79,6 +80,9 @@ static void start_of_day(void)
     start(gnttab_init);
     start(xenstore_init);
     start(console_input_init);
+#if XENOLITH_SMP /* make tiny runs on vCPU 0 alone (mk/kernel.mk) */
+    start(smp_init);
+#endif
     /* Late: what answers the toolstack, once XenStore and threads exist. */
     start(control_init);
     start(suspend_init);

@@ -5,6 +5,7 @@
  */
 #include "sched_priv.h"
 #include "shell.h"
+#include "smp.h"
 
 /* "13104/16384", or "<12288/16384" while the fill is untouched. */
 static void stack_use(const struct thread *t, char *buf, size_t size)
@@ -44,6 +45,11 @@ static int cmd_threads(int argc, char **argv)
            fpu_state_loads());
     printk("stack high-water: deepest use in bytes, exact within the lowest %u (filled at "
            "creation); canaries (lowest %u bytes) intact\n", STACK_FILL_BYTES, STACK_CANARY_BYTES);
+#if XENOLITH_SMP
+    if (smp_nr_vcpus() > 1) /* the secondaries run no thread (smp.h): `cpus` shows them */
+        printk("vcpu: every thread runs on vCPU 0; vCPUs 1-%u serve calls and IPIs (cpus)\n",
+               smp_nr_vcpus() - 1);
+#endif
     return 0;
 }
 SHELL_COMMAND(threads, "threads", "threads",

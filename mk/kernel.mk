@@ -43,6 +43,10 @@
 #            mode (kernel/user/**, kernel/arch/x86_32/user/**: ring-3
 #            processes, their programs and `run`; XENOLITH_USER=0 leaves
 #            the ring-3 paths out of traps.c, entry.S and upcall.S);
+#            No several vCPUs (kernel/smp*.c, kernel/arch/x86_32/smp*.c;
+#            XENOLITH_SMP=0 makes this_vcpu() vCPU 0's and leaves the
+#            per-vCPU port check out of the upcall): the tiny kernel runs
+#            on vCPU 0 only, whatever vcpus= says.
 #            everything else in kernel/ is in.
 KERNEL_CONFIG ?= default
 ifeq ($(KERNEL_CONFIG),tiny)
@@ -52,8 +56,10 @@ KERNEL_OUT := $(BUILD)/tiny
 # out), and the padding around every call site is gone.
 KERNEL_OPT := -Oz -mpreferred-stack-boundary=2
 KERNEL_CONFIG_EXCLUDE := %_selftest.c %_selftest_fpu.c %_bench.c %_debug.c drivers/% \
-                         kernel/user/% kernel/arch/x86_32/user/%
+                         kernel/user/% kernel/arch/x86_32/user/% \
+                         kernel/smp% kernel/arch/x86_32/smp%
 KERNEL_DRIVERS := 0
+KERNEL_SMP := 0
 KERNEL_USER := 0
 KERNEL_SELFTESTS := 0
 KERNEL_SECTION_FLAGS := -ffunction-sections -fdata-sections
@@ -63,6 +69,7 @@ else ifeq ($(KERNEL_CONFIG),default)
 KERNEL_OUT := $(BUILD)
 KERNEL_CONFIG_EXCLUDE :=
 KERNEL_DRIVERS := 1
+KERNEL_SMP := 1
 KERNEL_USER := 1
 KERNEL_SELFTESTS := 1
 KERNEL_SECTION_FLAGS :=
@@ -106,10 +113,11 @@ KERNEL_FPU_FLAGS := -msse -msse2 -mfpmath=sse
 # the drivers only when XENOLITH_DRIVERS (its one #if); selftest.c, with
 # XENOLITH_SELFTESTS 0, keeps only the answer "built without self-tests";
 # traps.c, entry.S and upcall.S have their ring-3 paths only when
-# XENOLITH_USER (a kernel that runs no ring 3 takes no trap from there).
+# XENOLITH_USER (a kernel that runs no ring 3 takes no trap from there);
+# XENOLITH_SMP: the secondary vCPUs (smp.h).
 KERNEL_CPPFLAGS := -Ikernel/include -I$(GEN_INCLUDE) -I$(KINC) -MMD -MP \
                    -DXENOLITH_DRIVERS=$(KERNEL_DRIVERS) -DXENOLITH_SELFTESTS=$(KERNEL_SELFTESTS) \
-                   -DXENOLITH_USER=$(KERNEL_USER)
+                   -DXENOLITH_USER=$(KERNEL_USER) -DXENOLITH_SMP=$(KERNEL_SMP)
 # -O2 by default; `make tiny` for the smallest kernel (see above and make bench).
 KERNEL_OPT ?= -O2
 KERNEL_CFLAGS := $(KERNEL_ARCH_FLAGS) -std=c11 -ffreestanding -fno-pic -fno-pie \

@@ -58,6 +58,9 @@ def _guest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cmdline", default="")
     p.add_argument("--vif", action="append_const", const="xenbr0", default=[])
     p.add_argument("--disk", action="append", default=[], help="PATH[,r]")
+    p.add_argument("--vcpus", type=int, default=1,
+                   help="the domain's vCPUs (xl's vcpus= and maxvcpus=; as dom0: Xen's "
+                   "dom0_max_vcpus=N-N)")
     p.add_argument("--timeout", type=float, default=300)
     p.add_argument("--name", default="guest")
     p.add_argument("--shim", action="store_true", default=None,
@@ -77,7 +80,8 @@ def _spec(args: argparse.Namespace, host: Host) -> GuestSpec:
     shim = host.shim if args.shim is None else args.shim
     memory = args.memory or domain_mib(GUEST_MIB, shim)
     return GuestSpec(kernel=args.kernel, name=args.name, memory_mib=memory,
-                     cmdline=args.cmdline, vifs=tuple(args.vif), disks=tuple(disks), shim=shim)
+                     cmdline=args.cmdline, vifs=tuple(args.vif), disks=tuple(disks), shim=shim,
+                     vcpus=args.vcpus)
 
 
 def _finish(reason: ExitReason) -> int:
@@ -123,7 +127,8 @@ def cmd_boot(args: argparse.Namespace) -> int:
     lab = Lab(_config(args))
     start = time.monotonic()
     if args.mode == "dom0":
-        with lab.boot_dom0_kernel(args.kernel, args.cmdline, max(args.memory or 0, 64)) as run:
+        with lab.boot_dom0_kernel(args.kernel, args.cmdline, max(args.memory or 0, 64),
+                                    vcpus=args.vcpus) as run:
             print(f"xenlab: serial log {run.log}", file=sys.stderr)
             if sys.stdin.isatty():
                 reason = interact(run.console, lambda: None, DOM0_EXIT_PATTERNS)

@@ -31,7 +31,8 @@ class GuestSpec:
     """A domU: kernel file, name, memory, `extra=` command line, vifs (bridges), disks, an
     initramfs (`ramdisk=`) for kernels that want one, and `shim`: run the 32-bit PV kernel
     inside the PV shim (a PVH domain whose Xen runs the guest), as on a stock Xen host;
-    None: the host's default (the shim on a stock Xen, which has no 32-bit PV)."""
+    None: the host's default (the shim on a stock Xen, which has no 32-bit PV). `vcpus`:
+    the domain's vCPUs (xl's vcpus= and maxvcpus=, so `xl vcpu-set` can go back up to it)."""
 
     kernel: Path
     name: str = "guest"
@@ -41,6 +42,7 @@ class GuestSpec:
     disks: tuple[tuple[Path, str], ...] = field(default_factory=tuple)  # (host file, "w"|"r")
     ramdisk: Path | None = None
     shim: bool | None = None
+    vcpus: int = 1
 
 
 def domain_mib(guest_mib: int, shim: bool) -> int:
@@ -58,6 +60,8 @@ def guest_config(spec: GuestSpec, kernel: str, disks: list[str], ramdisk: str | 
     lines = [f'name = "{spec.name}"', *kind, f'kernel = "{kernel}"',
              f"memory = {spec.memory_mib}", f'extra = "{spec.cmdline}"',
              'on_poweroff = "preserve"', 'on_reboot = "preserve"', 'on_crash = "preserve"']
+    if spec.vcpus != 1:
+        lines += [f"vcpus = {spec.vcpus}", f"maxvcpus = {spec.vcpus}"]
     if ramdisk:
         lines.append(f'ramdisk = "{ramdisk}"')
     if spec.vifs:

@@ -126,23 +126,27 @@ class Lab:
 
     @contextmanager
     def boot_dom0_kernel(self, kernel: Path, cmdline: str = "", memory_mib: int = 256, *,
-                         machine_mib: int | None = None) -> Iterator[DomZeroRun]:
+                         machine_mib: int | None = None, vcpus: int = 1
+                         ) -> Iterator[DomZeroRun]:
         """Boot Xen with `kernel` as dom0 (its console is Xen's serial).
 
         `machine_mib`: the machine's RAM, when it must be more than dom0 needs (Xen gives
         a domain its highest free frames first, so a machine above 16 GiB puts dom0's
         frames there). Xen then does not scrub free memory at boot (`no-bootscrub`), so
-        QEMU, which allocates guest RAM as it is touched, takes only what is used."""
+        QEMU, which allocates guest RAM as it is touched, takes only what is used.
+        `vcpus`: dom0's vCPUs, as `dom0_max_vcpus=N-N` (the minimum too: Xen caps the
+        maximum alone at its physical CPUs, and the lab's Xen has one)."""
         if self.flavour.stock and self.config.xen_binary is None:
             raise LabError(no_dom0_message(self.flavour))
         check_pv_kernel(kernel)
         xen = self.xen()
         mem = max(memory_mib, 64)
+        dom0_vcpus = "1" if vcpus == 1 else f"{vcpus}-{vcpus}"
         scrub = "" if machine_mib is None else " no-bootscrub"
         spec = MachineSpec(xen=xen, modules=((kernel.resolve(), cmdline),),
                            memory_mib=machine_mib or mem + 128,
                            xen_cmdline=f"{XEN_CONSOLE} dom0_mem={mem}M,max:{mem}M "
-                                       f"dom0_max_vcpus=1 loglvl=all guest_loglvl=all noreboot{scrub}")
+                                       f"dom0_max_vcpus={dom0_vcpus} loglvl=all guest_loglvl=all noreboot{scrub}")
         machine = Machine(spec, self.run_dir("dom0"))
         try:
             console = machine.console()

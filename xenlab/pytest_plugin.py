@@ -23,12 +23,12 @@ Fixtures:
 - `xen_hosts` (session): running Xen + Linux dom0 hosts, one per flavour, started on first
   use (restored from a QEMU snapshot when one matches) and closed at the session's end;
   `xen_host`: the session flavour's. Tests must destroy the guests they create there.
-- `boot_dom0` (function): `boot_dom0(kernel, cmdline="", memory_mib=256)` -> a started
+- `boot_dom0` (function): `boot_dom0(kernel, cmdline="", memory_mib=256, vcpus=1)` -> a started
   `DomZeroRun` (the kernel as Xen's dom0); stopped when the test ends.
 - `boot_kernel` (function): `boot_kernel(kernel, mode="domu"|"dom0", cmdline="", **spec)`
   -> `KernelRun`; in domU mode `spec` is any `xenlab.GuestSpec` field (memory_mib,
   vifs, disks, shim, ...; name defaults to one unique to the test) and the guest is
-  destroyed when the test ends; in dom0 mode only memory_mib applies.
+  destroyed when the test ends; in dom0 mode only memory_mib and vcpus apply.
 """
 
 from __future__ import annotations
@@ -178,10 +178,12 @@ def xen_host(xen_hosts: XenHosts) -> Host:
 
 @pytest.fixture
 def boot_dom0(dom0_lab: Lab) -> Iterator[Callable[..., DomZeroRun]]:
-    """`boot_dom0(kernel, cmdline="", memory_mib=256)`: the kernel as Xen's dom0."""
+    """`boot_dom0(kernel, cmdline="", memory_mib=256, vcpus=1)`: the kernel as Xen's dom0."""
     with contextlib.ExitStack() as stack:
-        def boot(kernel: Path, cmdline: str = "", memory_mib: int = 256) -> DomZeroRun:
-            return stack.enter_context(dom0_lab.boot_dom0_kernel(kernel, cmdline, memory_mib))
+        def boot(kernel: Path, cmdline: str = "", memory_mib: int = 256, vcpus: int = 1
+                 ) -> DomZeroRun:
+            return stack.enter_context(dom0_lab.boot_dom0_kernel(kernel, cmdline, memory_mib,
+                                                                 vcpus=vcpus))
         yield boot
 
 
@@ -199,9 +201,12 @@ def boot_kernel(request: pytest.FixtureRequest, make_lab: Callable[[str | None],
             if mode == "dom0":
                 lab = dom0_capable(make_lab(xen))
                 memory = int(spec.pop("memory_mib", 256))  # type: ignore[call-overload]
+                vcpus = int(spec.pop("vcpus", 1))  # type: ignore[call-overload]
                 if spec:
-                    raise TypeError(f"a dom0 boot takes memory_mib only, not {sorted(spec)}")
-                run = stack.enter_context(lab.boot_dom0_kernel(Path(kernel), cmdline, memory))
+                    raise TypeError(f"a dom0 boot takes memory_mib and vcpus only, not "
+                                    f"{sorted(spec)}")
+                run = stack.enter_context(lab.boot_dom0_kernel(Path(kernel), cmdline, memory,
+                                                               vcpus=vcpus))
                 return KernelRun(run.console, run.log, 0, dom0=run)
             if mode != "domu":
                 raise ValueError(f"mode must be dom0 or domu, not {mode!r}")

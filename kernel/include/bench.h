@@ -36,4 +36,8 @@ int bench_multicall(void);
  * 0, or 1 after printing why. */
 int bench_console(const char *lines);
 
+/* `bench smp [ROUNDS]` (kernel/smp_bench.c): a CPU-bound workload over 1, 2, 4 ...
+ * vCPUs and the IPI round trip; 0, or 1 after printing why. */
+int bench_smp(const char *rounds);
+
 #endif

@@ -21,6 +21,17 @@ int evtchn_init(void);
 /* Bind a handler to a port we already own and unmask it. */
 int evtchn_set_handler(evtchn_port_t port, evtchn_handler_t h, void *data);
 int evtchn_bind_virq(unsigned virq, evtchn_handler_t h, void *data, evtchn_port_t *port);
+#if XENOLITH_SMP
+/* Several vCPUs (smp.h): a VIRQ bound to one vCPU (VIRQ_TIMER is per vCPU),
+ * an IPI port whose events go to `vcpu` (EVTCHNOP_bind_ipi: any vCPU
+ * sends, evtchn_send), and an interdomain or unbound port moved to `vcpu`
+ * (EVTCHNOP_bind_vcpu). The upcall on each vCPU dispatches only the ports
+ * bound to it. */
+int evtchn_bind_virq_vcpu(unsigned virq, unsigned vcpu, evtchn_handler_t h, void *data,
+                          evtchn_port_t *port);
+int evtchn_bind_ipi(unsigned vcpu, evtchn_handler_t h, void *data, evtchn_port_t *port);
+int evtchn_bind_vcpu(evtchn_port_t port, unsigned vcpu);
+#endif
 int evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
 /* Note: Xen marks the new local port pending once (lost-notification fixup). */
 int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_port_t *port);

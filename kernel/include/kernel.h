@@ -40,7 +40,7 @@ extern const struct start_info *boot_start_info;
 extern struct shared_info *shared_info; /* mapped at a fixed page */
 extern const char *kernel_cmdline;      /* start_info->cmd_line, NUL-terminated */
 bool xen_is_dom0(void);                  /* start_info->flags & SIF_INITDOMAIN */
-struct vcpu_info *this_vcpu(void);       /* &shared_info->vcpu_info[0] */
+struct vcpu_info *this_vcpu(void);       /* the calling vCPU's, in shared_info */
 /* The boot path: entry.S _start -> arch_start (setup.c) -> kernel_main (main.c). */
 _Noreturn void arch_start(struct start_info *si);
 _Noreturn void kernel_main(void);

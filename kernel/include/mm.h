@@ -154,6 +154,13 @@ void direct_map_queue_set(unsigned long pfn, xen_pfn_t mfn);
 void direct_map_queue_readonly(unsigned long pfn); /* before Xen types the page as a table */
 void direct_map_queue_clear(unsigned long pfn);
 
+/* An L3 of one's own (pagetable.c): the kernel's 3-4 GiB in l3's slot 3,
+ * through l2, a private copy of the kernel's L2 (Xen wants that L2 under
+ * one L3 only); and the table pages' direct-map entries read-only (before
+ * pinning) or writable again (after unpinning). */
+void pt_kernel_slot_copy(uint64_t *l3, uint64_t *l2);
+int pt_tables_writable(void *const *pages, unsigned n, bool writable);
+
 /* Boot (pagetable.c): the first pfn after what Xen's domain builder placed
  * (kernel, p2m, start_info, rings, page tables, stack); pages for the boot
  * allocator are taken from there on, then the allocator gets the rest. */

@@ -86,4 +86,8 @@ unsigned long trap_read_cr2(void);
 void backtrace_here(void);
 void backtrace_from(unsigned long eip, unsigned long ebp);
 
+/* The table given to set_trap_table (ended by an entry whose address is 0),
+ * for a secondary vCPU's first context (smp_boot.c). */
+const struct trap_info *traps_table(void);
+
 #endif

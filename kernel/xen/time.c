@@ -18,6 +18,7 @@
 #include "events.h"
 #include "shell.h"
 #include "time.h"
+#include "smp.h"
 
 uint64_t rdtsc(void)
 {
@@ -122,11 +123,27 @@ uint64_t clock_absorb(struct clock_state *c, uint64_t raw)
     return c->last;
 }
 
+#if XENOLITH_SMP
+/* With several vCPUs, one clock for all: each reads its own vcpu_info's
+ * time record, and Xen's per-CPU records may disagree by a little, which
+ * clock_absorb takes as a step back. The reading is taken inside the lock,
+ * so the readings it absorbs are in the order they were taken. */
+static struct spinlock clk_lock;
+#endif
+
 uint64_t monotonic_ns(void)
 {
-    uint64_t raw = xen_system_time_ns();
     unsigned long flags = irq_save();
-    uint64_t now = clock_absorb(&clk, raw);
+#if XENOLITH_SMP
+    bool several = smp_several(); /* one vCPU: no lock, as ever */
+    if (several)
+        spin_lock(&clk_lock);
+#endif
+    uint64_t now = clock_absorb(&clk, xen_system_time_ns());
+#if XENOLITH_SMP
+    if (several)
+        spin_unlock(&clk_lock);
+#endif
     irq_restore(flags);
     return now;
 }

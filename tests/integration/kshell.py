@@ -140,14 +140,14 @@ def guest_pages(shell: Shell, host: Host, guest_mib: int) -> int:
 def domu_shell(host: Host, kernel: Path, name: str, memory_mib: int, boot_timeout: float,
                command_timeout: float = DEFAULT_COMMAND_TIMEOUT, *, cmdline: str = "",
                vifs: tuple[str, ...] = (), disks: tuple[tuple[Path, str], ...] = (),
-               drop_echo: bool = False) -> Iterator[Shell]:
+               drop_echo: bool = False, vcpus: int = 1) -> Iterator[Shell]:
     """Xenolith as a domU of the Linux dom0 (console through `xl console`), at its prompt.
 
-    `cmdline`, `vifs` and `disks` are GuestSpec's; `memory_mib` is the kernel's (the domain
+    `cmdline`, `vifs`, `disks` and `vcpus` are GuestSpec's; `memory_mib` is the kernel's (the domain
     also holds the shim, if any: domain_mib); the shell's `boot` is the boot text."""
     guest = host.create(GuestSpec(kernel=kernel, name=name,
                                   memory_mib=domain_mib(host, memory_mib),
-                                  cmdline=cmdline, vifs=vifs, disks=disks))
+                                  cmdline=cmdline, vifs=vifs, disks=disks, vcpus=vcpus))
     try:
         sh = Shell(guest.console, host.log, command_timeout, guest, drop_echo)
         sh.boot = sh.wait_prompt(boot_timeout)
@@ -210,10 +210,10 @@ def check_selftest_output(text: str, mode: str, log: Path,
         f"the console suite's long line did not arrive whole; log: {log}")
 
 
-def dom0_selftest_all(lab: Lab, kernel: Path, memory_mib: int = 64) -> str:
-    """Xenolith `selftest=all` as dom0: every suite passes and Xen sees a poweroff.
-    Returns the serial log's text."""
-    with lab.boot_dom0_kernel(kernel, "selftest=all", memory_mib) as run:
+def dom0_selftest_all(lab: Lab, kernel: Path, memory_mib: int = 64, vcpus: int = 1) -> str:
+    """Xenolith `selftest=all` as dom0 (with `vcpus` vCPUs): every suite passes and Xen
+    sees a poweroff. Returns the serial log's text."""
+    with lab.boot_dom0_kernel(kernel, "selftest=all", memory_mib, vcpus=vcpus) as run:
         run.console.expect([BANNER.format(mode="dom0")], BOOT_TIMEOUT)
         run.console.expect([SUMMARY], SELFTEST_TIMEOUT)
         run.console.expect([XTF_RESULT], EXIT_TIMEOUT)
@@ -230,14 +230,15 @@ def dom0_selftest_all(lab: Lab, kernel: Path, memory_mib: int = 64) -> str:
 def domu_selftest_all(host: Host, kernel: Path, name: str, memory_mib: int = 32, *,
                       cmdline: str = "", vifs: tuple[str, ...] = (),
                       disks: tuple[tuple[Path, str], ...] = (),
-                      known: tuple[KnownFailure, ...] = ()) -> str:
-    """Xenolith `selftest=all` as a domU (with `vifs` and `disks`): every suite passes but
-    those of `known` that fail as the lab makes them (Lab.known_failures: each is reported
-    as a warning), and `xl` sees a poweroff. Returns the console text up to the summary."""
+                      known: tuple[KnownFailure, ...] = (), vcpus: int = 1) -> str:
+    """Xenolith `selftest=all` as a domU (with `vifs`, `disks` and `vcpus`): every suite
+    passes but those of `known` that fail as the lab makes them (Lab.known_failures: each is
+    reported as a warning), and `xl` sees a poweroff. Returns the console text up to the
+    summary."""
     guest = host.create(GuestSpec(kernel=kernel, name=name,
                                   memory_mib=domain_mib(host, memory_mib),
                                   cmdline=f"selftest=all {cmdline}".strip(), vifs=vifs,
-                                  disks=disks))
+                                  disks=disks, vcpus=vcpus))
     try:
         guest.console.expect([BANNER.format(mode="domU")], BOOT_TIMEOUT)
         guest.console.expect([SUMMARY], SELFTEST_TIMEOUT)

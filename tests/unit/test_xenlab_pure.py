@@ -55,6 +55,12 @@ def test_guest_config_preserves_shutdowns() -> None:
     assert 'type = "pv"' in cfg and "pvshim" not in cfg
     shim = guest_config(GuestSpec(kernel=Path("k"), shim=True), "/run/k", [])
     assert 'type = "pvh"' in shim and "pvshim = 1" in shim and 'kernel = "/run/k"' in shim
+    assert "vcpus" not in shim  # one vCPU: xl's default, the config says nothing
+
+
+def test_guest_config_vcpus() -> None:
+    cfg = guest_config(GuestSpec(kernel=Path("k"), vcpus=4), "/run/k", [])
+    assert "vcpus = 4" in cfg.splitlines() and "maxvcpus = 4" in cfg.splitlines()
 
 
 def test_a_stock_flavour_boots_no_dom0_and_says_why(tmp_path: Path) -> None:

@@ -54,6 +54,10 @@ XENOLITH_IP, LINUX_IP = "10.0.0.2", "10.0.0.3"
 MMU = re.compile(r"bench mmu: (single|batched) \([^)]*\): .*?, (\d+) hypercalls, (\d+) us")
 MULTICALL = re.compile(r"bench multicall: (single|batched) \([^)]*\): (\d+) calls, "
                        r"(\d+) hypercalls, (\d+) us")
+SMP_RUN = re.compile(r"bench smp: (\d+) vCPUs?: \d+ rounds in (\d+) ms")
+SMP_IPI = re.compile(r"bench smp: ipi round trip 0 -> \d+: mean (\d+) us")
+SMP_VCPUS = 4
+SMP_FIGURES = ("smp_1", "smp_2", "smp_4", "smp_speedup", "ipi_rtt")
 MMU_FIGURES = ("mmu_single", "mmu_batched", "mmu_speedup", "mc_separate", "mc_batched",
                "mc_speedup")
 SELFTEST = r"selftest summary: (\d+) passed, (\d+) failed"
@@ -223,6 +227,37 @@ def mmu_figures(host: Host, report: Report, peer: Peer, reps: int, timeout: floa
                     "per repetition, separate / batched")
 
 
+def smp_figures(host: Host, report: Report, peer: Peer, reps: int, timeout: float,
+                progress: Say) -> None:
+    """`bench smp`, `reps` times, in one guest with SMP_VCPUS vCPUs: the workload's time on
+    1, 2 and 4 vCPUs, the speed-up, and the mean IPI round trip."""
+    b = session.boot(host, peer, f"s-{peer.name}", timeout, vcpus=SMP_VCPUS)
+    if b.seconds is None:
+        for key in SMP_FIGURES:
+            report.not_measured(peer.name, key, f"the guest did not boot: {b.error}")
+        return
+    runs: dict[int, list[float]] = {1: [], 2: [], 4: []}
+    rtts: list[float] = []
+    for i in range(reps):
+        out = session.shell(host, "bench smp", re.escape(XENOLITH_PROMPT), timeout) or ""
+        got = {int(m.group(1)): float(m.group(2)) for m in SMP_RUN.finditer(out)}
+        ipis = [float(m.group(1)) for m in SMP_IPI.finditer(out)]
+        if all(k in got and got[k] > 0 for k in runs) and ipis:
+            for k, times in runs.items():
+                times.append(got[k])
+            rtts.append(sum(ipis) / len(ipis))
+            progress(f"{peer.name}: bench smp {i + 1}/{reps}: {got[1]:.0f} ms on 1 vCPU, "
+                     f"{got[4]:.0f} ms on 4; IPI round trip {rtts[-1]:.0f} us")
+    session.destroy(host, b.name)
+    how = f"one guest with vcpus = {SMP_VCPUS}; the same rounds split over the vCPUs"
+    for k, times in runs.items():
+        report.measured(peer.name, f"smp_{k}", times, how)
+    report.measured(peer.name, "smp_speedup",
+                    [a / b for a, b in zip(runs[1], runs[4], strict=True)],
+                    "per repetition, 1 vCPU / 4 vCPUs; bounded by the lab's one physical CPU")
+    report.measured(peer.name, "ipi_rtt", rtts, "mean over vCPUs 1-3, 100 pings each")
+
+
 def run_bench(opts: BenchOptions, host: Host | None = None) -> int:
     """Measure, write build/bench/{report.json,report.md,*.png}, print the summary.
 
@@ -286,6 +321,13 @@ def session_steps(host: Host, report: Report, peers: list[Peer], opts: BenchOpti
         else:
             for key in MMU_FIGURES:
                 report.not_measured(p.name, key, "Xenolith's own `bench` command")
+    for p in peers:
+        if p.kind == XENOLITH:
+            say(f"{p.name}: bench smp x{plan.mmu_reps} ({SMP_VCPUS} vCPUs)")
+            smp_figures(host, report, p, plan.mmu_reps, plan.boot_timeout, say)
+        else:
+            for key in SMP_FIGURES:
+                report.not_measured(p.name, key, "Xenolith's own `bench smp` command")
     for p in peers:
         if p.ip:
             say(f"{p.name}: network x{plan.net_reps}")

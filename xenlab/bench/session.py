@@ -52,8 +52,8 @@ def stage(host: Host, peer: Peer) -> None:
 
 
 def boot(host: Host, peer: Peer, name: str, timeout: float, *, memory_mib: int | None = None,
-         cmdline: str | None = None, vifs: tuple[str, ...] = (), disks: tuple[str, ...] = ()
-         ) -> Booted:
+         cmdline: str | None = None, vifs: tuple[str, ...] = (), disks: tuple[str, ...] = (),
+         vcpus: int = 1) -> Booted:
     """Create `name` from the staged peer, attached to its console, and wait for the marker.
 
     `disks` are xl disk specs of files already in dom0 ("file:/run/x.img,xvda,r").
@@ -61,7 +61,7 @@ def boot(host: Host, peer: Peer, name: str, timeout: float, *, memory_mib: int |
     spec = GuestSpec(kernel=peer.kernel, name=name,
                      memory_mib=memory_mib or peer.memory_mib,
                      cmdline=peer.cmdline if cmdline is None else cmdline, vifs=vifs,
-                     shim=host.shim if peer.shim is None else peer.shim)
+                     shim=host.shim if peer.shim is None else peer.shim, vcpus=vcpus)
     ramdisk = f"{STAGE}/{peer.name}.ramdisk" if peer.ramdisk else None
     cfg = guest_config(spec, f"{STAGE}/{peer.name}.kernel", list(disks), ramdisk)
     (host.share / f"{name}.cfg").write_text(cfg)

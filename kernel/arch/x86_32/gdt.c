@@ -131,7 +131,7 @@ static void load_kernel_segments(void)
                          : "memory");
 }
 
-static uint64_t percpu_desc(struct percpu *p)
+uint64_t gdt_percpu_desc(struct percpu *p)
 {
     return desc_make((uint32_t)(unsigned long)p, sizeof(*p) - 1,
                      DESC_TYPE_DATA_RW | DESC_TYPE_ACCESSED, false, DPL_KERNEL, DESC_DB);
@@ -187,7 +187,7 @@ int gdt_init(void)
     install_note = "installed";
 
     /* A descriptor changed at run time: the per-CPU segment for %fs. */
-    rc = gdt_update(GDT_ENTRY_PERCPU, percpu_desc(&boot_percpu));
+    rc = gdt_update(GDT_ENTRY_PERCPU, gdt_percpu_desc(&boot_percpu));
     if (rc == 0) {
         load_fs(PERCPU_SEL);
         percpu_ready = true;

@@ -196,6 +196,9 @@ struct percpu {
 /* This CPU's struct percpu, read through %fs; NULL before gdt_init ran
  * (or with gdt=off). */
 struct percpu *this_percpu(void);
+/* The descriptor of a per-CPU segment for p (a secondary vCPU's GDT has its
+ * own, smp_boot.c). */
+uint64_t gdt_percpu_desc(struct percpu *p);
 
 /* Write one of our GDT slots through HYPERVISOR_update_descriptor (the
  * table's page is read-only to us). Returns 0 or Xen's -errno, after

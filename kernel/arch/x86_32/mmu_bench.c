@@ -137,10 +137,13 @@ static int cmd_bench(int argc, char **argv)
         return bench_multicall();
     if (argc == 3 && strcmp(argv[1], "console") == 0)
         return bench_console(argv[2]);
-    printk("usage: bench mmu|multicall|console LINES\n");
+    if ((argc == 2 || argc == 3) && strcmp(argv[1], "smp") == 0)
+        return bench_smp(argc == 3 ? argv[2] : NULL);
+    printk("usage: bench mmu|multicall|console LINES|smp [ROUNDS]\n");
     return 1;
 }
-SHELL_COMMAND(bench, "bench", "bench mmu|multicall|console LINES",
+SHELL_COMMAND(bench, "bench", "bench mmu|multicall|console LINES|smp [ROUNDS]",
               "benchmarks: mmu = single vs batched PTE updates, multicall = separate vs batched "
-              "calls, console = LINES predictable 64-byte lines and their rate",
+              "calls, console = LINES predictable 64-byte lines and their rate, smp = a "
+              "workload over 1, 2, 4 ... vCPUs and the IPI round trip",
               cmd_bench);

@@ -205,3 +205,50 @@ void direct_map_queue_clear(unsigned long pfn)
     if (ma)
         mmu_queue_update(ma | MMU_NORMAL_PT_UPDATE, 0);
 }
+
+/* ---- an L3 of one's own: processes and secondary vCPUs ---------------------- */
+
+/* The L2 of the kernel's 3-4 GiB, in the L3 Xen's domain builder made. */
+static const pte_t *kernel_slot_l2(void)
+{
+    const pte_t *l3 = (const pte_t *)boot_start_info->pt_base;
+    return table_of(l3[pt_l3_index(KERNEL_VIRT_BASE)]);
+}
+
+/*
+ * The kernel half of a new L3 (a process's, a secondary vCPU's): `l2` (a
+ * zeroed page) becomes a copy of the kernel's slot-3 L2, its entries below
+ * HYPERVISOR_VIRT_START only (Xen fills its own slots when it types the
+ * copy), and l3's slot 3 points to it with the flags Xen gave its own L3
+ * entries (RW and US, which it adds to every present one). A copy, not the
+ * kernel's L2: the slot-3 L2 of a 32-bit guest's L3 holds Xen's private
+ * mappings and Xen allows it under one L3 only (mm.c
+ * pae_xen_mappings_check: "PAE L3 3rd slot is shared", -EINVAL). The kernel
+ * adds no L2 entry after boot (directmap.c makes every L1 of 3-4 GiB then),
+ * so the copy stays right; its L1s are the kernel's own.
+ */
+void pt_kernel_slot_copy(pte_t *l3, pte_t *l2)
+{
+    const pte_t *kl3 = (const pte_t *)boot_start_info->pt_base;
+    const pte_t *kl2 = kernel_slot_l2();
+    unsigned slot = pt_l3_index(KERNEL_VIRT_BASE);
+
+    for (unsigned i = 0; i < pt_l2_index(HYPERVISOR_VIRT_START); i++)
+        l2[i] = kl2[i];
+    l3[slot] = pte_make(pfn_to_mfn(virt_to_pfn(l2)), kl3[slot] & ~PTE_ADDR_MASK);
+}
+
+/* Table pages' direct-map entries: read-only before Xen types them (Xen
+ * types no page as a table while a writable mapping of it exists), writable
+ * again after it has dropped the type. */
+int pt_tables_writable(void *const *pages, unsigned n, bool writable)
+{
+    for (unsigned i = 0; i < n; i++) {
+        unsigned long pfn = virt_to_pfn(pages[i]);
+        if (writable)
+            direct_map_queue_set(pfn, pfn_to_mfn(pfn));
+        else
+            direct_map_queue_readonly(pfn);
+    }
+    return mmu_flush();
+}

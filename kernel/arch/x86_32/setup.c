@@ -18,6 +18,7 @@
  */
 #include "kernel.h"
 #include "mm.h"
+#include "smp.h"
 
 /* Hardware PTE bits (Intel SDM vol. 3, 4.4 "PAE paging"). */
 #define PTE_PRESENT (1u << 0)
@@ -42,6 +43,10 @@ bool xen_is_dom0(void)
 
 struct vcpu_info *this_vcpu(void)
 {
+#if XENOLITH_SMP
+    if (smp_several())
+        return &shared_info->vcpu_info[smp_cpu()];
+#endif
     return &shared_info->vcpu_info[0];
 }
 

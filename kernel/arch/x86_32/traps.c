@@ -127,6 +127,11 @@ int traps_init(void)
     return 0;
 }
 
+const struct trap_info *traps_table(void)
+{
+    return trap_table;
+}
+
 /* Registers and a symbolised backtrace starting at this frame. */
 static void trap_dump(const struct trap_frame *f)
 {

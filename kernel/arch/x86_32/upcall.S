@@ -73,7 +73,7 @@ upcall_dispatch:
          * upcall, but keep the contract): leave them masked. */
         testl   $UPCALL_CS_SAVED_MASK, PUSHAL_SIZE + UPCALL_FRAME_CS(%esp)
         jnz     upcall_return_masked
-        movl    upcall_vcpu, %eax
+        /* %eax: the vcpu_info evtchn_do_upcall served (this vCPU's). */
 upcall_critical_start:
         movb    $0, VCPU_INFO_UPCALL_MASK(%eax)
         testb   $0xff, VCPU_INFO_UPCALL_PENDING(%eax)

@@ -25,11 +25,12 @@
 #include "kernel.h"
 #include "events.h"
 #include "evtchn_priv.h"
+#include "smp.h"
 
 /* Entry points in upcall.S, registered with Xen below. */
 extern char hypervisor_callback[], failsafe_callback[];
-/* Read by upcall.S: the vcpu_info whose mask and pending flag it touches. */
-struct vcpu_info *upcall_vcpu;
+/* Set once the upcall is registered: irq_restore runs missed events only then. */
+static bool upcall_ready;
 
 struct port evtchn_ports[EVTCHN_NR_PORTS];
 
@@ -45,17 +46,26 @@ static void dispatch(evtchn_port_t port)
     if (evtchn_storm_guard(port, p))
         return; /* masked: what comes now waits for the window's end */
     p->count++;
-    evtchn_events_handled++;
+#if XENOLITH_SMP
+    /* wait_for_event's count is vCPU 0's (its threads'); an unlocked
+     * increment from another vCPU could lose one of vCPU 0's. */
+    if (p->vcpu == 0)
+#endif
+        evtchn_events_handled++;
     if (p->handler)
         p->handler(port, p->data);
     else
         evtchn_unhandled++;
 }
 
-/* Called by upcall.S (and by irq_restore) with events masked. */
-__attribute__((used)) void evtchn_do_upcall(void)
+/* Called by upcall.S (and by irq_restore) with events masked; returns the
+ * vcpu_info it served, whose mask and pending flag upcall.S's exit touches. */
+__attribute__((used)) struct vcpu_info *evtchn_do_upcall(void)
 {
-    struct vcpu_info *v = upcall_vcpu;
+    struct vcpu_info *v = this_vcpu();
+#if XENOLITH_SMP
+    unsigned cpu = smp_several() ? smp_cpu() : 0;
+#endif
 
     evtchn_upcalls++;
     WRITE_ONCE(v->evtchn_upcall_pending, 0);
@@ -69,11 +79,18 @@ __attribute__((used)) void evtchn_do_upcall(void)
         while (bits) {
             unsigned bit = (unsigned)__builtin_ctzl(bits);
             bits &= bits - 1;
+#if XENOLITH_SMP
+            /* The word is shared by ports bound to every vCPU: the others'
+             * are theirs to clear (Xen flagged the selector there too). */
+            if (evtchn_ports[word * EVTCHN_WORD_BITS + bit].vcpu != cpu)
+                continue;
+#endif
             __atomic_fetch_and(&shared_info->evtchn_pending[word], ~((xen_ulong_t)1 << bit),
                                __ATOMIC_SEQ_CST);
             dispatch(word * EVTCHN_WORD_BITS + bit);
         }
     }
+    return v;
 }
 
 struct failsafe_frame {
@@ -93,7 +110,7 @@ __attribute__((used, noreturn)) void evtchn_failsafe(const struct failsafe_frame
 
 unsigned long irq_save(void)
 {
-    struct vcpu_info *v = upcall_vcpu ? upcall_vcpu : this_vcpu();
+    struct vcpu_info *v = this_vcpu();
     unsigned long old = READ_ONCE(v->evtchn_upcall_mask);
 
     WRITE_ONCE(v->evtchn_upcall_mask, 1);
@@ -103,7 +120,7 @@ unsigned long irq_save(void)
 
 void irq_restore(unsigned long flags)
 {
-    struct vcpu_info *v = upcall_vcpu ? upcall_vcpu : this_vcpu();
+    struct vcpu_info *v = this_vcpu();
 
     if (flags) {
         (void)upcall_mask_restore(v, 1);
@@ -117,7 +134,7 @@ void irq_restore(unsigned long flags)
      * by Xen as usual.
      */
     for (;;) {
-        if (!upcall_mask_restore(v, 0) || !upcall_vcpu)
+        if (!upcall_mask_restore(v, 0) || !upcall_ready)
             return;
         WRITE_ONCE(v->evtchn_upcall_mask, 1);
         barrier();
@@ -191,15 +208,31 @@ static void port_claim(evtchn_port_t port, enum port_kind kind, uint32_t virq, d
     p->data = NULL;
     p->count = 0;
     p->kind = (uint8_t)kind;
+#if XENOLITH_SMP
+    p->vcpu = 0; /* Xen's default; bind_virq/bind_ipi/bind_vcpu say otherwise */
+#endif
     p->virq = virq;
     p->remote = remote;
     p->remote_port = remote_port;
     irq_restore(flags);
 }
 
+#if XENOLITH_SMP
 int evtchn_bind_virq(unsigned virq, evtchn_handler_t h, void *data, evtchn_port_t *port)
 {
-    struct evtchn_bind_virq op = {.virq = virq, .vcpu = 0};
+    return evtchn_bind_virq_vcpu(virq, 0, h, data, port);
+}
+
+int evtchn_bind_virq_vcpu(unsigned virq, unsigned vcpu, evtchn_handler_t h, void *data,
+                          evtchn_port_t *port)
+#else
+int evtchn_bind_virq(unsigned virq, evtchn_handler_t h, void *data, evtchn_port_t *port)
+#endif
+{
+#if !XENOLITH_SMP
+    const unsigned vcpu = 0;
+#endif
+    struct evtchn_bind_virq op = {.virq = virq, .vcpu = vcpu};
     long rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &op);
     if (rc) {
         printk("evtchn: EVTCHNOP_bind_virq %u failed: %ld\n", virq, rc);
@@ -210,10 +243,50 @@ int evtchn_bind_virq(unsigned virq, evtchn_handler_t h, void *data, evtchn_port_
         return -XEN_ERANGE;
     }
     port_claim(op.port, PORT_VIRQ, virq, DOMID_SELF, 0);
+#if XENOLITH_SMP
+    evtchn_ports[op.port].vcpu = (uint8_t)vcpu;
+#endif
     if (port)
         *port = op.port;
     return evtchn_set_handler(op.port, h, data);
 }
+
+#if XENOLITH_SMP
+int evtchn_bind_ipi(unsigned vcpu, evtchn_handler_t h, void *data, evtchn_port_t *port)
+{
+    struct evtchn_bind_ipi op = {.vcpu = vcpu};
+    long rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_ipi, &op);
+    if (rc) {
+        printk("evtchn: EVTCHNOP_bind_ipi for vCPU %u failed: %s\n", vcpu, xen_errname(rc));
+        return (int)rc;
+    }
+    if (!evtchn_port_ok(op.port))
+        return -XEN_ERANGE;
+    port_claim(op.port, PORT_IPI, 0, DOMID_SELF, 0);
+    evtchn_ports[op.port].vcpu = (uint8_t)vcpu;
+    *port = op.port;
+    return evtchn_set_handler(op.port, h, data);
+}
+
+int evtchn_bind_vcpu(evtchn_port_t port, unsigned vcpu)
+{
+    if (!evtchn_port_ok(port))
+        return -XEN_EINVAL;
+    struct evtchn_bind_vcpu op = {.port = port, .vcpu = vcpu};
+    /* Masked across the move: no vCPU dispatches the port while its owner
+     * changes; an event that came meanwhile is delivered by the unmask, on
+     * the new vCPU (Xen re-checks pending ports on unmask). */
+    evtchn_mask(port);
+    long rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_vcpu, &op);
+    if (rc == 0)
+        WRITE_ONCE(evtchn_ports[port].vcpu, (uint8_t)vcpu);
+    else
+        printk("evtchn: EVTCHNOP_bind_vcpu port %u -> vCPU %u failed: %s\n", (unsigned)port, vcpu,
+               xen_errname(rc));
+    evtchn_unmask(port);
+    return (int)rc;
+}
+#endif
 
 int evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port)
 {
@@ -333,7 +406,7 @@ int evtchn_register_callbacks(void)
 
 int evtchn_init(void)
 {
-    upcall_vcpu = this_vcpu();
+    upcall_ready = true;
     int rc = evtchn_register_callbacks();
     if (rc)
         return rc;

@@ -103,6 +103,10 @@ static void describe_port(evtchn_port_t port, char *buf, size_t len)
     case EVTCHNSTAT_interdomain:
         snprintf(buf, len, "interdomain, dom %u port %u", (unsigned)st.u.interdomain.dom,
                  (unsigned)st.u.interdomain.port);
+#if XENOLITH_SMP
+        if (st.vcpu) /* moved with bind_vcpu; vCPU 0 is every port's default */
+            snprintf(buf + strlen(buf), len - strlen(buf), " vcpu %u", (unsigned)st.vcpu);
+#endif
         break;
     case EVTCHNSTAT_pirq: snprintf(buf, len, "pirq %u", (unsigned)st.u.pirq); break;
     case EVTCHNSTAT_virq:

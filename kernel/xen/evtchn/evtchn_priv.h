@@ -13,7 +13,7 @@
 #define EVTCHN_WORD_BITS (sizeof(xen_ulong_t) * 8)
 #define EVTCHN_NR_PORTS (EVTCHN_WORD_BITS * EVTCHN_WORD_BITS) /* 2-level ABI */
 
-enum port_kind { PORT_FREE, PORT_VIRQ, PORT_UNBOUND, PORT_INTERDOMAIN, PORT_EXTERNAL };
+enum port_kind { PORT_FREE, PORT_VIRQ, PORT_UNBOUND, PORT_INTERDOMAIN, PORT_EXTERNAL, PORT_IPI };
 
 struct port {
     evtchn_handler_t handler;
@@ -24,6 +24,7 @@ struct port {
     uint32_t storms;        /* windows the port was masked for */
     bool storm_masked;
     uint8_t kind;        /* enum port_kind: how *we* got it */
+    uint8_t vcpu;        /* the vCPU Xen notifies (bind_virq/bind_ipi, bind_vcpu) */
     uint32_t virq;       /* PORT_VIRQ */
     domid_t remote;      /* PORT_UNBOUND, PORT_INTERDOMAIN */
     evtchn_port_t remote_port;

@@ -23,7 +23,11 @@ void evtchn_resume(bool new_domain)
     } virqs[NR_VIRQS];
     unsigned n = 0;
     for (evtchn_port_t port = 0; port < EVTCHN_NR_PORTS; port++)
-        if (evtchn_ports[port].kind == PORT_VIRQ && n < ARRAY_SIZE(virqs))
+        if (evtchn_ports[port].kind == PORT_VIRQ && n < ARRAY_SIZE(virqs)
+#if XENOLITH_SMP /* another vCPU's VIRQs are smp.c's to bind, when it is back up */
+            && evtchn_ports[port].vcpu == 0
+#endif
+        )
             virqs[n++] = (struct virq_binding){evtchn_ports[port].virq, evtchn_ports[port].handler,
                                                evtchn_ports[port].data};
     memset(evtchn_ports, 0, sizeof(evtchn_ports));

@@ -125,18 +125,9 @@ static xen_pfn_t mfn_of(const void *page)
     return pfn_to_mfn(virt_to_pfn(page));
 }
 
-/* The table pages' direct-map entries: read-only before Xen types them,
- * writable again after. */
 static int tables_writable(struct addrspace *as, bool writable)
 {
-    for (unsigned i = 0; i < TABLE_PAGES; i++) {
-        unsigned long pfn = virt_to_pfn(as->table[i]);
-        if (writable)
-            direct_map_queue_set(pfn, pfn_to_mfn(pfn));
-        else
-            direct_map_queue_readonly(pfn);
-    }
-    return mmu_flush();
+    return pt_tables_writable((void *const *)as->table, TABLE_PAGES, writable);
 }
 
 struct addrspace *addrspace_create(const uint8_t *image, size_t len)
@@ -172,11 +163,8 @@ struct addrspace *addrspace_create(const uint8_t *image, size_t len)
     for (unsigned i = 0; i < USER_STACK_PAGES; i++)
         l1[pt_l1_index(stack_bottom() + i * PAGE_SIZE)] = pte_make(mfn_of(as->stack[i]), PTE_USER_RW);
     as->table[T_L2_USER][pt_l2_index(USER_IMAGE_VA)] = pte_make(mfn_of(l1), PDE_KERNEL);
-    /* The kernel's entries only: Xen fills its own slots when it types the copy. */
-    for (unsigned i = 0; i < pt_l2_index(HYPERVISOR_VIRT_START); i++)
-        as->table[T_L2_KERNEL][i] = kernel_l2()[i];
     as->table[T_L3][L3_SLOT_USER] = pte_make(mfn_of(as->table[T_L2_USER]), l3_flags);
-    as->table[T_L3][L3_SLOT_KERNEL] = pte_make(mfn_of(as->table[T_L2_KERNEL]), l3_flags);
+    pt_kernel_slot_copy(as->table[T_L3], as->table[T_L2_KERNEL]);
 
     if ((rc = tables_writable(as, false))) {
         printk("addrspace: cannot make the tables read-only: %s\n", xen_errname(rc));

@@ -1,0 +1,211 @@
+/*
+ * smp_selftest.c — self-tests of several vCPUs (smp.c, smp_boot.c, the
+ * per-vCPU side of evtchn.c): an IPI round trip on every ordered pair, a
+ * counter under one spinlock incremented by every vCPU at once (exact
+ * total), each vCPU's own timer (VIRQ_TIMER bound to it) and the clock
+ * monotonic across vCPUs, a port moved between vCPUs (EVTCHNOP_bind_vcpu),
+ * and a vCPU taken down and brought back up. SKIP with one vCPU online.
+ */
+#include "kernel.h"
+#include "events.h"
+#include "selftest.h"
+#include "smp.h"
+#include "time.h"
+
+#define LOCK_ROUNDS 20000u
+#define TIMER_DELAY_NS (2 * NSEC_PER_MSEC)
+#define CLOCK_READS 2000u
+#define EVENT_WAIT_MS 1000u
+
+/* The online vCPUs in `cpus`; how many. */
+static unsigned online_cpus(unsigned *cpus)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < smp_nr_vcpus(); i++)
+        if (smp_state(i) == VCPU_ONLINE)
+            cpus[n++] = i;
+    return n;
+}
+
+#define NEED_SEVERAL(r, cpus, n)                                                       \
+    unsigned cpus[SMP_MAX_VCPUS], n = online_cpus(cpus);                               \
+    if (n < 2)                                                                         \
+        ST_SKIP(r, "one vCPU online (boot with vcpus=2 or more)")
+
+struct ping_job {
+    unsigned to;
+    uint64_t ns;
+};
+
+static void ping_from_here(void *arg)
+{
+    struct ping_job *j = arg;
+    j->ns = smp_ping(j->to);
+}
+
+SELFTEST(smp_ipi)
+{
+    NEED_SEVERAL(r, cpus, n);
+    uint64_t total = 0, worst = 0;
+    unsigned pairs = 0;
+
+    for (unsigned a = 0; a < n; a++)
+        for (unsigned b = 0; b < n; b++) {
+            if (a == b)
+                continue;
+            struct ping_job j = {.to = cpus[b]};
+            ST_EXPECT(r, smp_call(cpus[a], ping_from_here, &j) == 0, "no call to vCPU %u", cpus[a]);
+            ST_EXPECT(r, j.ns > 0, "vCPU %u -> %u: no answer", cpus[a], cpus[b]);
+            total += j.ns;
+            worst = j.ns > worst ? j.ns : worst;
+            pairs++;
+        }
+    ST_PASS(r, "%u ordered pairs answered; round trip mean %lu us, worst %lu us", pairs,
+            (unsigned long)(total / pairs / NSEC_PER_USEC), (unsigned long)(worst / NSEC_PER_USEC));
+}
+
+static struct spinlock count_lock;
+static uint32_t counted; /* plain loads and stores: only the lock makes the total right */
+
+static void count_up(void *arg)
+{
+    (void)arg;
+    for (unsigned i = 0; i < LOCK_ROUNDS; i++) {
+        spin_lock(&count_lock);
+        WRITE_ONCE(counted, READ_ONCE(counted) + 1);
+        spin_unlock(&count_lock);
+    }
+}
+
+SELFTEST(smp_lock)
+{
+    NEED_SEVERAL(r, cpus, n);
+    counted = 0;
+    for (unsigned i = 1; i < n; i++)
+        ST_EXPECT(r, smp_call_post(cpus[i], count_up, NULL) == 0, "no call to vCPU %u", cpus[i]);
+    count_up(NULL); /* vCPU 0 too, at the same time */
+    for (unsigned i = 1; i < n; i++)
+        smp_call_wait(cpus[i]);
+    ST_EXPECT(r, counted == n * LOCK_ROUNDS, "counter %u, want %u (%u vCPUs x %u)", counted,
+              n * LOCK_ROUNDS, n, LOCK_ROUNDS);
+    ST_PASS(r, "%u vCPUs x %u locked increments = %u", n, LOCK_ROUNDS, counted);
+}
+
+struct timer_job {
+    uint64_t before, start, end, deadline, xen_after;
+    unsigned long fired_before, fired;
+    bool monotonic;
+};
+
+static void timer_here(void *arg)
+{
+    struct timer_job *j = arg;
+    j->start = monotonic_ns();
+    j->monotonic = true;
+    uint64_t last = j->start;
+    for (unsigned i = 0; i < CLOCK_READS; i++) {
+        uint64_t t = monotonic_ns();
+        if (t < last)
+            j->monotonic = false;
+        last = t;
+    }
+    j->deadline = xen_system_time_ns() + TIMER_DELAY_NS;
+    j->fired = smp_timer_wait(j->deadline);
+    j->xen_after = xen_system_time_ns();
+    j->end = monotonic_ns();
+}
+
+SELFTEST(smp_timer)
+{
+    NEED_SEVERAL(r, cpus, n);
+    for (unsigned i = 1; i < n; i++) {
+        struct timer_job j = {.before = monotonic_ns()};
+        struct smp_counters c;
+        smp_counters(cpus[i], &c);
+        j.fired_before = c.timer_events;
+        ST_EXPECT(r, smp_call(cpus[i], timer_here, &j) == 0, "no call to vCPU %u", cpus[i]);
+        uint64_t after = monotonic_ns();
+        ST_EXPECT(r, j.fired > j.fired_before, "vCPU %u: its VIRQ_TIMER did not come", cpus[i]);
+        ST_EXPECT(r, j.xen_after >= j.deadline, "vCPU %u: timer early by %lu ns", cpus[i],
+                  (unsigned long)(j.deadline - j.xen_after));
+        ST_EXPECT(r, j.before <= j.start && j.start <= j.end && j.end <= after,
+                  "clock not monotonic across vCPUs 0 -> %u -> 0: %llu %llu %llu %llu", cpus[i],
+                  (unsigned long long)j.before, (unsigned long long)j.start,
+                  (unsigned long long)j.end, (unsigned long long)after);
+        ST_EXPECT(r, j.monotonic, "vCPU %u: clock went back", cpus[i]);
+    }
+    ST_PASS(r, "%u secondary vCPUs: own timer fired (%lu ms), clock monotonic across vCPUs",
+            n - 1, (unsigned long)(TIMER_DELAY_NS / NSEC_PER_MSEC));
+}
+
+struct seen {
+    unsigned cpu;
+    unsigned long events;
+};
+
+static void note_cpu(evtchn_port_t port, void *data)
+{
+    struct seen *s = data;
+    WRITE_ONCE(s->cpu, smp_cpu());
+    WRITE_ONCE(s->events, s->events + 1);
+}
+
+/* Send on `from`; true when the handler of the other end ran (on some vCPU). */
+static bool send_and_see(evtchn_port_t from, struct seen *s)
+{
+    unsigned long before = READ_ONCE(s->events);
+    if (evtchn_send(from))
+        return false;
+    for (unsigned ms = 0; ms < EVENT_WAIT_MS && READ_ONCE(s->events) == before; ms++)
+        sleep_ms(1);
+    return READ_ONCE(s->events) != before;
+}
+
+SELFTEST(smp_evtchn)
+{
+    NEED_SEVERAL(r, cpus, n);
+    evtchn_port_t a, b;
+    struct seen s = {0};
+    int rc = evtchn_alloc_unbound(DOMID_SELF, &a);
+    ST_EXPECT(r, rc == 0, "alloc_unbound: %s", xen_errname(rc));
+    rc = evtchn_bind_interdomain(DOMID_SELF, a, &b);
+    if (rc == 0)
+        rc = evtchn_set_handler(b, note_cpu, &s);
+    bool ok = rc == 0;
+    unsigned target = cpus[n - 1], seen_there = 0, seen_back = 0;
+    if (ok) {
+        rc = evtchn_bind_vcpu(b, target);
+        ok = rc == 0 && send_and_see(a, &s);
+        seen_there = s.cpu;
+    }
+    if (ok) {
+        rc = evtchn_bind_vcpu(b, 0);
+        ok = rc == 0 && send_and_see(a, &s);
+        seen_back = s.cpu;
+    }
+    (void)evtchn_close(b);
+    (void)evtchn_close(a);
+    ST_EXPECT(r, ok, "port %u: bind_vcpu or delivery failed (%s)", (unsigned)b, xen_errname(rc));
+    ST_EXPECT(r, seen_there == target && seen_back == 0,
+              "port %u's handler ran on vCPU %u after bind_vcpu %u, on %u after bind_vcpu 0",
+              (unsigned)b, seen_there, target, seen_back);
+    ST_PASS(r, "port %u moved to vCPU %u and back: its handler ran there, then on vCPU 0",
+            (unsigned)b, target);
+}
+
+SELFTEST(smp_hotplug)
+{
+    NEED_SEVERAL(r, cpus, n);
+    unsigned cpu = cpus[n - 1];
+    int rc = smp_vcpu_down(cpu);
+    ST_EXPECT(r, rc == 0, "vCPU %u down: %s", cpu, xen_errname(rc));
+    long up = HYPERVISOR_vcpu_op(VCPUOP_is_up, cpu, NULL);
+    bool answered = smp_ping(cpu) != 0;
+    rc = smp_vcpu_up(cpu);
+    ST_EXPECT(r, up == 0, "vCPU %u: VCPUOP_is_up says %ld after its VCPUOP_down", cpu, up);
+    ST_EXPECT(r, !answered, "vCPU %u answered an IPI while down", cpu);
+    ST_EXPECT(r, rc == 0, "vCPU %u back up: %s", cpu, xen_errname(rc));
+    ST_EXPECT(r, smp_ping(cpu) != 0, "vCPU %u: no IPI answer after VCPUOP_up", cpu);
+    ST_PASS(r, "vCPU %u down (VCPUOP_down on itself, is_up 0) and up again (VCPUOP_up), answers IPIs",
+            cpu);
+}
