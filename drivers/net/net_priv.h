@@ -42,6 +42,12 @@ void net_stream_stats(unsigned long *discarded_bytes, unsigned long *generated_b
 void net_echo_stats(unsigned long *udp_echoed, unsigned long *udp_discarded,
                     unsigned long *tcp_bytes, unsigned long *tcp_open);
 
+/* Fill in the TCP or UDP checksum of the IPv4 frame in `p` (one pbuf,
+ * Ethernet header first) that the backend left blank (csum.c); a frame
+ * that is not whole TCP or UDP over IPv4 is left as it is, for lwIP to
+ * check and drop. */
+void net_csum_fill(struct pbuf *p);
+
 /* Gratuitous ARPs sent, one each time a link came up with an address. */
 unsigned long net_gratuitous_arps(void);
 

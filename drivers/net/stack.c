@@ -203,7 +203,7 @@ static err_t netif_setup(struct netif *nif)
     return ERR_OK;
 }
 
-void net_input(unsigned index, const void *frame, size_t len)
+void net_input(unsigned index, const void *frame, size_t len, bool csum_blank)
 {
     struct net_if *ifp = net_if(index);
     if (!ifp || !ifp->link || !ifp->added)
@@ -226,6 +226,8 @@ void net_input(unsigned index, const void *frame, size_t len)
     memcpy(p->payload, frame, len);
     if (padded > len)
         memset((uint8_t *)p->payload + len, 0, padded - len);
+    if (csum_blank)
+        net_csum_fill(p);
     struct err_snapshot before;
     snapshot(&before);
     if (ifp->netif.input(p, &ifp->netif) != ERR_OK)
@@ -237,18 +239,19 @@ struct inject_req {
     unsigned index;
     const void *frame;
     size_t len;
+    bool csum_blank;
 };
 
 static int do_inject(void *arg)
 {
     struct inject_req *r = arg;
-    net_input(r->index, r->frame, r->len);
+    net_input(r->index, r->frame, r->len, r->csum_blank);
     return 0;
 }
 
-void net_inject(unsigned index, const void *frame, size_t len)
+void net_inject(unsigned index, const void *frame, size_t len, bool csum_blank)
 {
-    struct inject_req r = {index, frame, len};
+    struct inject_req r = {index, frame, len, csum_blank};
     (void)net_call(do_inject, &r);
 }
 
