@@ -171,7 +171,8 @@ def http_smoke(host: Host, peer: Peer, mib: int, timeout: float) -> bool:
                      cmdline=f"ip={peer.ip}/24 http={HTTP_PORT}")
     if b.seconds is None:
         return False
-    res = host.dom0(f"wget -q -T 30 -O - http://{peer.ip}:{HTTP_PORT}/", timeout=90)
+    # busybox's wget crashes on -T: the time limit is timeout's
+    res = host.dom0(f"timeout 30 wget -q -O - http://{peer.ip}:{HTTP_PORT}/", timeout=90)
     session.destroy(host, name)
     return res.status == 0 and "Xenolith" in res.output
 
