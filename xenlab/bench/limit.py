@@ -68,6 +68,7 @@ def veth_module(cache: Path, progress: Progress) -> Path:
 def limit_up(host: Host, veth: Path, netload: str) -> None:
     """The namespace on xenbr0 at LIMIT_IP, its servers started."""
     (host.share / "veth.ko").write_bytes(veth.read_bytes())
+    limit_down(host)  # what an interrupted run may have left
     inside = f"ip netns exec {NS}"
     host.check(f"(grep -q '^veth ' /proc/modules || insmod /host/veth.ko) && "
                f"ip netns add {NS} && ip link add {VETH_HOST} type veth peer name {VETH_NS} && "
