@@ -105,8 +105,9 @@ def tcp_once(host: Host, netload: str, args: str, seconds: float) -> tuple[float
 
 
 def measure(host: Host, report: Report, target: Target, netload: str, reps: int,
-            seconds: float, progress: session.Say) -> None:
-    """Every network figure of `target`, `reps` times, recorded under its name."""
+            seconds: float, progress: session.Say, tcp: bool = True) -> None:
+    """Every network figure of `target`, `reps` times, recorded under its name (the TCP ones
+    only when `tcp`)."""
     ip = target.ip
     # The first exchange waits for ARP (and for the peer's servers to start).
     host.dom0(f"ping -c 3 -W 2 {ip} >/dev/null; {netload} udp {ip} 7 1 64 >/dev/null",
@@ -133,7 +134,7 @@ def measure(host: Host, report: Report, target: Target, netload: str, reps: int,
             delivered.append(stream[1])
             progress(f"{target.name}: udp_stream {i + 1}/{reps}: {stream[0]:.1f} Mbit/s "
                      f"({stream[1]})")
-        for key, args in tcp_loads(ip, seconds).items():
+        for key, args in (tcp_loads(ip, seconds) if tcp else {}).items():
             tcp = tcp_once(host, netload, args, seconds)
             if tcp is None:
                 progress(f"{target.name}: {key} {i + 1}/{reps}: nothing came through")
@@ -142,6 +143,9 @@ def measure(host: Host, report: Report, target: Target, netload: str, reps: int,
             lost[key] += tcp[1]
             progress(f"{target.name}: {key} {i + 1}/{reps}: {tcp[0]:.1f}")
     record(report, target, rates, lost, delivered, seconds)
+    if not tcp:
+        for key in TCP_FIGURES:
+            report.not_measured(target.name, key, "skipped in the quick mode")
 
 
 def record(report: Report, target: Target, rates: dict[str, list[float]], lost: dict[str, int],
@@ -171,7 +175,7 @@ def record(report: Report, target: Target, rates: dict[str, list[float]], lost: 
 
 
 def net_figures(host: Host, report: Report, peer: Peer, netload: str, reps: int, seconds: float,
-                timeout: float, progress: session.Say) -> None:
+                timeout: float, progress: session.Say, tcp: bool = True) -> None:
     assert peer.ip
     xen = peer.kind == XENOLITH
     cmdline = f"ip={peer.ip}/24 http={HTTP_PORT}" if xen else None
@@ -183,5 +187,5 @@ def net_figures(host: Host, report: Report, peer: Peer, netload: str, reps: int,
     served = ("the guest (its `net` discard count; its own TCP services)" if xen else
               "the guest (Udp InDatagrams; netload serve on its stack)")
     target = Target(peer.name, peer.ip, lambda: guest_udp_received(host, peer, timeout), served)
-    measure(host, report, target, netload, reps, seconds, progress)
+    measure(host, report, target, netload, reps, seconds, progress, tcp)
     session.destroy(host, b.name)
