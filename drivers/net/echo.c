@@ -157,17 +157,7 @@ void net_echo_start(void)
         printk("net: discard: no UDP port %u\n", DISCARD_PORT);
     else
         udp_recv(d, udp_discard, NULL);
-    struct tcp_pcb *t = tcp_new();
-    if (!t || tcp_bind(t, IP4_ADDR_ANY, ECHO_PORT) != ERR_OK) {
-        printk("net: echo: no TCP port %u\n", ECHO_PORT);
-        return;
-    }
-    struct tcp_pcb *l = tcp_listen(t);
-    if (!l) {
-        printk("net: echo: cannot listen on TCP port %u\n", ECHO_PORT);
-        return;
-    }
-    tcp_accept(l, tcp_echo_accept);
+    (void)net_tcp_listen(ECHO_PORT, tcp_echo_accept, "echo");
 }
 
 void net_echo_stats(unsigned long *udp, unsigned long *discarded, unsigned long *tcp,

@@ -469,19 +469,8 @@ void net_http_start(void)
         printk("http: http='%s' is not a TCP port (1..65535); no server\n", v);
         return;
     }
-    struct tcp_pcb *t = tcp_new();
-    if (!t || tcp_bind(t, IP4_ADDR_ANY, (u16_t)port) != ERR_OK) {
-        printk("http: cannot bind TCP port %lu; no server\n", port);
-        if (t)
-            tcp_close(t);
+    if (!net_tcp_listen((u16_t)port, http_accept, "http"))
         return;
-    }
-    struct tcp_pcb *l = tcp_listen(t);
-    if (!l) {
-        printk("http: cannot listen on TCP port %lu; no server\n", port);
-        return;
-    }
-    tcp_accept(l, http_accept);
     http.port = (uint16_t)port;
     printk("http: serving /, /threads, /mem, /events, /net, /blk, /metrics on TCP port %lu\n",
            port);

@@ -272,6 +272,7 @@ struct show {
     struct conn_line conns[SHOW_CONNS];
     unsigned nconns, more;
     unsigned long refused, udp_echoed, udp_discarded, tcp_bytes, tcp_open;
+    unsigned long tcp_discarded, tcp_generated;
 };
 
 static void conns_of(struct show *s, struct tcp_pcb *list)
@@ -299,6 +300,7 @@ static int show_copy(void *arg)
     conns_of(s, tcp_tw_pcbs);
     s->refused = net_mem_refused();
     net_echo_stats(&s->udp_echoed, &s->udp_discarded, &s->tcp_bytes, &s->tcp_open);
+    net_stream_stats(&s->tcp_discarded, &s->tcp_generated);
     return 0;
 }
 
@@ -338,6 +340,8 @@ void net_show(void)
            "%lu tcp bytes (%lu connections open); discarded %lu udp datagrams\n",
            LWIP_VERSION_STRING, s.st.link.recv, s.st.link.xmit, s.udp_echoed, s.tcp_bytes,
            s.tcp_open, s.udp_discarded);
+    printk("  streams: discarded %lu tcp bytes (port 9), generated %lu (chargen, port 19)\n",
+           s.tcp_discarded, s.tcp_generated);
     show_proto("link", &s.st.link);
     show_proto("arp", &s.st.etharp);
     show_proto("ip", &s.st.ip);

@@ -26,6 +26,7 @@
 #include "lwip/init.h"
 #include "lwip/pbuf.h"
 #include "lwip/stats.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
@@ -202,7 +203,7 @@ static err_t netif_setup(struct netif *nif)
     return ERR_OK;
 }
 
-void net_input(unsigned index, const void *frame, size_t len)
+void net_input(unsigned index, const void *frame, size_t len, bool csum_blank)
 {
     struct net_if *ifp = net_if(index);
     if (!ifp || !ifp->link || !ifp->added)
@@ -225,6 +226,8 @@ void net_input(unsigned index, const void *frame, size_t len)
     memcpy(p->payload, frame, len);
     if (padded > len)
         memset((uint8_t *)p->payload + len, 0, padded - len);
+    if (csum_blank)
+        net_csum_fill(p);
     struct err_snapshot before;
     snapshot(&before);
     if (ifp->netif.input(p, &ifp->netif) != ERR_OK)
@@ -236,18 +239,19 @@ struct inject_req {
     unsigned index;
     const void *frame;
     size_t len;
+    bool csum_blank;
 };
 
 static int do_inject(void *arg)
 {
     struct inject_req *r = arg;
-    net_input(r->index, r->frame, r->len);
+    net_input(r->index, r->frame, r->len, r->csum_blank);
     return 0;
 }
 
-void net_inject(unsigned index, const void *frame, size_t len)
+void net_inject(unsigned index, const void *frame, size_t len, bool csum_blank)
 {
-    struct inject_req r = {index, frame, len};
+    struct inject_req r = {index, frame, len, csum_blank};
     (void)net_call(do_inject, &r);
 }
 
@@ -343,6 +347,27 @@ bool net_any_link(void)
     return false;
 }
 
+/* ---- services ----------------------------------------------------------------- */
+
+bool net_tcp_listen(u16_t port, tcp_accept_fn accept, const char *name)
+{
+    struct tcp_pcb *t = tcp_new();
+    if (!t || tcp_bind(t, IP4_ADDR_ANY, port) != ERR_OK) {
+        printk("%s: cannot bind TCP port %u; no server\n", name, port);
+        if (t)
+            tcp_close(t);
+        return false;
+    }
+    struct tcp_pcb *l = tcp_listen(t);
+    if (!l) {
+        printk("%s: cannot listen on TCP port %u; no server\n", name, port);
+        tcp_close(t);
+        return false;
+    }
+    tcp_accept(l, accept);
+    return true;
+}
+
 /* ---- the thread -------------------------------------------------------------- */
 
 static bool woken(void *arg)
@@ -355,6 +380,7 @@ static void stack_loop(void *arg)
 {
     (void)arg;
     net_echo_start();
+    net_stream_start();
     net_http_start();
     for (;;) {
         kicked = false;
@@ -366,6 +392,10 @@ static void stack_loop(void *arg)
             else if (ifp->link && ifp->link->poll)
                 ifp->link->poll(ifp->link->dev);
         }
+        /* A TCP segment the link refused (every tx buffer in flight: ERR_MEM)
+         * stays queued in lwIP; the poll above may have freed buffers, so
+         * send it now rather than after the peer's next ACK or a retransmit. */
+        tcp_txnow();
         sys_check_timeouts();
         u32_t ms = sys_timeouts_sleeptime();
         uint64_t deadline = ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? WAIT_FOREVER : deadline_ms(ms);

@@ -41,9 +41,10 @@ void nf_event(evtchn_port_t port, void *data)
     net_kick();
 }
 
-static void deliver(struct netfront_dev *nf, const uint8_t *frame, unsigned len)
+static void deliver(struct netfront_dev *nf, const uint8_t *frame, unsigned len,
+                    bool csum_blank)
 {
-    net_input(nf->index, frame, len);
+    net_input(nf->index, frame, len, csum_blank);
 }
 
 static void poll(void *dev)

@@ -97,7 +97,8 @@ int nf_tx_setup(struct netfront_dev *nf);
 /* Take every rx response (copied once, checked), hand each good frame to
  * deliver, refill, re-arm rsp_event. */
 void nf_rx_take(struct netfront_dev *nf,
-                void (*deliver)(struct netfront_dev *nf, const uint8_t *frame, unsigned len));
+                void (*deliver)(struct netfront_dev *nf, const uint8_t *frame, unsigned len,
+                                bool csum_blank));
 void nf_tx_reclaim(struct netfront_dev *nf); /* take tx responses, free their buffers */
 /* Copy a frame into a free tx buffer and put it on the ring: 0, or
  * -XEN_ENOBUFS when every buffer is in flight. */

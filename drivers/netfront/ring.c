@@ -13,7 +13,10 @@
  * length within the page, no NETRXF_more_data (we did not offer feature-sg,
  * so a multi-slot frame is the backend's error: the whole chain is
  * dropped). NETRXF_extra_info means the next slot(s) are netif_extra_info,
- * skipped (XEN_NETIF_EXTRA_FLAG_MORE chains them). The frame is copied out
+ * skipped (XEN_NETIF_EXTRA_FLAG_MORE chains them). NETRXF_csum_blank goes
+ * with the frame to the stack, which fills the checksum in on its copy
+ * (we ask for full checksums, feature-no-csum-offload=1, so a backend that
+ * honours it never sets it). The frame is copied out
  * of the page (by the stack, into its own buffer) before it is parsed: the
  * page stays writable to the backend. Every buffer goes back on the ring afterwards.
  *
@@ -251,7 +254,8 @@ struct chain {
 
 static struct chain take_one(struct netfront_dev *nf, const struct netif_rx_response *rsp,
                              uint16_t id, RING_IDX i,
-                             void (*deliver)(struct netfront_dev *, const uint8_t *, unsigned))
+                             void (*deliver)(struct netfront_dev *, const uint8_t *, unsigned,
+                                             bool))
 {
     unsigned off, len;
     enum netfront_drop why = netfront_rx_check(rsp, id, &off, &len);
@@ -267,12 +271,13 @@ static struct chain take_one(struct netfront_dev *nf, const struct netif_rx_resp
      * between a check and a use. */
     nf->stats.rx_packets++;
     nf->stats.rx_bytes += len;
-    deliver(nf, (const uint8_t *)nf->rxb[id].page + off, len);
+    deliver(nf, (const uint8_t *)nf->rxb[id].page + off, len, rsp->flags & NETRXF_csum_blank);
     return next;
 }
 
 void nf_rx_take(struct netfront_dev *nf,
-                void (*deliver)(struct netfront_dev *nf, const uint8_t *frame, unsigned len))
+                void (*deliver)(struct netfront_dev *nf, const uint8_t *frame, unsigned len,
+                                bool csum_blank))
 {
     struct chain chain = {false, false};
     int more;

@@ -57,8 +57,10 @@ bool net_any_link(void);
 void net_kick(void);
 
 /* A frame received on interface `index`, from the link's poll (the buffer
- * is the caller's again on return). */
-void net_input(unsigned index, const void *frame, size_t len);
+ * is the caller's again on return). `csum_blank`: the backend left the
+ * TCP or UDP checksum to us (netif.h NETRXF_csum_blank); it is filled in
+ * on the stack's copy before lwIP checks it. */
+void net_input(unsigned index, const void *frame, size_t len, bool csum_blank);
 
 /* Run fn(arg) in the stack's thread and return what it returns (from any
  * thread; in the stack's thread it runs at once). */
@@ -83,7 +85,7 @@ int net_init(void);
 
 /* Self-tests: a frame as if interface `index` had received it (net_input,
  * in the stack's thread). */
-void net_inject(unsigned index, const void *frame, size_t len);
+void net_inject(unsigned index, const void *frame, size_t len, bool csum_blank);
 /* The lwIP counter a drop line names ("ip-chkerr", "link-lenerr", ...):
  * its value now; 0 for a name that is none. */
 unsigned long net_drop_count(const char *name);

@@ -139,3 +139,37 @@ def test_hotplug_seconds_is_the_union_of_the_script_runs() -> None:
     assert abs(total - 3.5) < 1e-9
     assert per == {"block": 2.0, "vif-bridge": 2.0}
     assert hotplug_seconds("") is None
+
+
+def test_parse_tcp_loads() -> None:
+    from xenlab.bench.netload import parse_stream
+    http = "netload: http-keepalive 10.0.0.2 replies=500 lost=1 seconds=1.000 rate=500.0\n"
+    assert parse_rate(http) == (500.0, 500, 1)
+    out = "netload: tcprecv 10.0.0.2 bytes=5000000 seconds=1.000 rate=5.000\n"
+    assert parse_stream(out) == (5.0, 5000000)
+    assert parse_stream(out.replace("bytes=5000000", "bytes=0")) is None  # nothing moved
+    assert parse_stream("netload: tcpsend connect: Connection refused") is None
+
+
+def test_limit_fractions_in_the_report() -> None:
+    from xenlab.bench.report import LIMIT, limit_text
+    r = Report()
+    r.measured("xenolith", "tcp_stream_in", [20.0])
+    r.measured("linux", "tcp_stream_in", [30.0])
+    r.measured(LIMIT, "tcp_stream_in", [40.0])
+    r.measured("xenolith", "boot", [1.0])
+    r.not_measured(LIMIT, "boot", "no guest")
+    assert limit_text(r, "tcp_stream_in") == "xenolith 0.50, linux 0.75"
+    assert limit_text(r, "boot") == ""  # no limit beside it
+    assert "| xenolith 0.50, linux 0.75 |" in markdown(r, "xenolith")
+
+
+def test_diskload_rates() -> None:
+    from xenlab.bench.disk import disk_runs, linux_rate
+    out = "diskload: read /dev/loop0 bytes=4194304 ios=4 qd=1 seconds=0.500000\n"
+    assert linux_rate("disk_seq_read", out) == pytest.approx(4194304 / 1e6 / 0.5)
+    assert linux_rate("disk_rand_qd1", out) == 8.0
+    assert linux_rate("disk_seq_read", "diskload: open: EINVAL") is None
+    runs = disk_runs("/dev/loop0", "/dev/loop1", 4, 100)
+    assert runs["disk_seq_write"] == ("xvdb seq write 1m 1", "/dev/loop1 write 4")
+    assert runs["disk_rand_qd32"][1] == "/dev/loop0 randread 100 32"

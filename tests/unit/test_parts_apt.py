@@ -223,3 +223,12 @@ def test_resolve_nothing_served_names_what_is(tmp_path: Path, host_etc: Path,
 def test_deb_filename_encodes_epoch() -> None:
     assert apt.deb_filename("busybox-static", "1:1.35.0-4", "amd64") == \
         "busybox-static_1%3a1.35.0-4_amd64.deb"
+
+
+def test_candidates_are_the_pin_then_its_series_newest_first() -> None:
+    pin = Pin("lwip", "2.1.3+dfsg1-2", "2.1.3+dfsg1-")
+    served = {"lwip": ["2.1.3+dfsg1-1", "2.1.3+dfsg1-2", "2.1.3+dfsg1-10", "2.2.0-1"]}
+    assert pins.candidates(pin, served) == [Choice("lwip", "2.1.3+dfsg1-2"),
+                                       Choice("lwip", "2.1.3+dfsg1-10", stand_in=True),
+                                       Choice("lwip", "2.1.3+dfsg1-1", stand_in=True)]
+    assert pins.candidates(pin, {"lwip": ["2.2.0-1"]}) == []

@@ -15,19 +15,27 @@ from xenlab.parts.pins import Choice
 
 @dataclass
 class FakeApt:
-    """What the lab's apt answers: the served version, and the source downloads made."""
+    """What the lab's apt answers: the version it resolves the pin to, what else it lists, the
+    versions whose download fails (404), and the source downloads made."""
 
-    served: str
+    version: str
+    others: list[str] = field(default_factory=list)
+    missing: set[str] = field(default_factory=set)
     log: Path = Path("/dev/null")
     fetched: list[str] = field(default_factory=list)
 
     def resolve(self, pin: pins.Pin, source: bool, log: Path, progress: object) -> Choice:
         assert source and pin == lwip.LWIP_PIN
-        return Choice(pin.package, self.served, self.served != pin.version)
+        return Choice(pin.package, self.version, self.version != pin.version)
+
+    def served(self, pin: pins.Pin, source: bool) -> dict[str, list[str]]:
+        return {pin.package: [self.version, *self.others]}
 
     def fetch_source(self, package: str, version: str, dest: Path, log: Path,
                      progress: object) -> Path:
         self.fetched.append(f"{package}={version}")
+        if version in self.missing:
+            raise PartsError(f"apt-get source {package}={version} failed: 404  Not Found")
         dest.mkdir(parents=True, exist_ok=True)
         dsc = dest / f"{package}_{version}.dsc"
         dsc.write_text("")
@@ -46,8 +54,9 @@ def _unpack(markers: Sequence[str]):  # type: ignore[no-untyped-def]
 
 
 def _fake(monkeypatch: pytest.MonkeyPatch, served: str,
-          markers: Sequence[str] = lwip.LWIP_MARKERS) -> FakeApt:
-    fake = FakeApt(served)
+          markers: Sequence[str] = lwip.LWIP_MARKERS, others: Sequence[str] = (),
+          missing: Sequence[str] = ()) -> FakeApt:
+    fake = FakeApt(served, list(others), set(missing))
     monkeypatch.setattr(lwip.apt, "lab_apt", lambda cache, release="bookworm": fake)
     monkeypatch.setattr(lwip, "run", _unpack(markers))
     return fake
@@ -87,3 +96,24 @@ def test_a_tree_without_lwip_files_is_refused(tmp_path: Path,
     with pytest.raises(PartsError, match=r"lacks src/core/ipv4/etharp\.c.*Pin a 2\.1\.x"):
         lwip.build_lwip_source(tmp_path, lambda line: None)
     assert not lwip.lwip_dir(tmp_path).exists()  # nothing half-built is published
+
+
+def test_a_listed_version_that_will_not_download_falls_back_to_the_next(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _fake(monkeypatch, lwip.LWIP_VERSION, others=["2.1.3+dfsg1-1", "2.1.3+dfsg1-4",
+                                                         "2.2.0-1"],
+                 missing=[lwip.LWIP_VERSION])
+    lines: list[str] = []
+    tree = lwip.build_lwip_source(tmp_path, lines.append)
+    assert fake.fetched == [f"lwip={lwip.LWIP_VERSION}", "lwip=2.1.3+dfsg1-4"]  # newest next
+    assert tree.parent == lwip.lwip_dir(tmp_path, "2.1.3+dfsg1-4")
+    assert any(f"source {lwip.LWIP_VERSION} could not be downloaded" in line for line in lines)
+    assert not lwip.lwip_dir(tmp_path).exists()  # the pinned version's folder: never published
+
+
+def test_no_version_downloads_says_what_to_do(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake(monkeypatch, lwip.LWIP_VERSION, others=["2.1.3+dfsg1-4"],
+          missing=[lwip.LWIP_VERSION, "2.1.3+dfsg1-4"])
+    with pytest.raises(PartsError, match=r"(?s)404.*2\.1\.3\+dfsg1-4: .*Pin another 2\.1\.x"):
+        lwip.build_lwip_source(tmp_path, lambda line: None)

@@ -15,7 +15,8 @@ from xenlab.bench.report import Report
 
 CHARTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "boot.png": ("Boot: xl create to ready marker (TCG)", ("boot",)),
-    "memory.png": ("Memory floor: smallest memory= that boots and passes", ("memory_floor",)),
+    "memory.png": ("Memory floor: smallest memory= that boots and passes",
+                   ("memory_floor", "memory_floor_http")),
     "network.png": ("Network from dom0: request/response, 64 B (TCG)", ("udp_rr", "icmp_rr")),
     "mmu.png": ("bench mmu: 4096 PTEs mapped + unmapped (TCG)", ("mmu_single", "mmu_batched")),
     "multicall.png": ("bench multicall: 8192 update_va_mapping calls (TCG)",
@@ -23,6 +24,9 @@ CHARTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "bootsplit.png": ("Boot with a vif and a disk, and dom0's hotplug part (TCG)",
                       ("boot_devices", "boot_hotplug")),
     "stream.png": ("UDP one-way from dom0, 1472 B (TCG)", ("udp_stream",)),
+    "http.png": ("HTTP GET / from dom0, one in flight, and TCP connections (TCG)",
+                 ("http_keepalive", "http_close", "tcp_conn")),
+    "tcp.png": ("TCP stream, dom0 to guest and back (TCG)", ("tcp_stream_in", "tcp_stream_out")),
     "disk.png": ("Disk sequential, 1 MiB requests (TCG)", ("disk_seq_read", "disk_seq_write")),
     "iops.png": ("Disk 4 KiB random reads (TCG)", ("disk_rand_qd1", "disk_rand_qd32")),
     "suspend.png": ("Save, restore, migrate (TCG)", ("save", "restore", "migrate", "save_256",

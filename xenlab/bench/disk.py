@@ -45,16 +45,33 @@ def xenolith_run(host: Host, args: str, seconds: int, timeout: float) -> tuple[i
     return (int(m.group(1)), int(m.group(2)), int(m.group(3)) / 1e6) if m else None
 
 
-def linux_run(host: Host, args: str, timeout: float) -> tuple[float, float] | None:
-    """`diskload ARGS` on the Linux peer's console: (MiB or I/Os, seconds)."""
+def disk_runs(ro: str, scratch: str, mib: int, ios: int) -> dict[str, tuple[str, str]]:
+    """figure -> (Xenolith's `blk bench` arguments, diskload's arguments), for the read-only
+    disk `ro` and the scratch disk `scratch` (Xenolith's names are always xvda, xvdb)."""
+    return {
+        "disk_seq_read": ("xvda seq read 1m 1", f"{ro} read {mib}"),
+        "disk_seq_write": ("xvdb seq write 1m 1", f"{scratch} write {mib}"),
+        "disk_rand_qd1": ("xvda rand read 4k 1", f"{ro} randread {ios} 1"),
+        "disk_rand_qd32": (f"xvda rand read 4k {DEEP_QD}", f"{ro} randread {ios} {DEEP_QD}"),
+    }
+
+
+def linux_rate(key: str, output: str) -> float | None:
+    """The figure `key` (MB/s or IOPS) from diskload's output, None if it printed none."""
+    run = parse_diskload(output)
+    if run is None:
+        return None
+    if key.startswith("disk_seq"):
+        return run.bytes / BYTES_PER_MB / run.seconds
+    return run.ios / run.seconds
+
+
+def linux_run(host: Host, key: str, args: str, timeout: float) -> float | None:
+    """`diskload ARGS` on the Linux peer's console: the figure `key`."""
     # The marker is made by the shell, so the command's own echo does not match it.
     out = session.shell(host, f"{DISKLOAD} {args}; echo diskload-$((40+2))-done",
                         r"diskload-42-done", timeout) or ""
-    run = parse_diskload(out)
-    if run is None:
-        return None
-    amount = run.ios if run.kind == "randread" else run.bytes / BYTES_PER_MIB
-    return amount, run.seconds
+    return linux_rate(key, out)
 
 
 def disk_figures(host: Host, report: Report, peer: Peer, disks: tuple[str, str], mib: int,
@@ -68,13 +85,7 @@ def disk_figures(host: Host, report: Report, peer: Peer, disks: tuple[str, str],
             report.not_measured(peer.name, key, f"the guest did not boot with disks: {b.error}")
         return
     xen = peer.kind == XENOLITH
-    # figure -> Xenolith's `blk bench` arguments, Linux's diskload arguments and amount
-    runs = {
-        "disk_seq_read": ("xvda seq read 1m 1", f"/dev/xvda read {mib}"),
-        "disk_seq_write": ("xvdb seq write 1m 1", f"/dev/xvdb write {mib}"),
-        "disk_rand_qd1": ("xvda rand read 4k 1", f"/dev/xvda randread {ios} 1"),
-        "disk_rand_qd32": (f"xvda rand read 4k {DEEP_QD}", f"/dev/xvda randread {ios} {DEEP_QD}"),
-    }
+    runs = disk_runs("/dev/xvda", "/dev/xvdb", mib, ios)
     rates: dict[str, list[float]] = {key: [] for key in runs}
     for i in range(reps):
         for key, (xen_args, linux_args) in runs.items():
@@ -86,11 +97,7 @@ def disk_figures(host: Host, report: Report, peer: Peer, disks: tuple[str, str],
                     rate = nbytes / BYTES_PER_MB / secs if key.startswith("disk_seq") \
                         else requests / secs
             else:
-                got_l = linux_run(host, linux_args, timeout)
-                if got_l and got_l[1] > 0:
-                    amount, secs = got_l
-                    rate = amount * BYTES_PER_MIB / BYTES_PER_MB / secs \
-                        if key.startswith("disk_seq") else amount / secs
+                rate = linux_run(host, key, linux_args, timeout)
             if rate is None:
                 progress(f"{peer.name}: {key} {i + 1}/{reps}: no figure")
                 continue

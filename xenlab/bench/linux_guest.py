@@ -2,7 +2,8 @@
 
 The initramfs is the lab's own, small: busybox (the lab's pinned package), the netfront and blkfront
 modules from the same kernel package, netload (the UDP echo server on port 7,
-and a sink that drops what comes to port 9), diskload (O_DIRECT disk load),
+a sink that drops what comes to UDP port 9, and `serve`: TCP discard 9, chargen
+19 and HTTP 80, the TCP services Xenolith has), diskload (O_DIRECT disk load),
 and an init that brings up eth0 at `benchip=` from the kernel command line and
 prints READY with the kernel's uptime (MARKER: its own boot time, as far as
 its clock counts). It is a cached part (`bench-linux-initrd-*` in the lab cache).
@@ -28,7 +29,7 @@ READY = "XENLAB-BENCH-LINUX-READY"
 MARKER = rf"{READY} uptime ([0-9.]+) s"  # group 1: /proc/uptime when init got there
 MODULES = ["xen-netfront", "xen-blkfront"]
 INIT = f"""#!/bin/sh
-# The Linux bench peer's init: devices, eth0 at benchip=, UDP echo on port 7, READY.
+# The Linux bench peer's init: devices, eth0 at benchip=, its servers, READY.
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -37,7 +38,7 @@ ip link set lo up
 ip=$(sed -n 's/.*benchip=\\([0-9.]*\\).*/\\1/p' /proc/cmdline)
 if [ -n "$ip" ] && ip link show eth0 >/dev/null 2>&1; then
   ip addr add "$ip/24" dev eth0 && ip link set eth0 up && (/usr/bin/netload echo 7 &) &&
-    (/usr/bin/netload sink 9 &)
+    (/usr/bin/netload sink 9 &) && (/usr/bin/netload serve &)
 fi
 echo "{READY} uptime $(cut -d' ' -f1 /proc/uptime) s"
 exec /bin/sh

@@ -8,8 +8,10 @@ from pathlib import Path
 from xenlab.cprog import build_static
 
 SOURCE = Path(__file__).with_name("netload.c")
-LINE = re.compile(r"netload: (\w+) \S+ replies=(\d+) lost=(\d+) seconds=([0-9.]+) rate=([0-9.]+)")
+LINE = re.compile(r"netload: ([\w-]+) \S+ replies=(\d+) lost=(\d+) seconds=([0-9.]+) rate=([0-9.]+)")
 BLAST = re.compile(r"netload: blast \S+ sent=(\d+) errors=(\d+) seconds=([0-9.]+)")
+STREAM = re.compile(r"netload: (tcpsend|tcprecv) \S+ bytes=(\d+) seconds=([0-9.]+) "
+                    r"rate=([0-9.]+)")
 GAP = re.compile(r"netload: gap \S+ replies=(\d+) lost=(\d+) seconds=[0-9.]+ maxgap_ms=([0-9.]+)")
 
 
@@ -39,3 +41,11 @@ def parse_gap(output: str) -> tuple[float, int, int] | None:
     if not m or int(m.group(1)) < 2:
         return None
     return float(m.group(3)), int(m.group(1)), int(m.group(2))
+
+
+def parse_stream(output: str) -> tuple[float, int] | None:
+    """(MB/s, bytes) of `netload tcpsend` or `tcprecv`, None if absent or nothing moved."""
+    m = STREAM.search(output)
+    if not m or int(m.group(2)) == 0:
+        return None
+    return float(m.group(4)), int(m.group(2))

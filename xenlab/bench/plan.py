@@ -42,3 +42,4 @@ class BenchOptions:
     linux: bool = True
     grub: bool = True
     shim: bool = True  # Xenolith through the PV shim too: the shim's cost as a ratio
+    limit: bool = True  # the host with no guest beside network and disk figures (limit.py)

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from xenlab.bench.figures import FIGURE_BY_KEY, FIGURES, TARGETS
+from xenlab.bench.figures import FIGURE_BY_KEY, FIGURES, LIMITED, TARGETS
 from xenlab.bench.stats import ratio, summarize
 
 NOT_MEASURED = "not measured"
+LIMIT = "limit"  # the peer-like column of the host with no guest (xenlab/bench/limit.py)
 
 
 @dataclass
@@ -125,14 +126,33 @@ def ratio_text(report: Report, figure: str, base: str) -> str:
     return ", ".join(parts)
 
 
+def limit_text(report: Report, figure: str, limit: str = LIMIT) -> str:
+    """Each peer's median as a fraction of `limit`'s, for a figure with a limit (higher is
+    better for all of them): 'xenolith 0.42, linux 0.61'."""
+    ref = report.get(limit, figure)
+    if figure not in LIMITED or ref is None or ref.median is None:
+        return ""
+    parts = []
+    for peer in report.peers:
+        other = report.get(peer, figure)
+        if peer == limit or other is None or other.median is None:
+            continue
+        r = ratio(other.median, ref.median)
+        if r is not None:
+            parts.append(f"{peer} {r:.2f}")
+    return ", ".join(parts)
+
+
 def markdown(report: Report, base: str) -> str:
-    """The report as Markdown: a table (figures x peers), ratios to `base`, the notes."""
-    head = ["figure", "unit", *report.peers, f"{base} / peer", "target"]
+    """The report as Markdown: a table (figures x peers), ratios to `base`, fractions of the
+    limit, the notes."""
+    head = ["figure", "unit", *report.peers, f"{base} / peer", "of the limit", "target"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for fig in FIGURES:
         cells = [cell(report.get(p, fig.key)) for p in report.peers]
         label = fig.label + (" (TCG)" if fig.timed else "")
         rows.append("| " + " | ".join([label, fig.unit, *cells, ratio_text(report, fig.key, base),
+                                       limit_text(report, fig.key),
                                        TARGETS.get(fig.key, "")]) + " |")
     notes = [f"- {r.peer} / {r.figure}: {r.note}" for p in report.peers for f in FIGURES
              if (r := report.get(p, f.key)) is not None and r.note]

@@ -22,11 +22,13 @@ from xenlab.bench.devices import (
 )
 from xenlab.bench.disk import DISK_FIGURES, disk_figures, make_disks
 from xenlab.bench.diskload import build_diskload
+from xenlab.bench.figures import FIGURES, LIMITED
 from xenlab.bench.floor import memory_floor
+from xenlab.bench.limit import LIMIT, disk_limit, net_limit, veth_module
 from xenlab.bench.linux_guest import MARKER as LINUX_MARKER
 from xenlab.bench.linux_guest import build_linux_initrd
 from xenlab.bench.netload import build_netload
-from xenlab.bench.network import NET_FIGURES, net_figures
+from xenlab.bench.network import HTTP_PORT, NET_FIGURES, net_figures
 from xenlab.bench.peers import (
     GRUB,
     LINUX,
@@ -165,26 +167,60 @@ def smoke(host: Host, peer: Peer, mib: int, timeout: float) -> bool:
     return ok
 
 
+def http_smoke(host: Host, peer: Peer, mib: int, timeout: float) -> bool:
+    """Boot at `mib` with a vif and the HTTP server on; dom0 fetches / from it."""
+    assert peer.ip
+    name = f"fh-{peer.name}"
+    b = session.boot(host, peer, name, timeout, memory_mib=mib, vifs=("xenbr0",),
+                     cmdline=f"ip={peer.ip}/24 http={HTTP_PORT}")
+    if b.seconds is None:
+        return False
+    # busybox's wget crashes on -T: the time limit is timeout's
+    res = host.dom0(f"timeout 30 wget -q -O - http://{peer.ip}:{HTTP_PORT}/", timeout=90)
+    session.destroy(host, name)
+    return res.status == 0 and "Xenolith" in res.output
+
+
 def floor_figure(host: Host, report: Report, peer: Peer, step: int, timeout: float,
-                 progress: Say) -> None:
+                 progress: Say, figure: str = "memory_floor") -> None:
+    """The floor of `figure`: memory_floor (selftest=all or the shell), or memory_floor_http
+    (the HTTP server answers dom0)."""
     low, high = peer.floor_range
     if peer.kind == LINUX:
         step *= LINUX_FLOOR_STEP
+    check_fn = http_smoke if figure == "memory_floor_http" else smoke
 
     def passes(mib: int) -> bool:
-        ok = smoke(host, peer, mib, timeout)
-        progress(f"{peer.name}: memory={mib}: {'passes' if ok else 'fails'}")
+        ok = check_fn(host, peer, mib, timeout)
+        progress(f"{peer.name}: {figure} memory={mib}: {'passes' if ok else 'fails'}")
         return ok
     res = memory_floor(passes, low, high, step)
     tried = ", ".join(f"{m}:{'ok' if ok else 'no'}" for m, ok in res.probes)
     if res.floor is None:
-        report.not_measured(peer.name, "memory_floor", f"did not pass even at {high} MiB "
+        report.not_measured(peer.name, figure, f"did not pass even at {high} MiB "
                             f"(probes {tried})")
     else:
         check = {XENOLITH: "selftest=all passes", LINUX: "its shell answers",
                  XENOLITH_TINY: "its shell answers"}.get(peer.kind, "ready marker")
-        report.measured(peer.name, "memory_floor", [res.floor],
+        if figure == "memory_floor_http":
+            check = f"with a vif and http={HTTP_PORT}, dom0's wget gets /"
+        report.measured(peer.name, figure, [res.floor],
                         f"{check}; bisection in ({low}, {high}] to {step} MiB, probes {tried}")
+
+
+def http_floor_step(host: Host, report: Report, peer: Peer, opts: BenchOptions) -> None:
+    """The floor with the HTTP server on: Xenolith's (the quick mode: the classic one only)."""
+    plan = opts.plan
+    if peer.kind != XENOLITH or not peer.ip:
+        report.not_measured(peer.name, "memory_floor_http", "Xenolith's own HTTP server "
+                            "(`http=`); the Linux peer's floor above runs its servers only "
+                            "with a vif")
+    elif plan.quick_mode and peer.name != XENOLITH:
+        report.not_measured(peer.name, "memory_floor_http", "skipped in the quick mode")
+    else:
+        say(f"{peer.name}: memory floor with HTTP")
+        floor_figure(host, report, peer, plan.floor_step_mib, plan.boot_timeout, say,
+                     "memory_floor_http")
 
 
 def mmu_figures(host: Host, report: Report, peer: Peer, reps: int, timeout: float,
@@ -270,20 +306,28 @@ def run_bench(opts: BenchOptions, host: Host | None = None) -> int:
                           "emulation": "QEMU TCG (no KVM): absolute times are slow, compare "
                                        "ratios", "plan": str(plan)})
     say("building netload, diskload and the peers' images")
-    netload = build_netload(opts.out)
-    peers = make_peers(opts, [netload, build_diskload(opts.out)], say)
+    netload, diskload = build_netload(opts.out), build_diskload(opts.out)
+    peers = make_peers(opts, [netload, diskload], say)
+    veth = veth_module(default_cache(), lambda line: say(f"parts: {line}")) if opts.limit \
+        else None
     for p in peers:
         report.add_peer(p.name)
+    if veth:
+        report.add_peer(LIMIT)
+        for fig in FIGURES:
+            if fig.key not in LIMITED:
+                report.not_measured(LIMIT, fig.key, "the host without a guest: a limit is only "
+                                    "beside network and disk figures")
     image_figures(report, peers)
     booting = [p for p in peers if p.boots]
     try:
         if host is not None:
-            session_steps(host, report, booting, opts, netload)
+            session_steps(host, report, booting, opts, [netload, diskload], veth)
         else:
             say("starting Xen + dom0")
             own = Lab(LabConfig()).up(memory_mib=2048)
             try:
-                session_steps(own, report, booting, opts, netload)
+                session_steps(own, report, booting, opts, [netload, diskload], veth)
             finally:
                 own.close()
     except LabError as exc:
@@ -299,12 +343,15 @@ def run_bench(opts: BenchOptions, host: Host | None = None) -> int:
 
 
 def session_steps(host: Host, report: Report, peers: list[Peer], opts: BenchOptions,
-                  netload: Path) -> None:
+                  tools: list[Path], veth: Path | None) -> None:
+    """Every step, in order; `tools` (netload, diskload) are staged in dom0 first, `veth`
+    (None: no limit) sets up the limit's namespace."""
     plan = opts.plan
-    (host.share / "netload").write_bytes(netload.read_bytes())
-    host.check(f"mkdir -p {session.STAGE} && cp /host/netload {session.STAGE}/ && "
-               f"chmod +x {session.STAGE}/netload")
-    dom0_netload = f"{session.STAGE}/netload"
+    for tool in tools:
+        (host.share / tool.name).write_bytes(tool.read_bytes())
+        host.check(f"mkdir -p {session.STAGE} && cp /host/{tool.name} {session.STAGE}/ && "
+                   f"chmod +x {session.STAGE}/{tool.name}")
+    dom0_netload, dom0_diskload = f"{session.STAGE}/netload", f"{session.STAGE}/diskload"
     for p in peers:
         say(f"{p.name}: staging {', '.join(str(i) for i in p.images())}")
         session.stage(host, p)
@@ -331,11 +378,15 @@ def session_steps(host: Host, report: Report, peers: list[Peer], opts: BenchOpti
     for p in peers:
         if p.ip:
             say(f"{p.name}: network x{plan.net_reps}")
+            # The quick mode measures TCP through the shim only in the full run.
             net_figures(host, report, p, dom0_netload, plan.net_reps, plan.net_seconds,
-                        plan.boot_timeout, say)
+                        plan.boot_timeout, say, tcp=not (plan.quick_mode and p.shim))
         else:
             for key in NET_FIGURES:
                 report.not_measured(p.name, key, "the peer has no network stack here")
+    if veth:
+        say(f"{LIMIT}: network x{plan.net_reps}")
+        net_limit(host, report, veth, dom0_netload, plan.net_reps, plan.net_seconds, say)
     disks = make_disks(host, plan.disk_mib)
     for p in peers:
         if p.kind in (XENOLITH, LINUX):
@@ -345,6 +396,10 @@ def session_steps(host: Host, report: Report, peers: list[Peer], opts: BenchOpti
         else:
             for key in DISK_FIGURES:
                 report.not_measured(p.name, key, "the peer has no disk benchmark here")
+    if veth:
+        say(f"{LIMIT}: disk x{plan.disk_reps}")
+        disk_limit(host, report, disks, dom0_diskload, plan.disk_mib, plan.rand_ios,
+                   plan.disk_reps, say)
     host.check(f"rm -f {disks[1]}")  # the scratch image
     for p in peers:
         if p.kind in (XENOLITH, XENOLITH_TINY, LINUX):
@@ -361,6 +416,7 @@ def session_steps(host: Host, report: Report, peers: list[Peer], opts: BenchOpti
     for p in peers:
         say(f"{p.name}: memory floor")
         floor_figure(host, report, p, plan.floor_step_mib, plan.boot_timeout, say)
+        http_floor_step(host, report, p, opts)
 
 
 def split_step(host: Host, report: Report, peer: Peer, opts: BenchOptions) -> None:

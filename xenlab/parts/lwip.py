@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xenlab.parts import apt
+from xenlab.parts import apt, pins
 from xenlab.parts.cache import build_once, part_dir, recipe_key
 from xenlab.parts.errors import PartsError
 from xenlab.parts.pins import Pin
@@ -39,19 +39,47 @@ def lwip_dir(cache: Path, version: str = LWIP_VERSION) -> Path:
 
 
 def build_lwip_source(cache: Path, progress: Progress = stderr_progress) -> Path:
-    """Fetch and unpack (once) Debian's lwIP source; return the tree (it has `src/`)."""
+    """Fetch and unpack (once) Debian's lwIP source; return the tree (it has `src/`).
+
+    The pinned version, else its stand-in (pins.py); when the mirror lists a version but its
+    download fails (a 404 for a file the index names), the next served version of the series
+    is tried, newest first."""
     tree = lwip_dir(cache) / "lwip"
     if tree.is_dir():
         return tree
     lab_apt = apt.lab_apt(cache)
-    version = lab_apt.resolve(LWIP_PIN, True, lab_apt.log, progress).version
+    first = lab_apt.resolve(LWIP_PIN, True, lab_apt.log, progress)
+    served = pins.candidates(LWIP_PIN, lab_apt.served(LWIP_PIN, True))
+    order = [first.version] + [c.version for c in served if c.version != first.version]
+    failures = []
+    for version in order:
+        try:
+            return _unpacked(cache, lab_apt, version, progress)
+        except FetchError as exc:
+            failures.append(f"{version}: {exc}")
+            progress(f"lwip: source {version} could not be downloaded ({exc})")
+    raise PartsError("no served lwip source of the series " + LWIP_PIN.series + "x could be "
+                     "downloaded (a mirror may list a source package in its index and still "
+                     "answer 404 for its files):\n" + "\n".join(failures) +
+                     "\nPin another 2.1.x version in xenlab/parts/lwip.py.")
+
+
+class FetchError(PartsError):
+    """The source of one version could not be downloaded (the next may be tried)."""
+
+
+def _unpacked(cache: Path, lab_apt: apt.Apt, version: str, progress: Progress) -> Path:
+    """The unpacked tree of `version`, built once; FetchError when its download fails."""
     final = lwip_dir(cache, version)
     out = final / "lwip"
 
     def build(tmp: Path) -> None:
         log = tmp / "build.log"
-        dsc = lab_apt.fetch_source(LWIP_SOURCE, version, cache / "src" / f"lwip-{version}",
-                                   log, progress)
+        try:
+            dsc = lab_apt.fetch_source(LWIP_SOURCE, version, cache / "src" / f"lwip-{version}",
+                                       log, progress)
+        except PartsError as exc:
+            raise FetchError(str(exc).splitlines()[0]) from exc
         progress("lwip: unpacking source and applying Debian's patches (dpkg-source -x)")
         run(["dpkg-source", "--no-check", "-x", dsc, tmp / "lwip"], log,
             hint="dpkg-source needs package dpkg-dev; a damaged download can be removed from "

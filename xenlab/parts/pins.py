@@ -10,6 +10,7 @@ ordered as Debian policy (section 5.6.12) orders them.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -42,19 +43,26 @@ def choose(pin: Pin, served: dict[str, list[str]]) -> Choice | None:
 
     `served` maps package names (the pin's, and for a family every member) to their versions.
     """
+    found = candidates(pin, served)
+    return found[0] if found else None
+
+
+def candidates(pin: Pin, served: dict[str, list[str]]) -> list[Choice]:
+    """Every served choice for `pin`, best first: the pinned version, then its series' stand-ins
+    newest first. The next is what to try when the mirror lists a version but will not give it
+    (a 404 for a file its index names)."""
+    found = []
     if pin.version in served.get(pin.package, []):
-        return Choice(pin.package, pin.version)
+        found.append(Choice(pin.package, pin.version))
     names = [pin.package]
     if pin.family:
         names += [n for n in served if n != pin.package and re.fullmatch(pin.family, n)]
-    best: Choice | None = None
-    for name in names:
-        for version in served.get(name, []):
-            if not version.startswith(pin.series):
-                continue
-            if best is None or compare_versions(version, best.version) > 0:
-                best = Choice(name, version, stand_in=True)
-    return best
+    stand_ins = [Choice(name, version, stand_in=True) for name in names
+                 for version in served.get(name, [])
+                 if version.startswith(pin.series) and
+                 (name, version) != (pin.package, pin.version)]
+    stand_ins.sort(key=functools.cmp_to_key(lambda a, b: compare_versions(b.version, a.version)))
+    return found + stand_ins
 
 
 def compare_versions(a: str, b: str) -> int:

@@ -61,10 +61,14 @@ void net_mem_free(void *p);
 #define LWIP_SINGLE_NETIF 0
 
 /* TCP: a window of several segments each way; the pools' counts only
- * matter to the statistics (MEMP_MEM_MALLOC): NET_MEM_MAX is the bound. */
+ * matter to the statistics (MEMP_MEM_MALLOC): NET_MEM_MAX is the bound.
+ * The send buffer is the largest without window scaling (under 64 KiB):
+ * a sender's rate is at most its buffer per round trip, and under
+ * emulation a round trip is milliseconds. It is only memory while
+ * unacknowledged data is queued. */
 #define TCP_MSS 1460
 #define TCP_WND (16 * TCP_MSS)
-#define TCP_SND_BUF (16 * TCP_MSS)
+#define TCP_SND_BUF (44 * TCP_MSS)
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
 #define TCP_LISTEN_BACKLOG 1
 #define TCP_DEFAULT_LISTEN_BACKLOG 16
