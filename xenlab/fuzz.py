@@ -86,6 +86,18 @@ TARGETS = (
     Target("command_line", _PRINTK,
            ("cmdline_parse", "cmdline_lookup", "cmdline_known", "cmdline_init")),
     Target("parse_number", ("kernel/lib.c",), ("parse_u64", "parse_ulong")),
+    Target("xenbus_states", ("kernel/xen/xenstore/xenbus_state.c", "kernel/xen/xenstore/xenstore_ops.c",
+                             "kernel/xen/xenstore/xenstore_watch.c", "kernel/xen/errno.c",
+                             "kernel/lib.c", *_PRINTK[:1]),
+           ("frontend_init", "frontend_list", "frontend_wait_backend", "frontend_backend_u64",
+            "frontend_backend_ulong", "frontend_backend_feature", "backend_state",
+            "wait_backend_quietly", "frontend_close", "watch_main", "frontend_watch_backend",
+            "frontend_gone_reason", "closing_or_closed", "xenbus_wait_state",
+            "xenbus_read_state", "xenbus_state_name"), fake_xenstore=True),
+    Target("grant_status", ("kernel/xen/errno.c", *_PRINTK),
+           ("gnttab_setup", "gnttab_available", "gnttab_grant_access", "gnttab_end_access",
+            "gnttab_entry", "gnttab_retry_deferred", "gnttab_end_or_defer", "gnttab_grow_to",
+            "gnttab_grow")),
 )
 
 
