@@ -43,6 +43,7 @@ import pytest
 from kshell import Shell, build_static_peer, domu_shell, make_image, resource_counts
 
 from xenlab import Host
+from xenlab.errors import LabError
 
 GUEST = "xrogue"
 GUEST_IP = "10.0.0.6"
@@ -56,6 +57,7 @@ ROGUE_SECONDS = 120
 # fuzz-long sets more of both).
 ROGUE_SEEDS = tuple(int(s, 0) for s in os.environ.get("XENOLITH_ROGUE_SEEDS", "1,2").split(","))
 ROGUE_N = int(os.environ.get("XENOLITH_ROGUE_N", "2000"))
+ROGUE_DISK_N = int(os.environ.get("XENOLITH_ROGUE_DISK_N", "30"))  # one per shell command
 ROGUE_STATES = ("2", "3", "7", "8", "99", "x", "")  # none is Unknown, Closing, Closed
 BOOT_TIMEOUT = 240
 CONNECT_TIMEOUT = 30
@@ -151,14 +153,14 @@ class RogueDisk(Rogue):
     detached = r"blkfront: xvdb is detached"
 
     def __init__(self, host: Host, shell: Shell, rogue: str | None, scenario: str,
-                 backend_keys: str = DISK_KEYS) -> None:
+                 backend_keys: str = DISK_KEYS, extra: str = "") -> None:
         """rogue None: nobody plays the backend (its keys are all the guest gets)."""
         super().__init__(host, shell, scenario, backend_keys,
                          f"{{fe}}/virtual-device {ROGUE_VDEV} {{fe}}/device-type disk",
                          "blk rescan")
         if rogue:
             self.start(f"{rogue} {self.domid} {self.frontend_key('ring-ref')} "
-                       f"{self.frontend_key('event-channel')} {scenario} {ROGUE_SECONDS}")
+                       f"{self.frontend_key('event-channel')} {scenario} {ROGUE_SECONDS} {extra}")
 
 
 def real_disk_works(shell: Shell) -> None:
@@ -273,6 +275,20 @@ def test_answers_to_requests_not_made_are_dropped(xen_host: Host, guest: Shell,
     assert resource_counts(guest) == before
 
 
+def test_answers_without_an_event_are_found(xen_host: Host, guest: Shell, rogue: str) -> None:
+    """The rogue answers but never notifies: the request's deadline wakes the disk's thread,
+    which finds the answer (a request issued with nothing else in flight had no deadline to
+    wake for, and waited for ever)."""
+    before = resource_counts(guest)
+    disk = RogueDisk(xen_host, guest, rogue, "silent")
+    out = guest.run("blk read xvdb 7", timeout=60)
+    assert 'blk: text "rogue sector 7"' in out, out
+    guest.alive()
+    real_disk_works(guest)
+    disk.leave()
+    assert resource_counts(guest) == before
+
+
 def test_backend_vanishing_mid_io(xen_host: Host, guest: Shell, rogue: str) -> None:
     """The rogue takes a read and never answers; its backend directory then disappears
     while the guest waits: the read fails, the disk is detached, nothing is lost."""
@@ -379,9 +395,7 @@ def test_random_rogue_vif(xen_host: Host, guest: Shell, net_rogue: str, seed: in
     deadline = start + budget
     while "rogue: burst done" not in xen_host.dom0(f"cat {vif.log}").output:
         assert time.monotonic() < deadline, f"seed {seed}: the burst hangs; log {vif.log}"
-        if states.random() < 0.3:
-            xen_host.check(f"xenstore-write {vif.be}/state '{states.choice(ROGUE_STATES)}' && "
-                           f"sleep 0.2 && xenstore-write {vif.be}/state 4")
+        flip_state(xen_host, vif.be, states)
         time.sleep(0.5)
     guest.alive()
     real_vif_works(xen_host, guest)
@@ -390,5 +404,48 @@ def test_random_rogue_vif(xen_host: Host, guest: Shell, net_rogue: str, seed: in
     assert re.search(r"rogue: done, \d+ tx requests, 0 leaked bytes", log), log
     m = re.search(r"rogue: seed \S+, (\d+) responses.*", log)
     assert m and int(m.group(1)) >= ROGUE_N, log
+    print(f"{m.group(0)} in {time.monotonic() - start:.0f} s")  # the figures (pytest -s)
+    assert resource_counts(guest) == before, f"seed {seed}: grants or pages not back"
+
+
+def flip_state(host: Host, be: str, states: random.Random) -> None:
+    """Sometimes (as the seed says) the backend's state goes to a value drawn from the seed
+    and back to Connected."""
+    if states.random() < 0.3:
+        host.check(f"xenstore-write {be}/state '{states.choice(ROGUE_STATES)}' && sleep 0.2 && "
+                   f"xenstore-write {be}/state 4")
+
+
+@pytest.mark.parametrize("seed", ROGUE_SEEDS)
+def test_random_rogue_disk(xen_host: Host, guest: Shell, rogue: str, seed: int) -> None:
+    """ROGUE_DISK_N reads and writes, answered as the seed says: each command ends (no hang),
+    a read shows its own sector's data or an error, the guest's other devices are unharmed,
+    no leak."""
+    before = resource_counts(guest)
+    disk = RogueDisk(xen_host, guest, rogue, "random", extra=f"{seed} {ROGUE_DISK_N}")
+    draw = random.Random(seed)
+    start = time.monotonic()
+    deadline = start + 120 + 15 * ROGUE_DISK_N  # an unanswered request costs 10 s
+    try:
+        while "rogue: burst done" not in xen_host.dom0(f"cat {disk.log}").output:
+            assert time.monotonic() < deadline, f"seed {seed}: the burst hangs"
+            sector = draw.randrange(ROGUE_SECTORS)
+            if draw.random() < 0.3:
+                out = guest.run(f"blk write xvdb {sector} seed-{seed}", timeout=60)
+            else:
+                out = guest.run(f"blk read xvdb {sector}", timeout=60)
+                for m in re.finditer(r'blk: text "rogue sector (\d+)"', out):
+                    assert int(m.group(1)) == sector, f"seed {seed}: another sector's data"
+            flip_state(xen_host, disk.be, draw)
+    except (AssertionError, LabError) as e:
+        raise AssertionError(f"seed {seed}: {e}\nthe rogue's log:\n"
+                             f"{xen_host.dom0(f'tail -30 {disk.log}').output}") from e
+    guest.alive()
+    real_disk_works(guest)
+    real_vif_works(xen_host, guest)
+    log = disk.leave()
+    assert re.search(r"rogue: done, \d+ requests, 0 leaked bytes, 0 pages", log), log
+    m = re.search(r"rogue: seed \S+, .*", log)
+    assert m, log
     print(f"{m.group(0)} in {time.monotonic() - start:.0f} s")  # the figures (pytest -s)
     assert resource_counts(guest) == before, f"seed {seed}: grants or pages not back"
