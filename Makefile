@@ -24,7 +24,9 @@
 #                the whole suite once per flavour (XENS): classic on the rebuild,
 #                and every domU test through the PV shim on Debian's own 4.17 and 4.20
 #   make test-long
-#                100 attach/detach cycles, 10 MiB through each console path
+#                100 attach/detach cycles, 10 MiB through each console path, and
+#                the random rogues long: ROGUE_SEEDS seeds, ROGUE_N vif responses
+#                and ROGUE_DISK_N disk answers each (docs/fuzzing.md)
 #
 # XEN= picks the lab's Xen (its flavour) for run, lab, test, bench: 4.17-pv32
 # (the default: Debian 12's Xen rebuilt with CONFIG_PV32=y, classic PV), 4.17 or
@@ -91,11 +93,19 @@ check: lint gen
 test: bootstrap lint kernel tiny lab
 	XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest tests
 
-# The attach/detach cycles of test_kernel_devices.py 100 times instead of 10, and
-# 10 MiB through each console path of test_console_exact.py instead of 128 KiB.
+# The attach/detach cycles of test_kernel_devices.py 100 times instead of 10,
+# 10 MiB through each console path of test_console_exact.py instead of 128 KiB,
+# and the random rogues of test_kernel_rogue_backend.py with more seeds and
+# answers (make test: seeds 1 and 2, 2000 vif responses, 30 disk answers each).
+ROGUE_SEEDS ?= 1,2,3,4,5,6,7,8,9,10
+ROGUE_N ?= 20000
+ROGUE_DISK_N ?= 200
 test-long: bootstrap lint kernel lab
 	XENOLITH_CYCLES=100 XENOLITH_CONSOLE_KIB=10240 XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest \
 	  tests/integration/test_kernel_devices.py tests/integration/test_console_exact.py
+	XENOLITH_ROGUE_SEEDS=$(ROGUE_SEEDS) XENOLITH_ROGUE_N=$(ROGUE_N) \
+	  XENOLITH_ROGUE_DISK_N=$(ROGUE_DISK_N) XENOLITH_REQUIRE_KERNEL=1 $(PY) -m pytest -s \
+	  tests/integration/test_kernel_rogue_backend.py -k random
 
 PEERS ?=
 

@@ -27,6 +27,8 @@ import sys
 from pathlib import Path
 
 from xenlab.hostc import GEN_INCLUDE, ROOT, BuildError, Harness, build
+from xenlab.parts.cache import default_cache
+from xenlab.parts.lwip import build_lwip_source
 
 FUZZ_DIR = ROOT / "tests" / "fuzz"
 CORPUS = FUZZ_DIR / "corpus"
@@ -52,6 +54,7 @@ class Target:
     parsers: tuple[str, ...]  # the functions whose branches the coverage figure counts
 
     fake_xenstore: bool = False  # xs_fake.c answers the requests (not the transport)
+    lwip: bool = False  # lwIP's headers (its source is not linked: the harness plays it)
 
     def harness(self) -> Harness:
         own = (FUZZ_DIR / f"{self.name}.c", FUZZ_DIR / "fakes.c")
@@ -86,6 +89,24 @@ TARGETS = (
     Target("command_line", _PRINTK,
            ("cmdline_parse", "cmdline_lookup", "cmdline_known", "cmdline_init")),
     Target("parse_number", ("kernel/lib.c",), ("parse_u64", "parse_ulong")),
+    Target("xenbus_states", ("kernel/xen/xenstore/xenbus_state.c", "kernel/xen/xenstore/xenstore_ops.c",
+                             "kernel/xen/xenstore/xenstore_watch.c", "kernel/xen/errno.c",
+                             "kernel/lib.c", *_PRINTK[:1]),
+           ("frontend_init", "frontend_list", "frontend_wait_backend", "frontend_backend_u64",
+            "frontend_backend_ulong", "frontend_backend_feature", "backend_state",
+            "wait_backend_quietly", "frontend_close", "watch_main", "frontend_watch_backend",
+            "frontend_gone_reason", "closing_or_closed", "xenbus_wait_state",
+            "xenbus_read_state", "xenbus_state_name"), fake_xenstore=True),
+    Target("http_request", ("kernel/lib.c", *_PRINTK[:1]),
+           ("serve", "header_is", "word_in", "head_end", "progress", "http_recv", "http_sent",
+            "http_poll", "http_accept", "conn_close", "answer", "push"), lwip=True),
+    Target("netif_input", ("kernel/lib.c", *_PRINTK[:1]),
+           ("net_input", "report_drops", "net_drop_count", "err_counts", "addr_init",
+            "net_set_address", "net_parse_ip"), lwip=True),
+    Target("grant_status", ("kernel/xen/errno.c", *_PRINTK),
+           ("gnttab_setup", "gnttab_available", "gnttab_grant_access", "gnttab_end_access",
+            "gnttab_entry", "gnttab_retry_deferred", "gnttab_end_or_defer", "gnttab_grow_to",
+            "gnttab_grow")),
 )
 
 
@@ -109,6 +130,15 @@ def clang() -> str | None:
     return shutil.which("clang")
 
 
+def lwip_flags() -> tuple[str, ...]:
+    """lwIP's headers (Debian's source, as mk/lwip.mk has it) and the stack's glue,
+    drivers/net/, whose port (lwipopts.h, arch/cc.h) comes after the host's headers: its
+    string.h and stdlib.h are for the freestanding kernel."""
+    tree = build_lwip_source(default_cache())
+    net = ROOT / "drivers" / "net"
+    return (f"-I{tree / 'src' / 'include'}", f"-I{net}", f"-idirafter{net / 'port'}")
+
+
 def build_target(target: Target, coverage: bool = False) -> Path:
     cc = clang()
     if not cc:
@@ -116,7 +146,8 @@ def build_target(target: Target, coverage: bool = False) -> Path:
     if not GEN_INCLUDE.is_dir():
         raise BuildError("build/gen/include is missing: make gen")
     kind = "cov" if coverage else "bin"
-    flags = (*(COVERAGE if coverage else SANITIZE), *CLANG_QUIET)
+    flags = (*(COVERAGE if coverage else SANITIZE), *CLANG_QUIET,
+             *(lwip_flags() if target.lwip else ()))
     return build([*NICE, cc], target.harness(), OUT / target.name / kind, flags, LINK)
 
 
@@ -132,7 +163,9 @@ def run_target(target: Target, exe: Path, seconds: int) -> Result:
     seeds = CORPUS / target.name
     env = {**os.environ, "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+    words = FUZZ_DIR / f"{target.name}.dict"  # libFuzzer's dictionary, where one helps
     cmd = [*NICE, str(exe), f"-max_total_time={seconds}", f"-max_len={MAX_LEN}",
+           *([f"-dict={words}"] if words.is_file() else []),
            "-print_final_stats=1", "-timeout=10",
            f"-artifact_prefix={OUT / target.name}/", str(work), str(seeds)]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env,

@@ -317,18 +317,21 @@ static bool kicked(void *arg)
 }
 
 /* One turn of the disk's thread: answers, timeouts, then new requests (or
- * failing them all); the next slot's deadline. */
+ * failing them all); the next slot's deadline, taken after issuing: a
+ * request issued now must time out too, even if the backend never sends
+ * an event for it. */
 static uint64_t disk_turn(struct blkdev *d)
 {
     d->kick = false;
     if (!d->detached && !d->broken && d->ring.sring)
         (void)blk_ring_take(d, slot_answered);
-    uint64_t next = expire(d);
+    (void)expire(d); /* frees the slots of requests that timed out */
     if (d->detached || d->broken || d->stopping)
         fail_all(d);
     else if (!d->held && d->connected)
         while (issue_one(d))
             ;
+    uint64_t next = expire(d);
     if (!d->in_flight && d->idle_waiter)
         thread_wake(d->idle_waiter);
     return next;

@@ -14,7 +14,8 @@
  * off the input); move rsp_prod anywhere; let BLK_IO_TIMEOUT_MS pass;
  * detach; have the backend keep (or not) the pages it answered for; run
  * short of pages. Checks: a request's done() runs once, with 0 or an error the
- * API names; in_flight counts the slots in flight; when the disk stops,
+ * API names; in_flight counts the slots in flight, and while any is, the
+ * thread has a deadline to wake for (a backend may never notify); when the disk stops,
  * every request submitted is over; every page is freed.
  */
 #include <stdio.h>
@@ -168,10 +169,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         RING_IDX cons = d.ring.rsp_cons;
         bool was_broken = d.broken;
-        (void)disk_turn(&d);
+        uint64_t next = disk_turn(&d);
         if (was_broken)
             FUZZ_ASSERT(d.ring.rsp_cons == cons);
         FUZZ_ASSERT(d.in_flight == slots_in_flight(&d));
+        /* A request in flight has a deadline the thread wakes for, whether
+         * or not the backend ever sends an event. */
+        FUZZ_ASSERT(!d.in_flight || next != WAIT_FOREVER);
         FUZZ_ASSERT(d.ring.req_prod_pvt - d.ring.rsp_cons <= RING_SIZE(&d.ring));
     }
     d.stopping = true;

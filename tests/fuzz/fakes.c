@@ -177,3 +177,8 @@ WEAK void xen_sched_yield(void) {}
 WEAK void console_flush(void) {}
 
 WEAK void thread_join(struct thread *t) {}
+
+WEAK int evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port)
+{
+    return -XEN_ENOSYS;
+}

@@ -27,9 +27,13 @@ enum turn { RX_RESPONSES, RX_ANY_PROD, TX_SEND, TX_RESPONSES, TX_ANY_PROD, TURNS
 #define MAX_TURNS 16
 
 static unsigned delivered;
+static struct fuzz_in *meanwhile; /* what happens while a frame is delivered */
 
 /* Stands in for the stack: reads the whole frame, so a frame past its
- * page is an AddressSanitizer report. */
+ * page is an AddressSanitizer report. Meanwhile, as the input says, the
+ * backend writes more rx responses (the ring is read again before the
+ * take ends), or the stack answers with a frame and reclaims tx
+ * responses, which may stop the vif in the middle of the rx ring. */
 static void deliver(struct netfront_dev *nf, const uint8_t *frame, unsigned len,
                     bool csum_blank)
 {
@@ -39,6 +43,23 @@ static void deliver(struct netfront_dev *nf, const uint8_t *frame, unsigned len,
     for (unsigned i = 0; i < len; i++)
         sum += frame[i];
     delivered += sum & 1;
+    switch (fin_u8(meanwhile) % 4) {
+    case 1: { /* after those published: the take is still reading them */
+        RING_IDX prod = nf->rx.sring->rsp_prod;
+        unsigned k = fin_u8(meanwhile) % 4;
+        for (unsigned i = 0; i < k; i++)
+            fin_bytes(meanwhile, RING_GET_RESPONSE(&nf->rx, prod + i),
+                      sizeof(struct netif_rx_response));
+        nf->rx.sring->rsp_prod = prod + k;
+        break;
+    }
+    case 2:
+        (void)nf_tx_put(nf, frame, len);
+        if (fin_u8(meanwhile) & 1)
+            nf->tx.sring->rsp_prod = fin_u32(meanwhile);
+        nf_tx_reclaim(nf);
+        break;
+    }
 }
 
 void net_attach(unsigned index, const struct net_link *link) {}
@@ -60,6 +81,7 @@ static void start_at(RING_IDX start, struct netif_rx_sring *rxs, struct netif_tx
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = {data, size};
+    meanwhile = &in;
     fuzz_grants_held(false);
     static struct netfront_dev nf;
     memset(&nf, 0, sizeof(nf));

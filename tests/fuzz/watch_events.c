@@ -6,7 +6,8 @@
  *
  * The input registers one to three watches (tokens xw1.., xenstored's OK
  * answers off the input, xs_fake.c), then is a script of events (length,
- * bytes; the transport's NUL added), waits and cancels. Checks: an event is taken
+ * bytes; the transport's NUL added), waits (during which the reader may
+ * deliver another event) and cancels. Checks: an event is taken
  * exactly when it is two non-empty strings filling its length; a queued
  * path is a NUL-terminated copy; every watch is freed at the end
  * (LeakSanitizer). xenstore_watch.c is included, not linked, to number
@@ -26,6 +27,8 @@
 
 static const char *const paths[MAX_WATCHES] = {"control", "memory/target", "device/vif/0/state"};
 
+static struct fuzz_in *script;
+
 /* Two strings, each non-empty, that fill len. */
 static bool well_formed(const char *body, uint32_t len)
 {
@@ -36,9 +39,30 @@ static bool well_formed(const char *body, uint32_t len)
     return t > 0 && p + 1 + t == len - 1;
 }
 
+/* An event off the input, delivered as the XenStore reader does: taken
+ * exactly when well formed. */
+static void deliver_one(struct fuzz_in *in, uint16_t len)
+{
+    static char body[EVENT_MAX + 1];
+    len %= EVENT_MAX + 1;
+    fin_bytes(in, body, len);
+    body[len] = '\0';
+    FUZZ_ASSERT(xs_watch_deliver(body, len) == well_formed(body, len));
+}
+
+/* A reader's wait: meanwhile (as the input says) the XenStore reader
+ * delivers an event, which wakes the waiter; then the condition once. */
+int wait_until(bool (*cond)(void *), void *arg, uint64_t deadline_ns)
+{
+    if (script && fin_u8(script) & 1)
+        deliver_one(script, fin_u16(script));
+    return cond && cond(arg) ? 0 : -XEN_ETIMEDOUT;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = {data, size};
+    script = &in;
     struct xs_watch *w[MAX_WATCHES] = {0};
     next_token = 0; /* tokens xw1.. in every run */
     unsigned nw = fin_u8(&in) % MAX_WATCHES + 1;
@@ -57,19 +81,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (len & 0x8000) { /* a reader takes one event */
             struct xs_watch *x = w[len % MAX_WATCHES];
             char path[64];
-            if (x && !xs_watch_wait(x, path, sizeof(path), 0))
+            bool no_buf = len & 0x100; /* the caller wants the event, not the path */
+            if (x && !xs_watch_wait(x, no_buf ? NULL : path, no_buf ? 0 : sizeof(path), 1) &&
+                !no_buf)
                 FUZZ_ASSERT(memchr(path, '\0', sizeof(path)));
             continue;
         }
-        static char body[EVENT_MAX + 1];
-        len %= EVENT_MAX + 1;
-        fin_bytes(&in, body, len);
-        body[len] = '\0';
-        FUZZ_ASSERT(xs_watch_deliver(body, len) == well_formed(body, len));
+        deliver_one(&in, len);
     }
     for (unsigned i = 0; i < nw; i++)
         if (w[i])
             (void)xs_watch_remove(w[i]);
     xs_fake_feed(NULL);
+    script = NULL;
     return 0;
 }

@@ -5,7 +5,7 @@
  * maps the guest's tx and rx rings (/dev/xen/gntdev, rogue.h), binds its
  * event channel and answers, misbehaving as the scenario says.
  *
- *   net_rogue DOMID TX_REF RX_REF PORT GUEST_IP SCENARIO SECONDS
+ *   net_rogue DOMID TX_REF RX_REF PORT GUEST_IP SCENARIO SECONDS [SEED N]
  *
  * Every scenario first delivers, into the guest's first posted rx buffer, an
  * ARP request "who has GUEST_IP" from ROGUE_MAC; the guest's answer comes
@@ -21,6 +21,14 @@
  *            the buffers of those stay the rogue's: only the guest's drop
  *            counters and its ability to go on sending are the verdict)
  *   storm    notify without pause for the whole time
+ *   random   N responses drawn from SEED (rogue.h's generator), valid and
+ *            hostile mixed: rx responses with the slot's id or any, any
+ *            offset, flags and status (length or error), frames that are
+ *            ARP requests (so the guest sends) or junk; tx responses with
+ *            the request's id or any, any status; notifications none, one
+ *            or a burst; rx responses published one at a time or together.
+ *            Then "rogue: burst done, R responses (rx X hostile H, tx T)",
+ *            and from then on honest, tx only
  * It prints "rogue: ready", "rogue: arp reply seen" when the guest answered
  * its ARP, and at the end (SECONDS passed, or SIGTERM) "rogue: done, T tx
  * requests, L leaked bytes".
@@ -46,6 +54,9 @@
 static const uint8_t rogue_mac[6] = {0x02, 0x0e, 0x0e, 0x0e, 0x0e, 0x01};
 static struct rogue rg;
 static unsigned long tx_requests, leaked;
+static struct rogue_rng rng;
+static int random_mode;
+static unsigned long burst_left, rx_sent, rx_hostile, tx_sent;
 static int arp_seen;
 static uint32_t guest_ip, rogue_ip;
 
@@ -145,6 +156,17 @@ static void tx_serve(uint8_t *tx, uint32_t *req_cons, uint32_t *rsp_prod, int ju
             status = RSP_NULL;
         else if (junk)
             id = (uint16_t)(id + 100);
+        if (random_mode && burst_left) {
+            burst_left--;
+            tx_sent++;
+            unsigned pick = rogue_below(&rng, 16);
+            if (pick == 0)
+                id = (uint16_t)rogue_next(&rng);
+            else if (pick == 1)
+                status = (int16_t)rogue_next(&rng);
+            else if (pick == 2)
+                status = (int16_t)(RSP_NULL - (int)rogue_below(&rng, 4)); /* NULL..DROPPED */
+        }
         uint8_t *rsp = tx + HDR + TX_ENTRY * (*rsp_prod % RING_SIZE);
         put16(rsp, id);
         put16(rsp + 2, (uint16_t)status);
@@ -153,11 +175,78 @@ static void tx_serve(uint8_t *tx, uint32_t *req_cons, uint32_t *rsp_prod, int ju
     rogue_publish(&rg, h, *rsp_prod);
 }
 
+/* One rx response of the random mode for the oldest posted buffer: a
+ * frame (an ARP request, or junk of a length Ethernet allows) answered
+ * well, or a response with fields drawn at random. */
+static int rx_random(uint8_t *rx, uint32_t *req_cons, uint32_t *rsp_prod)
+{
+    uint8_t frame[PAGE];
+    if (rogue_below(&rng, 2)) {
+        unsigned len = ARP_FRAME;
+        if (rogue_below(&rng, 2))
+            (void)arp_request(frame);
+        else {
+            len = ETH_HLEN + rogue_below(&rng, 1500 - ETH_HLEN + 1);
+            for (unsigned i = 0; i < len; i++)
+                frame[i] = (uint8_t)rogue_next(&rng);
+        }
+        uint16_t offset = (uint16_t)rogue_below(&rng, PAGE - len + 1);
+        return rx_answer(rx, req_cons, rsp_prod, frame, len, offset, (int16_t)len, 0);
+    }
+    struct ring_hdr *h = (struct ring_hdr *)rx;
+    if (*req_cons == h->req_prod)
+        return -1;
+    uint8_t req[RX_ENTRY];
+    memcpy(req, rx + HDR + RX_ENTRY * (*req_cons % RING_SIZE), RX_ENTRY);
+    (*req_cons)++;
+    uint16_t id = get16(req);
+    uint8_t *rsp = rx + HDR + RX_ENTRY * (*rsp_prod % RING_SIZE);
+    put16(rsp, rogue_below(&rng, 4) ? id : (uint16_t)rogue_next(&rng));
+    put16(rsp + 2, (uint16_t)(rogue_below(&rng, 2) ? rogue_below(&rng, PAGE) : rogue_next(&rng)));
+    put16(rsp + 4, (uint16_t)rogue_next(&rng)); /* flags: more_data, extra_info, ... */
+    put16(rsp + 6, (uint16_t)(rogue_below(&rng, 2) ? rogue_below(&rng, PAGE + 64)
+                                                   : rogue_next(&rng)));
+    (*rsp_prod)++;
+    rx_hostile++;
+    if (rogue_below(&rng, 2))
+        rogue_publish(&rg, h, *rsp_prod);
+    return 0;
+}
+
+/* The random mode's turn: rx responses for what is posted, then the
+ * event pattern; "burst done" once N responses went out. */
+static void random_turn(uint8_t *rx, uint32_t *rx_cons, uint32_t *rx_prod)
+{
+    struct ring_hdr *rh = (struct ring_hdr *)rx;
+    unsigned k = 1 + rogue_below(&rng, 32);
+    for (unsigned i = 0; i < k && burst_left && rh->req_prod != *rx_cons; i++) {
+        if (rx_random(rx, rx_cons, rx_prod))
+            break;
+        rx_sent++;
+        burst_left--;
+    }
+    __sync_synchronize();
+    rh->rsp_prod = *rx_prod;
+    unsigned ev = rogue_below(&rng, 8);
+    unsigned notes = ev == 0 ? 0 : ev == 1 ? rogue_below(&rng, 300) : 1;
+    for (unsigned i = 0; i < notes; i++)
+        rogue_notify(&rg);
+    if (!burst_left)
+        printf("rogue: burst done, %lu responses (rx %lu hostile %lu, tx %lu)\n",
+               rx_sent + tx_sent, rx_sent, rx_hostile, tx_sent);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 8) {
-        fprintf(stderr, "usage: %s DOMID TX_REF RX_REF PORT GUEST_IP SCENARIO SECONDS\n", argv[0]);
+    if (argc != 8 && argc != 10) {
+        fprintf(stderr, "usage: %s DOMID TX_REF RX_REF PORT GUEST_IP SCENARIO SECONDS [SEED N]\n",
+                argv[0]);
         return 2;
+    }
+    random_mode = argc == 10;
+    if (random_mode) {
+        rogue_seed(&rng, strtoull(argv[8], NULL, 0));
+        burst_left = strtoul(argv[9], NULL, 0);
     }
     unsigned a, b, c, d;
     if (sscanf(argv[5], "%u.%u.%u.%u", &a, &b, &c, &d) != 4)
@@ -191,7 +280,11 @@ int main(int argc, char **argv)
             arp_sent = rx_answer(rx, &rx_cons, &rx_prod, frame, len, 0, (int16_t)len, 0) == 0;
             continue;
         }
-        if (!arp_seen || misbehaved || rh->req_prod == rx_cons)
+        if (random_mode && arp_seen && burst_left) {
+            random_turn(rx, &rx_cons, &rx_prod);
+            continue;
+        }
+        if (!arp_seen || misbehaved || rh->req_prod == rx_cons || random_mode)
             continue;
         unsigned len = arp_request(frame);
         if (junk) { /* more answers to answer badly */
@@ -215,6 +308,9 @@ int main(int argc, char **argv)
         }
     }
     printf("rogue: done, %lu tx requests, %lu leaked bytes\n", tx_requests, leaked);
+    if (random_mode)
+        printf("rogue: seed %s, %lu responses (rx %lu hostile %lu, tx %lu)\n", argv[8],
+               rx_sent + tx_sent, rx_sent, rx_hostile, tx_sent);
     rogue_unmap(&rg, tx, tx_index);
     rogue_unmap(&rg, rx, rx_index);
     return 0;

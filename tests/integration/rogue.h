@@ -134,6 +134,34 @@ static void rogue_step(struct rogue *r, int storm)
     rogue_wait_event(r, storm ? 0 : 100);
 }
 
+/* The random modes' generator (xorshift64*, seeded through splitmix64):
+ * the same seed gives the same run, so a failing seed is replayed. */
+struct rogue_rng {
+    uint64_t s;
+};
+
+static void rogue_seed(struct rogue_rng *g, uint64_t seed)
+{
+    uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    g->s = (z ^ (z >> 31)) | 1;
+}
+
+static uint64_t rogue_next(struct rogue_rng *g)
+{
+    g->s ^= g->s >> 12;
+    g->s ^= g->s << 25;
+    g->s ^= g->s >> 27;
+    return g->s * 0x2545f4914f6cdd1dULL;
+}
+
+/* 0..n-1 (n > 0). */
+static unsigned rogue_below(struct rogue_rng *g, unsigned n)
+{
+    return (unsigned)((rogue_next(g) >> 32) % n);
+}
+
 /* Bytes of page outside [from, to) that are not zero. */
 static unsigned long rogue_outside_nonzero(const uint8_t *page, unsigned from, unsigned to)
 {

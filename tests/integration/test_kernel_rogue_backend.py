@@ -15,10 +15,25 @@ same, through `net rescan`: the rogue first asks the guest's address by ARP
 on that vif (the guest must answer there), then misbehaves once; the guest
 names vif1 in its drop or stop line, its real vif still answers dom0's ping,
 and no tx page shows the rogue a byte beyond its frame.
+
+The random rogue (test_random_rogue_vif): net_rogue's `random` mode sends N
+responses drawn from a seed (ids, offsets, flags, lengths and statuses, frames,
+the producer index published at once or by pieces, notifications none, one or
+in bursts), valid ones mixed in, while the test moves the backend's XenStore
+state through values drawn from the same seed (never one that means gone).
+After the burst the guest's shell answers, its real vif answers dom0's ping
+and its real disk reads back; once the rogue leaves, grants and free pages are
+where they were and the rogue saw no byte beyond a frame. A failing seed is
+replayed alone with (docs/fuzzing.md):
+
+    XENOLITH_ROGUE_SEEDS=SEED XENOLITH_ROGUE_N=N .venv/bin/python -m pytest \
+        tests/integration/test_kernel_rogue_backend.py -k random
 """
 
 from __future__ import annotations
 
+import os
+import random
 import re
 import time
 from collections.abc import Iterator
@@ -28,6 +43,7 @@ import pytest
 from kshell import Shell, build_static_peer, domu_shell, make_image, resource_counts
 
 from xenlab import Host
+from xenlab.errors import LabError
 
 GUEST = "xrogue"
 GUEST_IP = "10.0.0.6"
@@ -37,6 +53,12 @@ ROGUE_VIF_MAC = "02:0e:0e:0e:0e:02"
 ROGUE_VDEV = 51728  # xvdb
 ROGUE_SECTORS = 2048
 ROGUE_SECONDS = 120
+# The random rogue: seeds and responses per seed (a smoke by default; make
+# fuzz-long sets more of both).
+ROGUE_SEEDS = tuple(int(s, 0) for s in os.environ.get("XENOLITH_ROGUE_SEEDS", "1,2").split(","))
+ROGUE_N = int(os.environ.get("XENOLITH_ROGUE_N", "2000"))
+ROGUE_DISK_N = int(os.environ.get("XENOLITH_ROGUE_DISK_N", "30"))  # one per shell command
+ROGUE_STATES = ("2", "3", "7", "8", "99", "x", "")  # none is Unknown, Closing, Closed
 BOOT_TIMEOUT = 240
 CONNECT_TIMEOUT = 30
 SRC = Path(__file__).with_name("blk_rogue.c")
@@ -131,14 +153,14 @@ class RogueDisk(Rogue):
     detached = r"blkfront: xvdb is detached"
 
     def __init__(self, host: Host, shell: Shell, rogue: str | None, scenario: str,
-                 backend_keys: str = DISK_KEYS) -> None:
+                 backend_keys: str = DISK_KEYS, extra: str = "") -> None:
         """rogue None: nobody plays the backend (its keys are all the guest gets)."""
         super().__init__(host, shell, scenario, backend_keys,
                          f"{{fe}}/virtual-device {ROGUE_VDEV} {{fe}}/device-type disk",
                          "blk rescan")
         if rogue:
             self.start(f"{rogue} {self.domid} {self.frontend_key('ring-ref')} "
-                       f"{self.frontend_key('event-channel')} {scenario} {ROGUE_SECONDS}")
+                       f"{self.frontend_key('event-channel')} {scenario} {ROGUE_SECONDS} {extra}")
 
 
 def real_disk_works(shell: Shell) -> None:
@@ -253,6 +275,20 @@ def test_answers_to_requests_not_made_are_dropped(xen_host: Host, guest: Shell,
     assert resource_counts(guest) == before
 
 
+def test_answers_without_an_event_are_found(xen_host: Host, guest: Shell, rogue: str) -> None:
+    """The rogue answers but never notifies: the request's deadline wakes the disk's thread,
+    which finds the answer (a request issued with nothing else in flight had no deadline to
+    wake for, and waited for ever)."""
+    before = resource_counts(guest)
+    disk = RogueDisk(xen_host, guest, rogue, "silent")
+    out = guest.run("blk read xvdb 7", timeout=60)
+    assert 'blk: text "rogue sector 7"' in out, out
+    guest.alive()
+    real_disk_works(guest)
+    disk.leave()
+    assert resource_counts(guest) == before
+
+
 def test_backend_vanishing_mid_io(xen_host: Host, guest: Shell, rogue: str) -> None:
     """The rogue takes a read and never answers; its backend directory then disappears
     while the guest waits: the read fails, the disk is detached, nothing is lost."""
@@ -299,13 +335,14 @@ class RogueVif(Rogue):
     kind, devid, program, published = "vif", ROGUE_VIF, "net_rogue", "4"
     detached = rf"netfront: vif detached \(device/vif/{ROGUE_VIF}\)"
 
-    def __init__(self, host: Host, shell: Shell, rogue: str, scenario: str) -> None:
+    def __init__(self, host: Host, shell: Shell, rogue: str, scenario: str,
+                 seconds: int = ROGUE_SECONDS, extra: str = "") -> None:
         super().__init__(host, shell, scenario,
                          f"{{be}}/feature-rx-copy 1 {{be}}/handle {ROGUE_VIF}",
                          f"{{fe}}/mac {ROGUE_VIF_MAC} {{fe}}/handle {ROGUE_VIF}", "net rescan")
         keys = (self.frontend_key(k) for k in ("tx-ring-ref", "rx-ring-ref", "event-channel"))
         out = self.start(f"{rogue} {self.domid} {' '.join(keys)} {ROGUE_VIF_IP} {scenario} "
-                         f"{ROGUE_SECONDS}")
+                         f"{seconds} {extra}")
         assert f"netfront: device/vif/{ROGUE_VIF} connected" in out, out
 
 
@@ -343,3 +380,72 @@ def test_rogue_vif(xen_host: Host, guest: Shell, net_rogue: str, scenario: str,
     log = vif.leave()
     assert re.search(r"rogue: done, [1-9]\d* tx requests, 0 leaked bytes", log), log
     assert resource_counts(guest) == before
+
+
+@pytest.mark.parametrize("seed", ROGUE_SEEDS)
+def test_random_rogue_vif(xen_host: Host, guest: Shell, net_rogue: str, seed: int) -> None:
+    """ROGUE_N responses drawn from the seed, and backend states drawn from it too: no hang,
+    no leak, the guest's other devices unharmed (see the top comment)."""
+    before = resource_counts(guest)
+    budget = 120 + ROGUE_N // 50  # seconds: a burst that takes longer is a hang
+    vif = RogueVif(xen_host, guest, net_rogue, "random", budget + 60, f"{seed} {ROGUE_N}")
+    vif.wait_log("rogue: arp reply seen")
+    states = random.Random(seed)
+    start = time.monotonic()
+    deadline = start + budget
+    while "rogue: burst done" not in xen_host.dom0(f"cat {vif.log}").output:
+        assert time.monotonic() < deadline, f"seed {seed}: the burst hangs; log {vif.log}"
+        flip_state(xen_host, vif.be, states)
+        time.sleep(0.5)
+    guest.alive()
+    real_vif_works(xen_host, guest)
+    real_disk_works(guest)
+    log = vif.leave()
+    assert re.search(r"rogue: done, \d+ tx requests, 0 leaked bytes", log), log
+    m = re.search(r"rogue: seed \S+, (\d+) responses.*", log)
+    assert m and int(m.group(1)) >= ROGUE_N, log
+    print(f"{m.group(0)} in {time.monotonic() - start:.0f} s")  # the figures (pytest -s)
+    assert resource_counts(guest) == before, f"seed {seed}: grants or pages not back"
+
+
+def flip_state(host: Host, be: str, states: random.Random) -> None:
+    """Sometimes (as the seed says) the backend's state goes to a value drawn from the seed
+    and back to Connected."""
+    if states.random() < 0.3:
+        host.check(f"xenstore-write {be}/state '{states.choice(ROGUE_STATES)}' && sleep 0.2 && "
+                   f"xenstore-write {be}/state 4")
+
+
+@pytest.mark.parametrize("seed", ROGUE_SEEDS)
+def test_random_rogue_disk(xen_host: Host, guest: Shell, rogue: str, seed: int) -> None:
+    """ROGUE_DISK_N reads and writes, answered as the seed says: each command ends (no hang),
+    a read shows its own sector's data or an error, the guest's other devices are unharmed,
+    no leak."""
+    before = resource_counts(guest)
+    disk = RogueDisk(xen_host, guest, rogue, "random", extra=f"{seed} {ROGUE_DISK_N}")
+    draw = random.Random(seed)
+    start = time.monotonic()
+    deadline = start + 120 + 15 * ROGUE_DISK_N  # an unanswered request costs 10 s
+    try:
+        while "rogue: burst done" not in xen_host.dom0(f"cat {disk.log}").output:
+            assert time.monotonic() < deadline, f"seed {seed}: the burst hangs"
+            sector = draw.randrange(ROGUE_SECTORS)
+            if draw.random() < 0.3:
+                out = guest.run(f"blk write xvdb {sector} seed-{seed}", timeout=60)
+            else:
+                out = guest.run(f"blk read xvdb {sector}", timeout=60)
+                for m in re.finditer(r'blk: text "rogue sector (\d+)"', out):
+                    assert int(m.group(1)) == sector, f"seed {seed}: another sector's data"
+            flip_state(xen_host, disk.be, draw)
+    except (AssertionError, LabError) as e:
+        raise AssertionError(f"seed {seed}: {e}\nthe rogue's log:\n"
+                             f"{xen_host.dom0(f'tail -30 {disk.log}').output}") from e
+    guest.alive()
+    real_disk_works(guest)
+    real_vif_works(xen_host, guest)
+    log = disk.leave()
+    assert re.search(r"rogue: done, \d+ requests, 0 leaked bytes, 0 pages", log), log
+    m = re.search(r"rogue: seed \S+, .*", log)
+    assert m, log
+    print(f"{m.group(0)} in {time.monotonic() - start:.0f} s")  # the figures (pytest -s)
+    assert resource_counts(guest) == before, f"seed {seed}: grants or pages not back"
