@@ -102,7 +102,7 @@ TARGETS = (
             "http_poll", "http_accept", "conn_close", "answer", "push"), lwip=True),
     Target("netif_input", ("kernel/lib.c", *_PRINTK[:1]),
            ("net_input", "report_drops", "net_drop_count", "err_counts", "addr_init",
-            "net_set_address", "net_parse_ip"), lwip=True),
+            "net_set_address", "net_parse_ip", "net_csum_fill", "csum_offset"), lwip=True),
     Target("grant_status", ("kernel/xen/errno.c", *_PRINTK),
            ("gnttab_setup", "gnttab_available", "gnttab_grant_access", "gnttab_end_access",
             "gnttab_entry", "gnttab_retry_deferred", "gnttab_end_or_defer", "gnttab_grow_to",
