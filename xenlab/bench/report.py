@@ -110,37 +110,34 @@ def cell(rec: Record | None, spread: bool = True) -> str:
     return f"{fmt(rec.median)} ({fmt(rec.min)}-{fmt(rec.max)})"
 
 
-def ratio_text(report: Report, figure: str, base: str) -> str:
-    """`base`'s median over each other peer's, for one figure: 'linux 0.52x, grub 1.1x'."""
-    ref = report.get(base, figure)
+def _peer_ratios(report: Report, figure: str, ref_peer: str, ref_over_peer: bool,
+                 suffix: str) -> str:
+    """For one figure, `ref_peer`'s median over each other peer's (`ref_over_peer`), or
+    each other peer's over `ref_peer`'s, as 'peer 0.52<suffix>, ...'."""
+    ref = report.get(ref_peer, figure)
     if ref is None or ref.median is None:
         return ""
     parts = []
     for peer in report.peers:
         other = report.get(peer, figure)
-        if peer == base or other is None or other.median is None:
+        if peer == ref_peer or other is None or other.median is None:
             continue
-        r = ratio(ref.median, other.median)
+        r = (ratio(ref.median, other.median) if ref_over_peer
+             else ratio(other.median, ref.median))
         if r is not None:
-            parts.append(f"{peer} {r:.2f}x")
+            parts.append(f"{peer} {r:.2f}{suffix}")
     return ", ".join(parts)
+
+
+def ratio_text(report: Report, figure: str, base: str) -> str:
+    """`base`'s median over each other peer's, for one figure: 'linux 0.52x, grub 1.10x'."""
+    return _peer_ratios(report, figure, base, True, "x")
 
 
 def limit_text(report: Report, figure: str, limit: str = LIMIT) -> str:
     """Each peer's median as a fraction of `limit`'s, for a figure with a limit (higher is
     better for all of them): 'xenolith 0.42, linux 0.61'."""
-    ref = report.get(limit, figure)
-    if figure not in LIMITED or ref is None or ref.median is None:
-        return ""
-    parts = []
-    for peer in report.peers:
-        other = report.get(peer, figure)
-        if peer == limit or other is None or other.median is None:
-            continue
-        r = ratio(other.median, ref.median)
-        if r is not None:
-            parts.append(f"{peer} {r:.2f}")
-    return ", ".join(parts)
+    return _peer_ratios(report, figure, limit, False, "") if figure in LIMITED else ""
 
 
 def markdown(report: Report, base: str) -> str:

@@ -361,20 +361,17 @@ def session_steps(host: Host, report: Report, peers: list[Peer], opts: BenchOpti
         boot_figures(host, report, p, plan.boot_reps, plan.boot_timeout, say)
     for p in peers:
         split_step(host, report, p, opts)
-    for p in peers:
-        if p.kind == XENOLITH:
-            say(f"{p.name}: bench mmu, bench multicall x{plan.mmu_reps}")
-            mmu_figures(host, report, p, plan.mmu_reps, plan.boot_timeout, say)
-        else:
-            for key in MMU_FIGURES:
-                report.not_measured(p.name, key, "Xenolith's own `bench` command")
-    for p in peers:
-        if p.kind == XENOLITH:
-            say(f"{p.name}: bench smp x{plan.mmu_reps} ({SMP_VCPUS} vCPUs)")
-            smp_figures(host, report, p, plan.mmu_reps, plan.boot_timeout, say)
-        else:
-            for key in SMP_FIGURES:
-                report.not_measured(p.name, key, "Xenolith's own `bench smp` command")
+    for what, figures, keys, command in (
+            (f"bench mmu, bench multicall x{plan.mmu_reps}", mmu_figures, MMU_FIGURES, "bench"),
+            (f"bench smp x{plan.mmu_reps} ({SMP_VCPUS} vCPUs)", smp_figures, SMP_FIGURES,
+             "bench smp")):
+        for p in peers:
+            if p.kind == XENOLITH:
+                say(f"{p.name}: {what}")
+                figures(host, report, p, plan.mmu_reps, plan.boot_timeout, say)
+            else:
+                for key in keys:
+                    report.not_measured(p.name, key, f"Xenolith's own `{command}` command")
     for p in peers:
         if p.ip:
             say(f"{p.name}: network x{plan.net_reps}")
