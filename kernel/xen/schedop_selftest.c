@@ -69,7 +69,11 @@ static void poll_timer_port(struct selftest_result *r)
     timer_cancel(&t);
     ST_EXPECT(r, rc == 1 && pending, "poll on VIRQ_TIMER's port %u: rc %d, pending %d",
               (unsigned)tp, rc, pending);
-    ST_EXPECT(r, ms >= POLL_EARLY_MS - 1 && ms < POLL_LONG_MS / 2,
+    /* Xen's one timer is set for the kernel's earliest one, which may be
+     * another thread's (lwIP's, a sleep's) due before ours: the VIRQ may come
+     * sooner than 20 ms. What must hold is that it ended the poll, long
+     * before the poll's own timeout. */
+    ST_EXPECT(r, ms < POLL_LONG_MS / 2,
               "poll ended after %lld ms; the timer was due at %u ms, the timeout at %u ms",
               (long long)ms, POLL_EARLY_MS, POLL_LONG_MS);
 }
