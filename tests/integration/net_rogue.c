@@ -50,6 +50,7 @@
 #define ETH_HLEN 14
 #define ARP_LEN 28
 #define ARP_FRAME (ETH_HLEN + ARP_LEN)
+#define STATUS_S 10 /* seconds between the random mode's progress lines */
 
 static const uint8_t rogue_mac[6] = {0x02, 0x0e, 0x0e, 0x0e, 0x0e, 0x01};
 static struct rogue rg;
@@ -270,8 +271,15 @@ int main(int argc, char **argv)
     int junk = !strcmp(scenario, "txjunk"), storm = !strcmp(scenario, "storm");
     int arp_sent = 0, misbehaved = 0;
     printf("rogue: ready, scenario %s, port %u\n", scenario, rg.local_port);
+    time_t said = time(NULL);
     while (time(NULL) < end && !rogue_stop) {
         rogue_step(&rg, storm);
+        if (random_mode && burst_left && time(NULL) - said >= STATUS_S) {
+            /* a burst that does not end: which ring stands still */
+            said = time(NULL);
+            printf("rogue: %lu responses to go; rx req_prod %u taken %u, tx req_prod %u "
+                   "taken %u\n", burst_left, rh->req_prod, rx_cons, th->req_prod, tx_cons);
+        }
         if (th->req_prod != tx_cons)
             tx_serve(tx, &tx_cons, &tx_prod, junk);
         uint8_t frame[ARP_FRAME];

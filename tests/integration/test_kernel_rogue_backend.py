@@ -400,7 +400,10 @@ def test_random_rogue_vif(xen_host: Host, guest: Shell, net_rogue: str, seed: in
     start = time.monotonic()
     deadline = start + budget
     while "rogue: burst done" not in xen_host.dom0(f"cat {vif.log}").output:
-        assert time.monotonic() < deadline, f"seed {seed}: the burst hangs; log {vif.log}"
+        if time.monotonic() > deadline:
+            raise AssertionError(f"seed {seed}: the burst hangs\nthe guest's net:\n"
+                                 f"{guest.run('net')}\nthe rogue's log:\n"
+                                 f"{xen_host.dom0(f'tail -30 {vif.log}').output}")
         flip_state(xen_host, vif.be, states)
         time.sleep(0.5)
     guest.alive()
