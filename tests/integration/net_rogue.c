@@ -109,10 +109,12 @@ static int rx_answer(uint8_t *rx, uint32_t *req_cons, uint32_t *rsp_prod, const 
     if (frame) {
         uint64_t index;
         uint8_t *page = rogue_map(&rg, get32(req + 4), &index, 1);
-        if (!page)
-            return -1;
-        memcpy(page + offset, frame, len);
-        rogue_unmap(&rg, page, index);
+        if (page) {
+            memcpy(page + offset, frame, len);
+            rogue_unmap(&rg, page, index);
+        } else {
+            status = RSP_ERROR; /* the request is taken: answered, or its buffer is lost */
+        }
     }
     uint8_t *rsp = rx + HDR + RX_ENTRY * (*rsp_prod % RING_SIZE);
     put16(rsp, bad_id ? (uint16_t)(id ^ 0x21) : id);
@@ -122,6 +124,17 @@ static int rx_answer(uint8_t *rx, uint32_t *req_cons, uint32_t *rsp_prod, const 
     (*rsp_prod)++;
     rogue_publish(&rg, h, *rsp_prod);
     return 0;
+}
+
+/* One response of the random mode's burst sent (rx or tx: the last one
+ * may be either), counted in *kind; the line the test waits for once the
+ * burst is over. */
+static void burst_count(unsigned long *kind)
+{
+    (*kind)++;
+    if (--burst_left == 0)
+        printf("rogue: burst done, %lu responses (rx %lu hostile %lu, tx %lu)\n",
+               rx_sent + tx_sent, rx_sent, rx_hostile, tx_sent);
 }
 
 static void tx_serve(uint8_t *tx, uint32_t *req_cons, uint32_t *rsp_prod, int junk)
@@ -158,8 +171,7 @@ static void tx_serve(uint8_t *tx, uint32_t *req_cons, uint32_t *rsp_prod, int ju
         else if (junk)
             id = (uint16_t)(id + 100);
         if (random_mode && burst_left) {
-            burst_left--;
-            tx_sent++;
+            burst_count(&tx_sent);
             unsigned pick = rogue_below(&rng, 16);
             if (pick == 0)
                 id = (uint16_t)rogue_next(&rng);
@@ -223,8 +235,7 @@ static void random_turn(uint8_t *rx, uint32_t *rx_cons, uint32_t *rx_prod)
     for (unsigned i = 0; i < k && burst_left && rh->req_prod != *rx_cons; i++) {
         if (rx_random(rx, rx_cons, rx_prod))
             break;
-        rx_sent++;
-        burst_left--;
+        burst_count(&rx_sent);
     }
     __sync_synchronize();
     rh->rsp_prod = *rx_prod;
@@ -232,9 +243,6 @@ static void random_turn(uint8_t *rx, uint32_t *rx_cons, uint32_t *rx_prod)
     unsigned notes = ev == 0 ? 0 : ev == 1 ? rogue_below(&rng, 300) : 1;
     for (unsigned i = 0; i < notes; i++)
         rogue_notify(&rg);
-    if (!burst_left)
-        printf("rogue: burst done, %lu responses (rx %lu hostile %lu, tx %lu)\n",
-               rx_sent + tx_sent, rx_sent, rx_hostile, tx_sent);
 }
 
 int main(int argc, char **argv)

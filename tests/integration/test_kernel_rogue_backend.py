@@ -382,10 +382,6 @@ def test_rogue_vif(xen_host: Host, guest: Shell, net_rogue: str, scenario: str,
     assert resource_counts(guest) == before
 
 
-@pytest.mark.skipif("XENOLITH_ROGUE_SEEDS" not in os.environ,
-                    reason="the random vif rogue's burst was seen not ending within its budget "
-                    "(seeds 1 and 2, 2000 responses) and the cause is not found: `make "
-                    "test-long` runs it")
 @pytest.mark.parametrize("seed", ROGUE_SEEDS)
 def test_random_rogue_vif(xen_host: Host, guest: Shell, net_rogue: str, seed: int) -> None:
     """ROGUE_N responses drawn from the seed, and backend states drawn from it too: no hang,
@@ -401,9 +397,14 @@ def test_random_rogue_vif(xen_host: Host, guest: Shell, net_rogue: str, seed: in
     deadline = start + budget
     while "rogue: burst done" not in xen_host.dom0(f"cat {vif.log}").output:
         if time.monotonic() > deadline:
+            rogue_state = xen_host.dom0(
+                "for d in /proc/[0-9]*; do [ \"$(cat $d/comm 2>/dev/null)\" = net_rogue ] && "
+                "{ grep State $d/status; cat $d/wchan; echo; cat $d/stack; "
+                "cat $d/syscall; }; done; dmesg | tail -5").output
             raise AssertionError(f"seed {seed}: the burst hangs\nthe guest's net:\n"
                                  f"{guest.run('net')}\nthe rogue's log:\n"
-                                 f"{xen_host.dom0(f'tail -30 {vif.log}').output}")
+                                 f"{xen_host.dom0(f'tail -30 {vif.log}').output}\n"
+                                 f"the rogue's process:\n{rogue_state}")
         flip_state(xen_host, vif.be, states)
         time.sleep(0.5)
     guest.alive()
