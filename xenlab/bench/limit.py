@@ -28,9 +28,8 @@ from xenlab.bench.network import (
 from xenlab.bench.report import LIMIT, Report
 from xenlab.errors import LabError
 from xenlab.host import Host
-from xenlab.parts import apt
 from xenlab.parts.cache import build_once, part_dir, recipe_key
-from xenlab.parts.dom0 import dom0_versions
+from xenlab.parts.dom0 import dom0_versions, unpack_kernel
 from xenlab.parts.errors import PartsError
 from xenlab.parts.flavours import flavour
 from xenlab.parts.modules import index_modules
@@ -52,13 +51,10 @@ def veth_module(cache: Path, progress: Progress) -> Path:
     def build(tmp: Path) -> None:
         log = tmp / "build.log"
         progress(f"bench: taking veth.ko from the dom0 kernel's package (log {log})")
-        deb = apt.lab_apt(cache).download_deb(versions.kernel_package, versions.kernel_version,
-                                              cache / "debs", log, progress)
-        tree = tmp / "work" / "kernel"
-        apt.extract_deb(deb, tree, log)
-        ko = index_modules(tree / "lib" / "modules" / versions.kernel_release).get("veth")
+        moddir = unpack_kernel(cache, versions, tmp / "work" / "kernel", log, progress)
+        ko = index_modules(moddir).get("veth")
         if ko is None:
-            raise PartsError(f"{deb.name} has no veth.ko; log: {log}")
+            raise PartsError(f"{versions.kernel_package} has no veth.ko; log: {log}")
         (tmp / out.name).write_bytes(ko.read_bytes())
 
     build_once(cache, "bench-veth", final, out, build, recipe)

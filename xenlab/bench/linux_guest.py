@@ -18,7 +18,7 @@ from pathlib import Path
 from xenlab.parts import apt
 from xenlab.parts.cache import build_once, part_dir, recipe_key
 from xenlab.parts.cpio import Entry, write_initramfs
-from xenlab.parts.dom0 import Dom0Versions, dom0_versions
+from xenlab.parts.dom0 import Dom0Versions, dom0_versions, unpack_kernel
 from xenlab.parts.errors import PartsError
 from xenlab.parts.flavours import flavour
 from xenlab.parts.modules import builtin_modules, index_modules, load_order
@@ -67,11 +67,8 @@ def build_linux_initrd(cache: Path, tools: list[Path], progress: Progress) -> Pa
     def build(tmp: Path) -> None:
         log = tmp / "build.log"
         progress(f"bench: building the Linux peer's initramfs (log {log})")
-        deb = apt.lab_apt(cache).download_deb(versions.kernel_package, versions.kernel_version,
-                                              cache / "debs", log, progress)
-        tree, root = tmp / "work" / "kernel", tmp / "work" / "root"
-        apt.extract_deb(deb, tree, log)
-        moddir = tree / "lib" / "modules" / versions.kernel_release
+        root = tmp / "work" / "root"
+        moddir = unpack_kernel(cache, versions, tmp / "work" / "kernel", log, progress)
         make_skeleton(root)
         rels = []
         for ko in load_order(MODULES, index_modules(moddir), builtin_modules(moddir)):

@@ -187,21 +187,28 @@ def build_dom0(cache: Path, progress: Progress = stderr_progress,
         return image
 
 
+def unpack_kernel(cache: Path, versions: Dom0Versions, dest: Path, log: Path,
+                  progress: Progress) -> Path:
+    """The dom0 kernel's package (downloaded once into the cache) unpacked into `dest`;
+    its modules' directory there."""
+    deb = apt.lab_apt(cache).download_deb(versions.kernel_package, versions.kernel_version,
+                                          cache / "debs", log, progress)
+    apt.extract_deb(deb, dest, log)
+    return dest / "lib" / "modules" / versions.kernel_release
+
+
 def _unpack_debs(cache: Path, versions: Dom0Versions, work: Path, log: Path,
                  progress: Progress) -> tuple[Path, Path]:
     """Unpack the kernel, and the flavour's toolstack + userland into one tree (the image's
     files and libraries are taken from there)."""
-    debs = cache / "debs"
     fl = versions.flavour
-    kernel_deb = apt.lab_apt(cache).download_deb(versions.kernel_package,
-                                                 versions.kernel_version, debs, log, progress)
     fl_apt = apt.lab_apt(cache, fl.release)
     pkgs = [(p, versions.tools) for p in fl.tool_packages] + list(fl.userland.items())
-    fl_debs = [fl_apt.download_deb(p, v, debs, log, progress) for p, v in pkgs]
+    fl_debs = [fl_apt.download_deb(p, v, cache / "debs", log, progress) for p, v in pkgs]
     progress(f"dom0: unpacking the kernel, Xen {fl.name}'s tools and Debian {fl.release}'s "
              f"userland ({len(fl_debs)} packages, dpkg -x)")
     kernel_tree, tree = work / "kernel", work / "debs"
-    apt.extract_deb(kernel_deb, kernel_tree, log)
+    unpack_kernel(cache, versions, kernel_tree, log, progress)
     for deb in fl_debs:
         apt.extract_deb(deb, tree, log)
     return kernel_tree, tree
