@@ -10,9 +10,16 @@
  * (VCPUOP_stop_periodic_timer) so that an idle guest really is idle.
  *
  * The queue is touched only with events masked (irq_save), because the
- * VIRQ_TIMER handler edits it from upcall context.
+ * VIRQ_TIMER handler edits it from upcall context, and with the kernel
+ * lock when there are several vCPUs (smp.h). It is one queue for all of
+ * them, driven by vCPU 0's timer: set_timer_op sets the calling vCPU's,
+ * so a thread on another vCPU that makes a new head asks vCPU 0 to re-arm
+ * (timer_kick). One queue keeps hot-plug and suspend free of timer
+ * hand-offs; the price is that a sleeper on another vCPU is woken through
+ * vCPU 0 (an IPI from thread_wake).
  */
 #include "kernel.h"
+#include "smp.h"
 #include "suspend.h"
 #include "events.h"
 #include "sched.h"
@@ -29,6 +36,14 @@ static uint64_t xen_deadline;         /* what Xen's timer is set to; 0 = off */
 static void program_xen(void)
 {
     uint64_t want = queue ? queue->deadline : 0;
+#if XENOLITH_SMP
+    if (smp_cpu() != 0) {
+        /* vCPU 0's timer drives the queue: a new, earlier head is its to arm. */
+        if (want && (xen_deadline == 0 || want < xen_deadline))
+            timer_kick();
+        return;
+    }
+#endif
     if (want == 0 && queue)
         want = 1; /* 0 means "cancel" to set_timer_op; 1 ns is long past */
     if (want == xen_deadline)
@@ -104,6 +119,16 @@ static void timer_virq(evtchn_port_t port, void *data)
      * future: arming it again makes Xen send VIRQ_TIMER right away. */
     program_xen();
 }
+
+#if XENOLITH_SMP
+void timer_rearm(void)
+{
+    unsigned long flags = irq_save();
+    xen_deadline = 0;
+    program_xen();
+    irq_restore(flags);
+}
+#endif
 
 /* ---- sleeping ---------------------------------------------------------------- */
 

@@ -87,6 +87,14 @@ struct timer {
 };
 void timer_arm(struct timer *t, uint64_t deadline_ns); /* absolute system time */
 void timer_cancel(struct timer *t);
+#if XENOLITH_SMP
+/* The queue is driven by vCPU 0's one-shot timer (timer.c): vCPU 0 points
+ * it at the queue's head again (timer_rearm, with the kernel lock), which
+ * another vCPU asks for with an IPI on vCPU 0's timer-kick port
+ * (timer_kick, smp.c). */
+void timer_rearm(void);
+void timer_kick(void);
+#endif
 
 /* VIRQ_TIMER: its port and how many times it fired (for tests). */
 evtchn_port_t timer_virq_port(void);

@@ -167,6 +167,9 @@ int process_spawn(const char *program)
         addrspace_destroy(as);
         return -XEN_ENOMEM;
     }
+#if XENOLITH_SMP
+    thread_pin(t); /* its page tables follow vCPU 0's loaded base */
+#endif
     memset(p, 0, sizeof(*p));
     p->info.pid = next_pid++;
     strlcpy(p->info.name, prog->name, sizeof(p->info.name));
