@@ -4,18 +4,27 @@
  * counter under one spinlock incremented by every vCPU at once (exact
  * total), each vCPU's own timer (VIRQ_TIMER bound to it) and the clock
  * monotonic across vCPUs, a port moved between vCPUs (EVTCHNOP_bind_vcpu),
- * and a vCPU taken down and brought back up. SKIP with one vCPU online.
+ * and a vCPU taken down and brought back up; threads (sched.c): one on
+ * every vCPU incrementing a counter under the kernel lock alone, a thread
+ * moved between vCPUs, a wake-up across vCPUs, and a thread whose vCPU goes
+ * down running on. SKIP with one vCPU online.
  */
 #include "kernel.h"
 #include "events.h"
+#include "sched.h"
 #include "selftest.h"
 #include "smp.h"
 #include "time.h"
+#include "wait.h"
 
 #define LOCK_ROUNDS 20000u
 #define TIMER_DELAY_NS (2 * NSEC_PER_MSEC)
 #define CLOCK_READS 2000u
 #define EVENT_WAIT_MS 1000u
+#define THREAD_ROUNDS 2000u
+#define YIELD_EVERY 16u       /* rounds between yields: the lock changes hands */
+#define HANDOFF_TICKS 5u      /* sleeps the handed-on thread must go on with */
+#define THREAD_WAIT_MS 10000u /* for a thread's step: the lab runs every vCPU on one CPU */
 
 /* The online vCPUs in `cpus`; how many. */
 static unsigned online_cpus(unsigned *cpus)
@@ -70,11 +79,13 @@ static uint32_t counted; /* plain loads and stores: only the lock makes the tota
 static void count_up(void *arg)
 {
     (void)arg;
+    kernel_unlock(); /* only count_lock guards this: every vCPU at once */
     for (unsigned i = 0; i < LOCK_ROUNDS; i++) {
         spin_lock(&count_lock);
         WRITE_ONCE(counted, READ_ONCE(counted) + 1);
         spin_unlock(&count_lock);
     }
+    kernel_lock();
 }
 
 SELFTEST(smp_lock)
@@ -193,19 +204,199 @@ SELFTEST(smp_evtchn)
             (unsigned)b, target);
 }
 
+struct ticker {
+    volatile bool stop;
+    volatile unsigned long ticks;
+    volatile unsigned last_cpu;
+};
+
+static void ticker_main(void *arg)
+{
+    struct ticker *k = arg;
+    while (!k->stop) {
+        k->last_cpu = smp_cpu();
+        k->ticks++;
+        sleep_ms(1);
+    }
+}
+
+/* Until the ticker has gone on for `more` ticks beyond `from`. */
+static bool ticks_past(const struct ticker *k, unsigned long from, unsigned long more)
+{
+    for (unsigned ms = 0; ms < THREAD_WAIT_MS && k->ticks < from + more; ms++)
+        sleep_ms(1);
+    return k->ticks >= from + more;
+}
+
 SELFTEST(smp_hotplug)
 {
     NEED_SEVERAL(r, cpus, n);
     unsigned cpu = cpus[n - 1];
+    struct ticker k = {.last_cpu = ~0u};
+    struct thread *t = thread_create("ticker", ticker_main, &k);
+    ST_EXPECT(r, t, "no thread");
+    int moved = thread_move(t, cpu);
+    bool ticking = ticks_past(&k, 0, HANDOFF_TICKS);
+    unsigned ran_on = k.last_cpu;
     int rc = smp_vcpu_down(cpu);
-    ST_EXPECT(r, rc == 0, "vCPU %u down: %s", cpu, xen_errname(rc));
     long up = HYPERVISOR_vcpu_op(VCPUOP_is_up, cpu, NULL);
     bool answered = smp_ping(cpu) != 0;
-    rc = smp_vcpu_up(cpu);
+    bool went_on = ticks_past(&k, k.ticks, HANDOFF_TICKS);
+    unsigned ran_on_after = k.last_cpu, placed_after = thread_vcpu(t);
+    int rc_up = smp_vcpu_up(cpu);
+    k.stop = true;
+    thread_join(t);
+    ST_EXPECT(r, moved == 0 && ticking && ran_on == cpu, "ticker on vCPU %u: move %d, ticking %d",
+              ran_on, moved, ticking);
+    ST_EXPECT(r, rc == 0, "vCPU %u down: %s", cpu, xen_errname(rc));
     ST_EXPECT(r, up == 0, "vCPU %u: VCPUOP_is_up says %ld after its VCPUOP_down", cpu, up);
     ST_EXPECT(r, !answered, "vCPU %u answered an IPI while down", cpu);
-    ST_EXPECT(r, rc == 0, "vCPU %u back up: %s", cpu, xen_errname(rc));
+    ST_EXPECT(r, went_on && ran_on_after == 0 && placed_after == 0,
+              "the ticker after vCPU %u went down: going on %d, ran on %u, placed on %u", cpu,
+              went_on, ran_on_after, placed_after);
+    ST_EXPECT(r, rc_up == 0, "vCPU %u back up: %s", cpu, xen_errname(rc_up));
     ST_EXPECT(r, smp_ping(cpu) != 0, "vCPU %u: no IPI answer after VCPUOP_up", cpu);
-    ST_PASS(r, "vCPU %u down (VCPUOP_down on itself, is_up 0) and up again (VCPUOP_up), answers IPIs",
-            cpu);
+    ST_PASS(r, "vCPU %u down (VCPUOP_down on itself, is_up 0; its thread handed to vCPU 0 and "
+            "running there) and up again (VCPUOP_up), answers IPIs", cpu);
+}
+
+/* ---- threads on every vCPU ---------------------------------------------------- */
+
+/* Until *flag is set, for at most THREAD_WAIT_MS; true if it was. */
+static bool wait_flag(const volatile bool *flag)
+{
+    for (unsigned ms = 0; ms < THREAD_WAIT_MS && !*flag; ms++)
+        sleep_ms(1);
+    return *flag;
+}
+
+struct spread {
+    uint32_t counter; /* plain: the kernel lock alone keeps the total right */
+    uint32_t seen;    /* bit per vCPU a thread ran on */
+    uint32_t wrong;   /* threads that ran on another vCPU than placed */
+};
+
+struct spread_job {
+    struct spread *sp;
+    unsigned cpu;
+};
+
+static void spread_main(void *arg)
+{
+    struct spread_job *j = arg;
+    for (unsigned i = 0; i < THREAD_ROUNDS; i++) {
+        j->sp->counter = j->sp->counter + 1;
+        j->sp->seen |= 1u << smp_cpu();
+        if (smp_cpu() != j->cpu)
+            j->sp->wrong++;
+        if (i % YIELD_EVERY == 0)
+            thread_yield(); /* lets a waiting vCPU have the lock */
+    }
+}
+
+SELFTEST(smp_threads)
+{
+    NEED_SEVERAL(r, cpus, n);
+    struct spread sp = {0};
+    struct spread_job jobs[SMP_MAX_VCPUS];
+    struct thread *t[SMP_MAX_VCPUS];
+    unsigned made = 0, want = 0;
+    int moved = 0;
+    for (unsigned i = 0; i < n; i++) {
+        jobs[i] = (struct spread_job){&sp, cpus[i]};
+        want |= 1u << cpus[i];
+        if (!(t[made] = thread_create("spread", spread_main, &jobs[i])))
+            break;
+        moved |= thread_move(t[made++], cpus[i]);
+    }
+    for (unsigned i = 0; i < made; i++)
+        thread_join(t[i]);
+    ST_EXPECT(r, made == n && moved == 0, "%u of %u threads made, thread_move %d", made, n, moved);
+    ST_EXPECT(r, sp.counter == n * THREAD_ROUNDS, "counter %u, want %u (%u threads x %u)",
+              sp.counter, n * THREAD_ROUNDS, n, THREAD_ROUNDS);
+    ST_EXPECT(r, sp.seen == want, "vCPUs seen %#x, want %#x", sp.seen, want);
+    ST_EXPECT(r, sp.wrong == 0, "%u rounds ran on another vCPU than their thread's", sp.wrong);
+    ST_PASS(r, "%u threads, one per vCPU (seen %#x), x %u increments under the kernel lock = %u",
+            n, sp.seen, THREAD_ROUNDS, sp.counter);
+}
+
+struct hop {
+    unsigned first, second;
+    volatile bool placed, go, done;
+};
+
+static void hop_main(void *arg)
+{
+    struct hop *h = arg;
+    h->first = smp_cpu();
+    h->placed = true;
+    while (!h->go)
+        thread_block();
+    thread_yield(); /* a move takes effect at a switch */
+    h->second = smp_cpu();
+    h->done = true;
+}
+
+SELFTEST(smp_move)
+{
+    NEED_SEVERAL(r, cpus, n);
+    unsigned a = cpus[1], b = cpus[n - 1] != a ? cpus[n - 1] : cpus[0];
+    struct hop h = {.first = ~0u, .second = ~0u};
+    struct thread *t = thread_create("hop", hop_main, &h);
+    ST_EXPECT(r, t, "no thread");
+    int rc1 = thread_move(t, a);
+    bool placed = wait_flag(&h.placed);
+    int rc2 = thread_move(t, b);
+    h.go = true;
+    thread_wake(t);
+    bool done = wait_flag(&h.done);
+    thread_join(t);
+    ST_EXPECT(r, rc1 == 0 && rc2 == 0 && placed && done, "move %d/%d, placed %d, done %d", rc1,
+              rc2, placed, done);
+    ST_EXPECT(r, h.first == a && h.second == b, "ran on vCPU %u, then on %u; want %u, then %u",
+              h.first, h.second, a, b);
+    ST_PASS(r, "a thread ran on vCPU %u, was moved, ran on vCPU %u (smp_cpu)", a, b);
+}
+
+struct sleeper {
+    volatile bool waiting, flag, woke;
+    unsigned before, after;
+};
+
+static bool flag_set(void *arg)
+{
+    return ((struct sleeper *)arg)->flag;
+}
+
+static void sleeper_main(void *arg)
+{
+    struct sleeper *s = arg;
+    s->before = smp_cpu();
+    s->waiting = true;
+    (void)wait_until(flag_set, s, WAIT_FOREVER);
+    s->after = smp_cpu();
+    s->woke = true;
+}
+
+SELFTEST(smp_wake)
+{
+    NEED_SEVERAL(r, cpus, n);
+    unsigned target = cpus[n - 1];
+    struct sleeper s = {.before = ~0u, .after = ~0u};
+    struct thread *t = thread_create("sleeper", sleeper_main, &s);
+    ST_EXPECT(r, t, "no thread");
+    int rc = thread_move(t, target);
+    bool waiting = wait_flag(&s.waiting);
+    sleep_ms(1); /* into its thread_block */
+    uint64_t start = monotonic_ns();
+    s.flag = true;
+    thread_wake(t); /* from here (vCPU 0): an IPI to the target */
+    bool woke = wait_flag(&s.woke);
+    uint64_t took = monotonic_ns() - start;
+    thread_join(t);
+    ST_EXPECT(r, rc == 0 && waiting && woke, "move %d, waiting %d, woke %d", rc, waiting, woke);
+    ST_EXPECT(r, s.before == target && s.after == target,
+              "slept on vCPU %u, woke on %u; want %u", s.before, s.after, target);
+    ST_PASS(r, "a thread on vCPU %u blocked in wait_until, woken from vCPU %u, ran there again "
+            "(%lu us)", target, smp_cpu(), (unsigned long)(took / NSEC_PER_USEC));
 }

@@ -35,7 +35,8 @@ VCPUS = 4
 BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 120
 STEP_TIMEOUT = 300
-SMP_SUITES = ("smp_ipi", "smp_lock", "smp_timer", "smp_evtchn", "smp_hotplug")
+SMP_SUITES = ("smp_ipi", "smp_lock", "smp_timer", "smp_evtchn", "smp_hotplug", "smp_threads",
+              "smp_move", "smp_wake")
 SECTORS = 2048
 MIGRATIONS = 3
 
