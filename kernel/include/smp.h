@@ -104,7 +104,7 @@ static inline void spin_unlock(struct spinlock *l)
 enum smp_state {
     VCPU_ABSENT,  /* beyond the domain's vCPUs */
     VCPU_OFFLINE, /* Xen has it, never started (the toolstack wants it offline) */
-    VCPU_ONLINE,  /* running its service loop */
+    VCPU_ONLINE,  /* running threads (its idle thread at least) */
     VCPU_LEAVING, /* asked to go down */
     VCPU_DOWN,    /* VCPUOP_down done on itself; VCPUOP_up brings it back */
 };
@@ -127,8 +127,8 @@ int smp_call_post(unsigned cpu, void (*fn)(void *), void *arg);
 void smp_call_wait(unsigned cpu);
 
 /* One IPI from the calling vCPU to `to` and one back; the round trip's
- * time in ns, or 0 when `to` is not online. Any vCPU, thread or service
- * loop. */
+ * time in ns, or 0 when `to` is not online. Any vCPU, any thread (an idle
+ * thread's remote call too). */
 uint64_t smp_ping(unsigned to);
 
 /* Counters of one vCPU, for `cpus` and the self-tests. */
