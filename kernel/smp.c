@@ -368,7 +368,13 @@ static _Noreturn void secondary_main(void)
     struct vcpu *self = &vcpus[smp_cpu()];
 
     (void)irq_save(); /* masked from here on but in SCHEDOP_block, calls and threads */
+    /* Xen starts it with a 100 Hz tick, as vCPU 0 (timer.c): an idle vCPU
+     * should stay blocked. */
+    long rc = HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, self->pc.cpu, NULL);
     kernel_lock();
+    if (rc)
+        printk("smp: vCPU %u: VCPUOP_stop_periodic_timer failed: %s\n", self->pc.cpu,
+               xen_errname(rc));
     sched_cpu_enter(self->pc.cpu);
     WRITE_ONCE(self->state, VCPU_ONLINE);
     xen_mb();
