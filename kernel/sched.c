@@ -200,13 +200,14 @@ void schedule(void)
         next = run_here ? runq_pop(cs) : NULL;
         if (next)
             break;
-        if (prev->state == T_RUNNING && keep)
-            return; /* nobody else wants the CPU */
-        if (cs->idle) {
+        if (prev->state == T_RUNNING && (keep || prev == cs->idle))
+            return; /* nobody else wants the CPU (or idle goes on: it takes us down) */
+        if (cs->idle && prev != cs->idle) {
             next = cs->idle;
             break;
         }
-        /* Before the idle thread exists (early boot): wait right here. */
+        /* Before the idle thread exists (early boot), or the idle thread
+         * itself waits (a remote call it runs sleeps): wait right here. */
         xen_sched_block();
         irq_save();
     }

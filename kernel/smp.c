@@ -34,10 +34,10 @@
  * Waiting: wait_for_event, on any vCPU and in any thread, idle included
  * (the IPI back is an event of the waiting vCPU's).
  *
- * vCPU 0 also has a second IPI port, the timer kick: the kernel's timer
- * queue (timer.c) is driven by vCPU 0's one-shot timer, and a thread on
- * another vCPU that arms a timer earlier than that asks vCPU 0 to re-arm
- * it. Its handler runs with the kernel lock (it reads the queue).
+ * vCPU 0 also has a second IPI port, the timer kick: a vCPU going down
+ * hands its timers (timer.c: one queue per vCPU) to vCPU 0, whose one-shot
+ * timer only vCPU 0 can arm, so it asks vCPU 0 to. Its handler runs with
+ * the kernel lock (it reads the queue).
  */
 #include "kernel.h"
 #include "events.h"
@@ -46,6 +46,7 @@
 #include "smp.h"
 #include "suspend.h"
 #include "time.h"
+#include "wait.h"
 #include "xenstore.h"
 #include "arch/x86_32/gdt.h"
 
@@ -232,10 +233,12 @@ static void ipi_handler(evtchn_port_t port, void *data)
     }
 }
 
+/* A secondary's VIRQ_TIMER: its timer queue (timer.c), with the kernel lock. */
 static void timer_handler(evtchn_port_t port, void *data)
 {
     struct vcpu *self = data;
     WRITE_ONCE(self->timer_events, self->timer_events + 1);
+    timer_virq(port, NULL);
 }
 
 /* vCPU 0's timer kick: with the kernel lock (the upcall took it). */
@@ -246,17 +249,8 @@ static void kick_handler(evtchn_port_t port, void *data)
 
 unsigned long smp_timer_wait(uint64_t deadline)
 {
-    struct vcpu *self = &vcpus[smp_cpu()];
-    unsigned long before = READ_ONCE(self->timer_events);
-    struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = deadline};
-
-    long rc = HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, self->pc.cpu, &t);
-    if (rc) {
-        printk("smp: vCPU %u: set_singleshot_timer failed: %s\n", self->pc.cpu, xen_errname(rc));
-        return before;
-    }
-    wait_change(&self->timer_events, before);
-    return READ_ONCE(self->timer_events);
+    (void)wait_until(NULL, NULL, deadline); /* a timer on this vCPU's queue */
+    return READ_ONCE(vcpus[smp_cpu()].timer_events);
 }
 
 uint64_t smp_ping(unsigned to)
@@ -328,10 +322,10 @@ int smp_call(unsigned cpu, void (*fn)(void *), void *arg)
  * masked. */
 static void go_down(struct vcpu *self)
 {
-    unsigned moved = sched_hand_off(self->pc.cpu, 0);
-    if (moved)
-        printk("smp: vCPU %u going down: %u thread%s handed to vCPU 0\n", self->pc.cpu, moved,
-               moved == 1 ? "" : "s");
+    unsigned moved = sched_hand_off(self->pc.cpu, 0), timers = timer_hand_off(self->pc.cpu);
+    if (moved || timers)
+        printk("smp: vCPU %u going down: %u thread%s and %u timer%s handed to vCPU 0\n",
+               self->pc.cpu, moved, moved == 1 ? "" : "s", timers, timers == 1 ? "" : "s");
     WRITE_ONCE(self->state, VCPU_DOWN);
     xen_mb();
     send_ipi(0);
@@ -414,9 +408,8 @@ static int vcpu_ports(unsigned cpu)
     int rc = evtchn_bind_ipi(cpu, ipi_handler, c, &c->ipi_port);
     if (rc == 0)
         evtchn_set_unlocked(c->ipi_port);
-    if (rc == 0 && cpu != 0 &&
-        (rc = evtchn_bind_virq_vcpu(VIRQ_TIMER, cpu, timer_handler, c, &c->timer_port)) == 0)
-        evtchn_set_unlocked(c->timer_port);
+    if (rc == 0 && cpu != 0)
+        rc = evtchn_bind_virq_vcpu(VIRQ_TIMER, cpu, timer_handler, c, &c->timer_port);
     if (rc == 0 && cpu == 0)
         rc = evtchn_bind_ipi(0, kick_handler, NULL, &c->kick_port);
     return rc;

@@ -38,13 +38,13 @@ static const struct thread *listed(unsigned i)
 
 #if XENOLITH_SMP
 #define LISTED (THREAD_MAX + SMP_MAX_VCPUS - 1)
-#define VCPU_HEAD "vcpu  "
-#define VCPU_COL "%4u  "
+#define VCPU_HEAD "    vcpu"
+#define FPU_COL "%-5s  %4u"
 #define VCPU_OF(t) , thread_cpu(t)
 #else /* one vCPU: no column */
 #define LISTED THREAD_MAX
 #define VCPU_HEAD ""
-#define VCPU_COL ""
+#define FPU_COL "%s"
 #define VCPU_OF(t)
 #endif
 
@@ -58,15 +58,15 @@ static int cmd_threads(int argc, char **argv)
         if (t)
             stack_check(t);
     }
-    printk("  id  name              " VCPU_HEAD "state     switches  stack high-water  fpu\n");
+    printk("  id  name              state     switches  stack high-water  fpu" VCPU_HEAD "\n");
     for (unsigned i = 0; i < LISTED; i++) {
         const struct thread *t = listed(i);
         if (!t)
             continue;
         stack_use(t, use, sizeof(use));
-        printk("%4u  %-16s  " VCPU_COL "%-8s  %8lu  %16s  %s%s\n", i, t->name VCPU_OF(t),
+        printk("%4u  %-16s  %-8s  %8lu  %16s  " FPU_COL "%s\n", i, t->name,
                thread_state_names[t->state], t->switches, use,
-               fpu_is_owner(&t->fpu) ? "owner" : (t->fpu.used ? "saved" : "-"),
+               fpu_is_owner(&t->fpu) ? "owner" : (t->fpu.used ? "saved" : "-") VCPU_OF(t),
                t == thread_current() ? "  <- current" : "");
     }
     printk("%lu switches; #NM %lu, FPU state loads %lu\n", total_switches, fpu_nm_traps(),

@@ -11,9 +11,10 @@
  * boot stack) and also takes work posted to it (smp_call). The kernel is
  * correct across vCPUs by one lock, the kernel lock below: the rest of the
  * kernel keeps "events masked on this vCPU" as its lock, and the kernel
- * lock makes sure only one vCPU at a time is in such code. IPIs and a
- * secondary's own VIRQ_TIMER are served without it (their handlers touch
- * atomics only), so a vCPU waiting for the lock still answers them.
+ * lock makes sure only one vCPU at a time is in such code. IPIs are
+ * served without it (their handlers touch atomics only), so a vCPU waiting
+ * for the lock still answers them. Each vCPU runs its own timer queue on
+ * its own VIRQ_TIMER (timer.c).
  *
  * `make tiny` has none of it (XENOLITH_SMP 0): smp_cpu() is then 0.
  */
@@ -139,10 +140,9 @@ struct smp_counters {
 };
 void smp_counters(unsigned cpu, struct smp_counters *out);
 
-/* On the calling secondary vCPU: arm its own one-shot timer
- * (VCPUOP_set_singleshot_timer) at system time `deadline` and wait until
- * its VIRQ_TIMER has come; the count of timer events seen. (The kernel's
- * timer queue, timer.c, runs on vCPU 0's.) */
+/* On the calling secondary vCPU: wait until monotonic time `deadline`
+ * with a timer on its own queue (timer.c), which its own one-shot timer
+ * and VIRQ_TIMER run; the count of its VIRQ_TIMERs seen after. */
 unsigned long smp_timer_wait(uint64_t deadline);
 
 /* Hot-plug (smp.c): take a secondary down / bring it back up, as the

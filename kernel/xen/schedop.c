@@ -35,25 +35,31 @@ void xen_sched_yield(void)
     (void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
 }
 
-/* SCHEDOP_block or _poll without the kernel lock, if this vCPU held it. */
-static long sched_op_unlocked(int cmd, void *arg)
+/* Around SCHEDOP_block and _poll: the kernel lock goes, if this vCPU
+ * held it, and comes back after. */
+static bool unlock_for_xen(void)
 {
 #if XENOLITH_SMP
     bool held = smp_several() && kernel_lock_held();
     if (held)
         kernel_unlock();
-    long rc = HYPERVISOR_sched_op(cmd, arg);
+    return held;
+#else
+    return false;
+#endif
+}
+
+static void relock_after_xen(bool held)
+{
     if (held)
         kernel_lock();
-    return rc;
-#else
-    return HYPERVISOR_sched_op(cmd, arg);
-#endif
 }
 
 void xen_sched_block(void)
 {
-    long rc = sched_op_unlocked(SCHEDOP_block, NULL);
+    bool held = unlock_for_xen();
+    long rc = HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+    relock_after_xen(held);
     if (rc)
         printk("sched: SCHEDOP_block failed: %ld\n", rc);
 }
@@ -65,7 +71,9 @@ static int xen_sched_poll(evtchn_port_t *ports, unsigned nr_ports, uint64_t time
 {
     struct sched_poll poll = {.nr_ports = nr_ports, .timeout = timeout_ns};
     set_xen_guest_handle(poll.ports, ports);
-    long rc = sched_op_unlocked(SCHEDOP_poll, &poll);
+    bool held = unlock_for_xen();
+    long rc = HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+    relock_after_xen(held);
     if (rc)
         printk("sched: SCHEDOP_poll of %u ports failed: %ld\n", nr_ports, rc);
     return (int)rc;

@@ -130,11 +130,12 @@ def test_every_vcpu_runs(xen_host: Host, guest: Shell) -> None:
     rows = vcpu_list(xen_host)
     assert sorted(rows) == list(range(VCPUS)), rows
     assert all(state != "--p" and secs > 0 for state, secs in rows.values()), rows
-    # Each thread's vCPU: main on 0, every secondary's idle thread on its own.
+    # Each thread's vCPU (the last column): main on 0, every secondary's idle thread on its own.
     out = guest.run("threads")
-    assert re.search(r"^\s*\d+\s+main\s+0\s", out, re.MULTILINE), out
-    for cpu in range(1, VCPUS):
-        assert re.search(rf"^\s*\d+\s+idle{cpu}\s+{cpu}\s", out, re.MULTILINE), out
+    assert re.search(r"fpu\s+vcpu\s*$", out, re.MULTILINE), out
+    for name, cpu in [("main", 0)] + [(f"idle{c}", c) for c in range(1, VCPUS)]:
+        assert re.search(rf"^\s*\d+\s+{name}\s+\S+\s+\d+\s+\S+\s+\S+\s+{cpu}\b", out,
+                         re.MULTILINE), out
 
 
 @pytest.mark.timeout(3 * STEP_TIMEOUT)
