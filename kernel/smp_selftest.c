@@ -24,6 +24,7 @@
 #define THREAD_ROUNDS 2000u
 #define YIELD_EVERY 16u       /* rounds between yields: the lock changes hands */
 #define HANDOFF_TICKS 5u      /* sleeps the handed-on thread must go on with */
+#define NAP_MS 1000u          /* a sleep that spans its vCPU going down */
 #define THREAD_WAIT_MS 10000u /* for a thread's step: the lab runs every vCPU on one CPU */
 
 /* The online vCPUs in `cpus`; how many. */
@@ -40,6 +41,14 @@ static unsigned online_cpus(unsigned *cpus)
     unsigned cpus[SMP_MAX_VCPUS], n = online_cpus(cpus);                               \
     if (n < 2)                                                                         \
         ST_SKIP(r, "one vCPU online (boot with vcpus=2 or more)")
+
+/* Until *flag is set, for at most THREAD_WAIT_MS; true if it was. */
+static bool wait_flag(const volatile bool *flag)
+{
+    for (unsigned ms = 0; ms < THREAD_WAIT_MS && !*flag; ms++)
+        sleep_ms(1);
+    return *flag;
+}
 
 struct ping_job {
     unsigned to;
@@ -219,6 +228,22 @@ static void ticker_main(void *arg)
     }
 }
 
+/* Asleep on its vCPU's timer queue while that vCPU goes down: the timer
+ * is handed on too, and ends the sleep on vCPU 0. */
+struct napper {
+    volatile bool asleep, woke;
+    volatile unsigned woke_on;
+};
+
+static void napper_main(void *arg)
+{
+    struct napper *p = arg;
+    p->asleep = true;
+    sleep_ms(NAP_MS);
+    p->woke_on = smp_cpu();
+    p->woke = true;
+}
+
 /* Until the ticker has gone on for `more` ticks beyond `from`. */
 static bool ticks_past(const struct ticker *k, unsigned long from, unsigned long more)
 {
@@ -232,19 +257,31 @@ SELFTEST(smp_hotplug)
     NEED_SEVERAL(r, cpus, n);
     unsigned cpu = cpus[n - 1];
     struct ticker k = {.last_cpu = ~0u};
+    struct napper nap = {.woke_on = ~0u};
     struct thread *t = thread_create("ticker", ticker_main, &k);
-    ST_EXPECT(r, t, "no thread");
-    int moved = thread_move(t, cpu);
-    bool ticking = ticks_past(&k, 0, HANDOFF_TICKS);
+    struct thread *napper = thread_create("napper", napper_main, &nap);
+    if (!t || !napper) {
+        k.stop = true;
+        nap.asleep = true;
+        if (t)
+            thread_join(t);
+        if (napper)
+            thread_join(napper);
+        ST_EXPECT(r, false, "no threads");
+    }
+    int moved = thread_move(t, cpu) | thread_move(napper, cpu);
+    bool ticking = ticks_past(&k, 0, HANDOFF_TICKS) && wait_flag(&nap.asleep);
     unsigned ran_on = k.last_cpu;
     int rc = smp_vcpu_down(cpu);
     long up = HYPERVISOR_vcpu_op(VCPUOP_is_up, cpu, NULL);
     bool answered = smp_ping(cpu) != 0;
     bool went_on = ticks_past(&k, k.ticks, HANDOFF_TICKS);
     unsigned ran_on_after = k.last_cpu, placed_after = thread_vcpu(t);
+    bool napped = wait_flag(&nap.woke);
     int rc_up = smp_vcpu_up(cpu);
     k.stop = true;
     thread_join(t);
+    thread_join(napper);
     ST_EXPECT(r, moved == 0 && ticking && ran_on == cpu, "ticker on vCPU %u: move %d, ticking %d",
               ran_on, moved, ticking);
     ST_EXPECT(r, rc == 0, "vCPU %u down: %s", cpu, xen_errname(rc));
@@ -253,21 +290,17 @@ SELFTEST(smp_hotplug)
     ST_EXPECT(r, went_on && ran_on_after == 0 && placed_after == 0,
               "the ticker after vCPU %u went down: going on %d, ran on %u, placed on %u", cpu,
               went_on, ran_on_after, placed_after);
+    ST_EXPECT(r, napped && nap.woke_on == 0,
+              "a sleep on vCPU %u's timer queue across its going down: woke %d, on vCPU %u", cpu,
+              napped, nap.woke_on);
     ST_EXPECT(r, rc_up == 0, "vCPU %u back up: %s", cpu, xen_errname(rc_up));
     ST_EXPECT(r, smp_ping(cpu) != 0, "vCPU %u: no IPI answer after VCPUOP_up", cpu);
-    ST_PASS(r, "vCPU %u down (VCPUOP_down on itself, is_up 0; its thread handed to vCPU 0 and "
-            "running there) and up again (VCPUOP_up), answers IPIs", cpu);
+    ST_PASS(r, "vCPU %u down (VCPUOP_down on itself, is_up 0; its threads and timers handed to "
+            "vCPU 0: one runs on there, one's sleep ends there) and up again (VCPUOP_up), "
+            "answers IPIs", cpu);
 }
 
 /* ---- threads on every vCPU ---------------------------------------------------- */
-
-/* Until *flag is set, for at most THREAD_WAIT_MS; true if it was. */
-static bool wait_flag(const volatile bool *flag)
-{
-    for (unsigned ms = 0; ms < THREAD_WAIT_MS && !*flag; ms++)
-        sleep_ms(1);
-    return *flag;
-}
 
 struct spread {
     uint32_t counter; /* plain: the kernel lock alone keeps the total right */
