@@ -6,8 +6,9 @@
  * monotonic across vCPUs, a port moved between vCPUs (EVTCHNOP_bind_vcpu),
  * and a vCPU taken down and brought back up; threads (sched.c): one on
  * every vCPU incrementing a counter under the kernel lock alone, a thread
- * moved between vCPUs, a wake-up across vCPUs, and a thread whose vCPU goes
- * down running on. SKIP with one vCPU online.
+ * moved between vCPUs, a wake-up across vCPUs, a thread whose vCPU goes
+ * down running on, and one that runs while a program computes in ring 3 on
+ * vCPU 0. SKIP with one vCPU online.
  */
 #include "kernel.h"
 #include "events.h"
@@ -15,6 +16,7 @@
 #include "selftest.h"
 #include "smp.h"
 #include "time.h"
+#include "user.h"
 #include "wait.h"
 
 #define LOCK_ROUNDS 20000u
@@ -432,3 +434,44 @@ SELFTEST(smp_wake)
     ST_PASS(r, "a thread on vCPU %u blocked in wait_until, woken from vCPU %u, ran there again "
             "(%lu us)", target, smp_cpu(), (unsigned long)(took / NSEC_PER_USEC));
 }
+
+#if XENOLITH_USER
+#define RING3_MS 300u      /* the program computes this long, vCPU 0 busy with it */
+#define RING3_MIN_TICKS 5u /* sleeps the thread elsewhere must get through meanwhile */
+#define RING3_WAIT_MS 5000u
+
+/* A program spinning in ring 3 on vCPU 0 holds no kernel lock: a thread on
+ * another vCPU, which needs it for every sleep, goes on meanwhile. */
+SELFTEST(smp_ring3)
+{
+    NEED_SEVERAL(r, cpus, n);
+    struct ticker k = {.last_cpu = ~0u};
+    struct thread *t = thread_create("ticker", ticker_main, &k);
+    ST_EXPECT(r, t, "no thread");
+    int moved = thread_move(t, cpus[n - 1]);
+    bool ticking = ticks_past(&k, 0, 1);
+    int pid = process_spawn("spin");
+    unsigned long before = k.ticks;
+    sleep_ms(RING3_MS); /* vCPU 0: the program, in ring 3 */
+    unsigned long during = k.ticks - before;
+    struct process_info list[PROCESS_MAX];
+    unsigned procs = process_list(list, PROCESS_MAX);
+    bool spinning = false;
+    for (unsigned i = 0; i < procs; i++)
+        spinning |= pid > 0 && list[i].pid == (unsigned)pid && list[i].state == P_RUNNING;
+    struct process_info info;
+    int killed = pid > 0 ? process_kill((unsigned)pid) : pid;
+    int waited = pid > 0 ? process_wait((unsigned)pid, RING3_WAIT_MS, &info) : pid;
+    k.stop = true;
+    thread_join(t);
+    ST_EXPECT(r, moved == 0 && ticking, "ticker on vCPU %u: move %d, ticking %d", cpus[n - 1],
+              moved, ticking);
+    ST_EXPECT(r, pid > 0 && spinning && killed == 0 && waited == 0,
+              "spin: pid %d, running %d, kill %d, wait %d", pid, spinning, killed, waited);
+    ST_EXPECT(r, during >= RING3_MIN_TICKS,
+              "vCPU %u's thread slept %lu times in %u ms of a ring-3 loop on vCPU 0, want >= %u",
+              cpus[n - 1], during, RING3_MS, RING3_MIN_TICKS);
+    ST_PASS(r, "while a program looped in ring 3 on vCPU 0 (no kernel lock there), a thread on "
+            "vCPU %u slept and woke %lu times in %u ms", cpus[n - 1], during, RING3_MS);
+}
+#endif

@@ -5,7 +5,8 @@ As dom0 with four vCPUs (Xen's dom0_max_vcpus=4-4 on the lab's one physical
 CPU), and as a domU with four vCPUs, a vif and a disk: `selftest=all` passes, the smp suites among them (IPI round trip on every
 ordered pair, a locked counter over all vCPUs, each vCPU's timer, a port moved
 between vCPUs, a vCPU down and up, threads on every vCPU under the kernel
-lock, a thread moved between vCPUs, a wake-up across vCPUs). As a domU with `vcpus = 4` in 8 MiB, in file
+lock, a thread moved between vCPUs, a wake-up across vCPUs, a thread that runs
+while a program loops in ring 3 on vCPU 0). As a domU with `vcpus = 4` in 8 MiB, in file
 order: `xl vcpu-list` shows four vCPUs with CPU time after `bench smp`; `xl vcpu-set` 4 -> 1 -> 4
 while dom0 pings (the kernel takes each secondary down with VCPUOP_down on itself
 and back up with VCPUOP_up, and `cpus` and `xl vcpu-list` agree); then save and
@@ -37,7 +38,7 @@ BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 120
 STEP_TIMEOUT = 300
 SMP_SUITES = ("smp_ipi", "smp_lock", "smp_timer", "smp_evtchn", "smp_hotplug", "smp_threads",
-              "smp_move", "smp_wake")
+              "smp_move", "smp_wake", "smp_ring3")
 SECTORS = 2048
 MIGRATIONS = 3
 
