@@ -131,6 +131,7 @@ def test_every_vcpu_runs(xen_host: Host, guest: Shell) -> None:
     rows = vcpu_list(xen_host)
     assert sorted(rows) == list(range(VCPUS)), rows
     assert all(state != "--p" and secs > 0 for state, secs in rows.values()), rows
+    assert re.search(r"threads\s+runq\s+cpu time", guest.run("cpus")), "cpus: no threads column"
     # Each thread's vCPU (the last column): main on 0, every secondary's idle thread on its own.
     out = guest.run("threads")
     assert re.search(r"fpu\s+vcpu\s*$", out, re.MULTILINE), out
