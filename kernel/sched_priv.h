@@ -50,20 +50,39 @@ struct thread {
     struct thread *joiner;
     bool wake_pending;
     unsigned long switches;         /* times switched to */
-    unsigned long seen_events;      /* evtchn_events_handled at last wait_for_event */
+    unsigned long seen_events;      /* evtchn_events_here() at last wait_for_event */
+#if XENOLITH_SMP
+    unsigned cpu;                   /* the vCPU whose run queue it is on (sched.c) */
+    bool pinned;                    /* stays on vCPU 0 (a process: thread_pin) */
+#endif
 };
 
 /* The boot thread exists from the first instruction; the others come from a
  * pool (in .bss: only main's few hundred bytes are initialised data). */
 extern struct thread main_thread;
 extern struct thread thread_pool[THREAD_MAX - 1];
-extern struct thread *current_thread;
-extern struct thread *idle_thread;
 extern unsigned long total_switches;
 
-/* sched.c: the run queue and switching. Events masked. */
+/* sched.c: the run queues and switching. Events masked (and the kernel
+ * lock held). */
 void runq_push(struct thread *t);
 void schedule(void);
+bool thread_is_idle(const struct thread *t);
+/* The vCPU a thread runs on (0 without several). */
+static inline unsigned thread_cpu(const struct thread *t)
+{
+#if XENOLITH_SMP
+    return t->cpu;
+#else
+    (void)t;
+    return 0;
+#endif
+}
+#if XENOLITH_SMP
+/* A secondary's idle thread (its boot stack: no canary, not in the pool),
+ * NULL if that vCPU never ran; for `threads`. */
+const struct thread *sched_cpu_idle(unsigned cpu);
+#endif
 
 /* thread.c: a pool slot with its stack, not yet runnable (sched_init makes
  * idle from it too); NULL when out of slots or memory. */

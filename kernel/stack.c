@@ -131,7 +131,7 @@ static _Noreturn void stack_canary_fatal(const struct thread *t, unsigned long a
     printk("its canary is 0x%08lx-0x%08lx, the lowest %u bytes of its stack; %s\n",
            t->stack_lowest, t->stack_lowest + STACK_CANARY_BYTES - 1, STACK_CANARY_BYTES,
            t == &main_thread ? "the boot stack has no guard" : "its guard is below");
-    if (t == current_thread) {
+    if (t == thread_current()) {
         backtrace_here();
     } else {
         /* Where it switched away: switch_stacks saved edi esi ebx ebp, then

@@ -11,11 +11,6 @@
 const char *const thread_state_names[] = {"free", "runnable", "running", "blocked", "dead"};
 struct thread thread_pool[THREAD_MAX - 1];
 
-struct thread *thread_current(void)
-{
-    return current_thread;
-}
-
 const char *thread_name(const struct thread *t)
 {
     return t->name;
@@ -61,7 +56,11 @@ struct thread *thread_alloc(const char *name, void (*fn)(void *), void *arg)
     t->next_run = NULL;
     t->wake_pending = false;
     t->switches = 0;
-    t->seen_events = evtchn_events_handled;
+    t->seen_events = evtchn_events_here();
+#if XENOLITH_SMP
+    t->cpu = thread_cpu(thread_current()); /* its creator's vCPU */
+    t->pinned = false;
+#endif
     fpu_thread_init(&t->fpu);
 
     /* The stack as switch_stacks leaves it: edi esi ebx ebp, then the return
@@ -100,7 +99,7 @@ void thread_yield(void)
 void thread_block(void)
 {
     unsigned long flags = irq_save();
-    struct thread *self = current_thread;
+    struct thread *self = thread_current();
     if (self->wake_pending) {
         self->wake_pending = false;
     } else {
@@ -124,8 +123,8 @@ void thread_wake(struct thread *t)
 
 _Noreturn void thread_exit(void)
 {
-    struct thread *self = current_thread;
-    if (self == &main_thread || self == idle_thread)
+    struct thread *self = thread_current();
+    if (self == &main_thread || thread_is_idle(self))
         panic("thread_exit: %s may not exit", self->name);
     irq_save();
     fpu_thread_exit(&self->fpu);
@@ -138,11 +137,11 @@ _Noreturn void thread_exit(void)
 
 void thread_join(struct thread *t)
 {
-    if (t == current_thread || t == &main_thread || t == idle_thread || t->state == T_FREE)
+    if (t == thread_current() || t == &main_thread || thread_is_idle(t) || t->state == T_FREE)
         panic("thread_join: cannot join %s (%s)", t->name, thread_state_names[t->state]);
     unsigned long flags = irq_save();
     while (t->state != T_DEAD) {
-        t->joiner = current_thread;
+        t->joiner = thread_current();
         thread_block();
     }
     irq_restore(flags);

@@ -12,6 +12,7 @@
 #define XENOLITH_EVENTS_H
 
 #include "kernel.h"
+#include "smp.h"
 
 typedef void (*evtchn_handler_t)(evtchn_port_t port, void *data);
 
@@ -31,6 +32,11 @@ int evtchn_bind_virq_vcpu(unsigned virq, unsigned vcpu, evtchn_handler_t h, void
                           evtchn_port_t *port);
 int evtchn_bind_ipi(unsigned vcpu, evtchn_handler_t h, void *data, evtchn_port_t *port);
 int evtchn_bind_vcpu(evtchn_port_t port, unsigned vcpu);
+/* The port's handler touches only atomics and its own vCPU's words: the
+ * upcall runs it without taking the kernel lock (smp.h), so a vCPU that
+ * waits for the lock still answers it. Every other handler runs with the
+ * lock. */
+void evtchn_set_unlocked(evtchn_port_t port);
 #endif
 int evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
 /* Note: Xen marks the new local port pending once (lost-notification fixup). */
@@ -48,7 +54,21 @@ unsigned long evtchn_port_count(evtchn_port_t port); /* events dispatched on por
 #define EVTCHN_STORM_EVENTS 1000
 #define EVTCHN_STORM_WINDOW_NS (100 * 1000000ULL)
 unsigned evtchn_port_storms(evtchn_port_t port);
-extern unsigned long evtchn_events_handled;          /* on all ports */
+/* Events handled on the calling vCPU's ports (all of them), for
+ * wait_for_event. */
+#if XENOLITH_SMP
+extern unsigned long evtchn_events_handled[SMP_MAX_VCPUS];
+static inline unsigned long evtchn_events_here(void)
+{
+    return READ_ONCE(evtchn_events_handled[smp_cpu()]);
+}
+#else
+extern unsigned long evtchn_events_handled;
+static inline unsigned long evtchn_events_here(void)
+{
+    return evtchn_events_handled;
+}
+#endif
 
 /* Event delivery on/off (vcpu_info->evtchn_upcall_mask). irq_restore and
  * irq_enable run any event that arrived while masked before returning. */

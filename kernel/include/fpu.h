@@ -27,6 +27,15 @@ void fpu_thread_exit(struct fpu_state *s);    /* its registers are dropped */
 /* Add this switch's fpu_taskswitch(1) to the batch; `next` becomes the
  * state the #NM handler loads. */
 void fpu_switch_prepare(struct multicall *mc, struct fpu_state *next);
+#if XENOLITH_SMP
+/* Several vCPUs: each has its own registers, owner and current state. A
+ * thread may run on another vCPU after a switch, so switching away from
+ * one saves its registers if it owns this vCPU's (no lazy save across
+ * vCPUs; the restore stays lazy). fpu_cpu_enter: a secondary's first
+ * context, whose state is s. */
+void fpu_switch_out(struct fpu_state *prev);
+void fpu_cpu_enter(struct fpu_state *s);
+#endif
 bool fpu_is_owner(const struct fpu_state *s);
 unsigned long fpu_nm_traps(void);    /* #NM taken */
 unsigned long fpu_state_loads(void); /* of those, owner changes (save+restore) */

@@ -4,7 +4,9 @@
  * queue, switching), kernel/thread.c (this API), kernel/stack.c (stacks,
  * guards, canaries), kernel/arch/x86_32/switch.S, kernel/arch/x86_32/fpu.c,
  * kernel/xen/schedop.c. Boot runs as thread 0 ("main", the shell); an idle thread
- * blocks the VCPU in Xen when no thread can run.
+ * per vCPU blocks it in Xen when no thread can run there. With several
+ * vCPUs each has its own run queue (see sched.c for the placement and the
+ * kernel lock).
  *
  * Threads switch only when they call thread_yield, thread_block,
  * thread_join, thread_exit, sleep_ms or wait_for_event; event handlers never
@@ -36,8 +38,30 @@ void thread_block(void);
 void thread_wake(struct thread *t);   /* any context, upcall included */
 _Noreturn void thread_exit(void);
 void thread_join(struct thread *t);   /* wait until t has exited, free it */
-/* Another thread is waiting for the CPU (events masked): preemption's test. */
+/* Another thread is waiting for this vCPU (events masked): preemption's test. */
 bool sched_others_runnable(void);
+
+#if XENOLITH_SMP
+/* Several vCPUs (sched.c). A thread runs on one vCPU, the one whose run
+ * queue it is on; a new thread starts on its creator's. thread_move puts
+ * it on another online vCPU: at once if it waits in a run queue, at its
+ * next switch if it runs, at its wake-up if it is blocked. 0, or
+ * -XEN_EINVAL (that vCPU is not online, t is an idle thread or pinned). */
+int thread_move(struct thread *t, unsigned cpu);
+unsigned thread_vcpu(const struct thread *t);
+/* t stays on vCPU 0 (moved there now): a process's thread, whose address
+ * space follows vCPU 0's loaded page-table base (kernel/user/). */
+void thread_pin(struct thread *t);
+/* A secondary's first context becomes its idle thread (smp.c, events
+ * masked, kernel lock held). */
+void sched_cpu_enter(unsigned cpu);
+/* Every thread of vCPU `from` to vCPU `to` (from's idle thread, going
+ * down; events masked, kernel lock held); how many. */
+unsigned sched_hand_off(unsigned from, unsigned to);
+/* For `cpus`: threads placed on `cpu` (idle not counted), and how many of
+ * them wait in its run queue. */
+void sched_cpu_load(unsigned cpu, unsigned *threads, unsigned *queued);
+#endif
 
 /* Stacks (stack.c): every thread but main runs on a 16 KiB stack in mm.h's
  * stack area with unmapped guard pages below it. If va lies in a thread

@@ -5,12 +5,16 @@
  * vCPU table, IPIs, remote calls, hot-plug, `cpus`) and
  * kernel/arch/x86_32/smp_boot.c (a secondary's first context).
  *
- * The shape: vCPU 0 runs every thread, as with one vCPU; each secondary vCPU
- * runs one service loop on its own stack that takes work posted to it
- * (smp_call), answers IPIs and its own VIRQ_TIMER, and blocks with
- * SCHEDOP_block in between. Threads stay on vCPU 0 because the rest of the
- * kernel still uses "events masked on this vCPU" as its lock; the service
- * loop touches only what this file's locks and atomics guard.
+ * The shape: threads run on every online vCPU, each on its own run queue
+ * (sched.c); each vCPU has an idle thread that blocks it with
+ * SCHEDOP_block. A secondary's idle thread is its first context (on its
+ * boot stack) and also takes work posted to it (smp_call). The kernel is
+ * correct across vCPUs by one lock, the kernel lock below: the rest of the
+ * kernel keeps "events masked on this vCPU" as its lock, and the kernel
+ * lock makes sure only one vCPU at a time is in such code. IPIs are
+ * served without it (their handlers touch atomics only), so a vCPU waiting
+ * for the lock still answers them. Each vCPU runs its own timer queue on
+ * its own VIRQ_TIMER (timer.c).
  *
  * `make tiny` has none of it (XENOLITH_SMP 0): smp_cpu() is then 0.
  */
@@ -26,8 +30,6 @@
 _Static_assert(SMP_MAX_VCPUS <= XEN_LEGACY_MAX_VCPUS, "vcpu_info inline in shared_info");
 
 #if XENOLITH_SMP
-/* The calling vCPU's number, from its per-CPU segment (%fs). */
-unsigned smp_cpu(void);
 /* Set before a second vCPU first runs, never cleared (smp.c). */
 extern bool smp_started;
 /* More than vCPU 0 has ever been started: until then every per-vCPU
@@ -36,10 +38,48 @@ static inline bool smp_several(void)
 {
     return READ_ONCE(smp_started);
 }
+/* The vCPU number in the calling vCPU's per-CPU segment (%fs). */
+unsigned smp_cpu_of_fs(void);
+/* The calling vCPU's number: 0 until a second one has run. */
+static inline unsigned smp_cpu(void)
+{
+    return smp_several() ? smp_cpu_of_fs() : 0;
+}
 #else
 static inline unsigned smp_cpu(void)
 {
     return 0;
+}
+#endif
+
+/* ---- the kernel lock ------------------------------------------------------ */
+
+/* One lock for the whole kernel (smp.c, "the kernel lock" there): a vCPU
+ * holds it while it runs a thread or a handler that touches shared state,
+ * so that "events masked on this vCPU" (irq_save), the kernel's lock on one
+ * vCPU, stays one across vCPUs. A ticket lock, taken with events masked;
+ * not recursive, but "held by this vCPU" is known, so the upcall takes it
+ * only when the code it interrupted did not hold it. Released while the
+ * vCPU blocks in Xen (schedop.c), by a thread that runs on its own data
+ * only (kernel_unlock / kernel_lock around it), and at a thread switch
+ * when another vCPU waits (sched.c). No-ops until a second vCPU runs. */
+#if XENOLITH_SMP
+void kernel_lock(void);
+void kernel_unlock(void);
+bool kernel_lock_held(void);   /* by the calling vCPU */
+bool kernel_lock_wanted(void); /* another vCPU waits for it */
+/* An IPI to `cpu` that ends its SCHEDOP_block (a thread woke there). */
+void smp_kick(unsigned cpu);
+#else
+static inline void kernel_lock(void)
+{
+}
+static inline void kernel_unlock(void)
+{
+}
+static inline bool kernel_lock_held(void)
+{
+    return true;
 }
 #endif
 
@@ -65,7 +105,7 @@ static inline void spin_unlock(struct spinlock *l)
 enum smp_state {
     VCPU_ABSENT,  /* beyond the domain's vCPUs */
     VCPU_OFFLINE, /* Xen has it, never started (the toolstack wants it offline) */
-    VCPU_ONLINE,  /* running its service loop */
+    VCPU_ONLINE,  /* running threads (its idle thread at least) */
     VCPU_LEAVING, /* asked to go down */
     VCPU_DOWN,    /* VCPUOP_down done on itself; VCPUOP_up brings it back */
 };
@@ -79,17 +119,17 @@ enum smp_state smp_state(unsigned cpu);
  * other vCPU Xen lists, each initialised and brought up. */
 int smp_init(void);
 
-/* Run fn(arg) on vCPU `cpu`'s service loop and wait (this thread; events
- * flow) for it to return. cpu 0 runs it here. 0, or -XEN_ENODEV when that
- * vCPU is not online. smp_call_post/_wait split it, to keep several vCPUs
- * busy at once. Threads on vCPU 0 only. */
+/* Run fn(arg) on vCPU `cpu`'s idle thread (with the kernel lock, like any
+ * thread) and wait (this thread; events flow) for it to return. The
+ * calling vCPU runs it here. 0, or -XEN_ENODEV when that vCPU is not
+ * online. smp_call_post/_wait split it, to keep several vCPUs busy at once. */
 int smp_call(unsigned cpu, void (*fn)(void *), void *arg);
 int smp_call_post(unsigned cpu, void (*fn)(void *), void *arg);
 void smp_call_wait(unsigned cpu);
 
 /* One IPI from the calling vCPU to `to` and one back; the round trip's
- * time in ns, or 0 when `to` is not online. Any vCPU, thread or service
- * loop. */
+ * time in ns, or 0 when `to` is not online. Any vCPU, any thread (an idle
+ * thread's remote call too). */
 uint64_t smp_ping(unsigned to);
 
 /* Counters of one vCPU, for `cpus` and the self-tests. */
@@ -100,9 +140,9 @@ struct smp_counters {
 };
 void smp_counters(unsigned cpu, struct smp_counters *out);
 
-/* On the calling vCPU (a secondary's service loop): arm its one-shot timer
- * (VCPUOP_set_singleshot_timer) at system time `deadline` and block until
- * its VIRQ_TIMER has come; the count of timer events seen. */
+/* On the calling secondary vCPU: wait until monotonic time `deadline`
+ * with a timer on its own queue (timer.c), which its own one-shot timer
+ * and VIRQ_TIMER run; the count of its VIRQ_TIMERs seen after. */
 unsigned long smp_timer_wait(uint64_t deadline);
 
 /* Hot-plug (smp.c): take a secondary down / bring it back up, as the

@@ -84,11 +84,27 @@ struct timer {
     void (*fn)(struct timer *t); /* runs in upcall context (see events.h) */
     struct timer *next;
     bool armed;
+#if XENOLITH_SMP
+    uint8_t cpu; /* whose queue it is on: the vCPU that armed it */
+#endif
 };
 void timer_arm(struct timer *t, uint64_t deadline_ns); /* absolute system time */
 void timer_cancel(struct timer *t);
+#if XENOLITH_SMP
+/* Several vCPUs: a timer goes on the queue of the vCPU that arms it, run
+ * by that vCPU's own one-shot timer and VIRQ_TIMER (timer_virq, bound on
+ * each by smp.c). A vCPU going down hands its timers to vCPU 0
+ * (timer_hand_off, on itself, events masked, kernel lock held; how many),
+ * which is then asked to point its timer at its head again: timer_kick
+ * (smp.c) is an IPI on vCPU 0's timer-kick port, whose handler calls
+ * timer_rearm. */
+void timer_virq(evtchn_port_t port, void *data);
+unsigned timer_hand_off(unsigned from);
+void timer_rearm(void);
+void timer_kick(void);
+#endif
 
-/* VIRQ_TIMER: its port and how many times it fired (for tests). */
+/* vCPU 0's VIRQ_TIMER: its port and how many times it fired (for tests). */
 evtchn_port_t timer_virq_port(void);
 unsigned long timer_virq_count(void);
 

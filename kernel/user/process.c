@@ -30,6 +30,13 @@
  * two programs that each take a #NM for their first FPU instruction
  * (fpu.c) hand the FPU, and the CPU, to each other forever, neither
  * getting past that instruction.
+ *
+ * Several vCPUs: a process runs on vCPU 0 only (thread_pin: its L3 is
+ * loaded there), and in ring 3 without the kernel lock (smp.h):
+ * user_return_work lets it go on the way out, and every way in takes it
+ * back (the system-call gate, syscall.c; a trap, traps.c; an upcall,
+ * evtchn.c, then user_return_work), so that threads on the other vCPUs run
+ * while a program computes.
  */
 #include "addrspace.h"
 #include "events.h"
@@ -167,6 +174,9 @@ int process_spawn(const char *program)
         addrspace_destroy(as);
         return -XEN_ENOMEM;
     }
+#if XENOLITH_SMP
+    thread_pin(t); /* its page tables follow vCPU 0's loaded base */
+#endif
     memset(p, 0, sizeof(*p));
     p->info.pid = next_pid++;
     strlcpy(p->info.name, prog->name, sizeof(p->info.name));
@@ -220,6 +230,8 @@ void user_return_work(void)
     /* Masked from here to Xen's iret (ring3.h): the upcall and the gate come
      * masked, a trap handled in ring 3 (#NM) does not. */
     (void)irq_save();
+    if (!kernel_lock_held())
+        kernel_lock(); /* after an upcall from ring 3 (the upcall let it go) */
     if (p->kill_requested)
         process_end(p, END_KILLED, 0, "killed: by kill");
     if (slice_over) {
@@ -233,6 +245,7 @@ void user_return_work(void)
     }
     if (!slice_timer.armed)
         timer_arm(&slice_timer, deadline_ms(USER_SLICE_MS));
+    kernel_unlock(); /* ring 3 needs no kernel: other vCPUs may run it meanwhile */
 }
 
 /* ---- waiting, killing, listing -------------------------------------------- */

@@ -73,6 +73,7 @@ static const syscall_fn calls[SYS_NR] = {
 
 void syscall_dispatch(struct trap_frame *f)
 {
+    kernel_lock(); /* ring 3 runs without it (process.c, user_return_work) */
     struct process *p = process_current();
     uint32_t nr = f->eax;
 

@@ -16,10 +16,15 @@
  *                  simply unblocked when evtchn_upcall_pending goes 0 -> 1.
  *                  So xen_poll_ports() loops: poll, let the handlers of
  *                  other events run, check the ports and the clock, repeat.
+ * With several vCPUs, a vCPU blocked or polling in Xen holds no kernel lock
+ * (smp.h): both let it go before the hypercall and take it back after, so
+ * that another vCPU can run while this one sleeps (the upcall on the way
+ * back takes it for its handlers by itself).
  */
 #include "kernel.h"
 #include "events.h"
 #include "sched.h"
+#include "smp.h"
 #include "time.h"
 
 /* Xen's SCHEDOP_yield has no failure to report (it always returns 0), and
@@ -30,9 +35,31 @@ void xen_sched_yield(void)
     (void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
 }
 
+/* Around SCHEDOP_block and _poll: the kernel lock goes, if this vCPU
+ * held it, and comes back after. */
+static bool unlock_for_xen(void)
+{
+#if XENOLITH_SMP
+    bool held = smp_several() && kernel_lock_held();
+    if (held)
+        kernel_unlock();
+    return held;
+#else
+    return false;
+#endif
+}
+
+static void relock_after_xen(bool held)
+{
+    if (held)
+        kernel_lock();
+}
+
 void xen_sched_block(void)
 {
+    bool held = unlock_for_xen();
     long rc = HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+    relock_after_xen(held);
     if (rc)
         printk("sched: SCHEDOP_block failed: %ld\n", rc);
 }
@@ -44,7 +71,9 @@ static int xen_sched_poll(evtchn_port_t *ports, unsigned nr_ports, uint64_t time
 {
     struct sched_poll poll = {.nr_ports = nr_ports, .timeout = timeout_ns};
     set_xen_guest_handle(poll.ports, ports);
+    bool held = unlock_for_xen();
     long rc = HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+    relock_after_xen(held);
     if (rc)
         printk("sched: SCHEDOP_poll of %u ports failed: %ld\n", nr_ports, rc);
     return (int)rc;

@@ -4,7 +4,9 @@ judged from dom0 and from the kernel's own lines.
 As dom0 with four vCPUs (Xen's dom0_max_vcpus=4-4 on the lab's one physical
 CPU), and as a domU with four vCPUs, a vif and a disk: `selftest=all` passes, the smp suites among them (IPI round trip on every
 ordered pair, a locked counter over all vCPUs, each vCPU's timer, a port moved
-between vCPUs, a vCPU down and up). As a domU with `vcpus = 4` in 8 MiB, in file
+between vCPUs, a vCPU down and up, threads on every vCPU under the kernel
+lock, a thread moved between vCPUs, a wake-up across vCPUs, a thread that runs
+while a program loops in ring 3 on vCPU 0). As a domU with `vcpus = 4` in 8 MiB, in file
 order: `xl vcpu-list` shows four vCPUs with CPU time after `bench smp`; `xl vcpu-set` 4 -> 1 -> 4
 while dom0 pings (the kernel takes each secondary down with VCPUOP_down on itself
 and back up with VCPUOP_up, and `cpus` and `xl vcpu-list` agree); then save and
@@ -35,7 +37,8 @@ VCPUS = 4
 BOOT_TIMEOUT = 240
 COMMAND_TIMEOUT = 120
 STEP_TIMEOUT = 300
-SMP_SUITES = ("smp_ipi", "smp_lock", "smp_timer", "smp_evtchn", "smp_hotplug")
+SMP_SUITES = ("smp_ipi", "smp_lock", "smp_timer", "smp_evtchn", "smp_hotplug", "smp_threads",
+              "smp_move", "smp_wake", "smp_ring3")
 SECTORS = 2048
 MIGRATIONS = 3
 
@@ -128,6 +131,13 @@ def test_every_vcpu_runs(xen_host: Host, guest: Shell) -> None:
     rows = vcpu_list(xen_host)
     assert sorted(rows) == list(range(VCPUS)), rows
     assert all(state != "--p" and secs > 0 for state, secs in rows.values()), rows
+    assert re.search(r"threads\s+runq\s+cpu time", guest.run("cpus")), "cpus: no threads column"
+    # Each thread's vCPU (the last column): main on 0, every secondary's idle thread on its own.
+    out = guest.run("threads")
+    assert re.search(r"fpu\s+vcpu\s*$", out, re.MULTILINE), out
+    for name, cpu in [("main", 0)] + [(f"idle{c}", c) for c in range(1, VCPUS)]:
+        assert re.search(rf"^\s*\d+\s+{name}\s+\S+\s+\d+\s+\S+\s+\S+\s+{cpu}\b", out,
+                         re.MULTILINE), out
 
 
 @pytest.mark.timeout(3 * STEP_TIMEOUT)

@@ -17,6 +17,7 @@
  */
 #include "kernel.h"
 #include "fpu.h"
+#include "smp.h"
 #include "multicall.h"
 #include "traps.h"
 
@@ -26,8 +27,15 @@
 #define MXCSR_DEFAULT 0x1f80      /* all SIMD exceptions masked, round to nearest */
 
 static bool have_fxsr, have_sse;
-static struct fpu_state *fpu_owner;   /* whose registers are in the FPU now */
-static struct fpu_state *fpu_current; /* the running thread's */
+#if XENOLITH_SMP
+#define FPU_CPUS SMP_MAX_VCPUS
+#else
+#define FPU_CPUS 1
+#endif
+/* Per vCPU: whose registers are in its FPU now, and the running thread's. */
+static struct fpu_state *fpu_owners[FPU_CPUS], *fpu_currents[FPU_CPUS];
+#define fpu_owner (fpu_owners[smp_cpu()])
+#define fpu_current (fpu_currents[smp_cpu()])
 static unsigned long nm_traps, state_loads;
 
 static void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
@@ -124,9 +132,30 @@ void fpu_switch_prepare(struct multicall *mc, struct fpu_state *next)
     fpu_current = next;
 }
 
+#if XENOLITH_SMP
+void fpu_switch_out(struct fpu_state *prev)
+{
+    if (fpu_owner != prev)
+        return;
+    /* With TS set (prev did not use the FPU since its last switch in), the
+     * save takes a #NM first, which finds prev the owner and clears TS. */
+    fpu_save(prev);
+    fpu_owner = NULL;
+}
+
+void fpu_cpu_enter(struct fpu_state *s)
+{
+    fpu_owner = NULL;
+    fpu_current = s;
+}
+#endif
+
 bool fpu_is_owner(const struct fpu_state *s)
 {
-    return fpu_owner == s;
+    for (unsigned i = 0; i < FPU_CPUS; i++)
+        if (fpu_owners[i] == s)
+            return true;
+    return false;
 }
 
 unsigned long fpu_nm_traps(void)

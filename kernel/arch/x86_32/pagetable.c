@@ -19,6 +19,7 @@
  */
 #include "mm.h"
 #include "pagetable.h"
+#include "smp.h"
 
 static struct mmu_update mmu_queue[MMU_BATCH];
 static unsigned mmu_queue_len;
@@ -77,7 +78,16 @@ int map_page(unsigned long va, xen_pfn_t mfn, uint64_t pte_flags)
 
 int unmap_page(unsigned long va)
 {
-    long rc = HYPERVISOR_update_va_mapping(va, 0, UVMF_INVLPG | UVMF_LOCAL);
+    /* Every vCPU may hold the old entry in its TLB (a thread's stack ran
+     * there, or any kernel mapping was read there): with several, the
+     * entry goes from all of them, so that the frame can be used again and
+     * va mapped again (map_page flushes only here). */
+#if XENOLITH_SMP
+    unsigned long which = smp_several() ? UVMF_ALL : UVMF_LOCAL;
+#else
+    unsigned long which = UVMF_LOCAL;
+#endif
+    long rc = HYPERVISOR_update_va_mapping(va, 0, UVMF_INVLPG | which);
     if (rc < 0)
         printk("update_va_mapping(%#lx -> none): error %s\n", va, xen_errname(rc));
     return (int)rc;

@@ -34,7 +34,7 @@
 #include "gdt.h"
 #include "pagetable.h"
 
-#define SECONDARY_STACK_ORDER 1 /* 8 KiB: the service loop and its handlers */
+#define SECONDARY_STACK_ORDER 2 /* 16 KiB, a thread's: the idle thread, its calls, handlers */
 #define EFLAGS_IF 0x200u
 #define EFLAGS_RESERVED 0x2u    /* bit 1 always reads 1 */
 

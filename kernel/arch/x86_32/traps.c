@@ -212,6 +212,9 @@ void trap_dispatch(struct trap_frame *f)
 {
     bool user = XENOLITH_USER && trap_from_user(f); /* make tiny runs no ring 3 */
 
+    if (user)
+        kernel_lock(); /* ring 3 runs without it (process.c, user_return_work) */
+
     if (f->vector == TRAP_PF) {
         last_cr2 = this_vcpu()->arch.cr2;
         unsigned long guard, guard_end;

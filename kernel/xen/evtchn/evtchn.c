@@ -34,12 +34,16 @@ static bool upcall_ready;
 
 struct port evtchn_ports[EVTCHN_NR_PORTS];
 
-unsigned long evtchn_events_handled; /* all ports; see wait_for_event() */
+#if XENOLITH_SMP
+unsigned long evtchn_events_handled[SMP_MAX_VCPUS]; /* see wait_for_event() */
+#else
+unsigned long evtchn_events_handled;
+#endif
 unsigned long evtchn_upcalls, evtchn_unhandled;
 
 /* ---- the upcall --------------------------------------------------------- */
 
-static void dispatch(evtchn_port_t port)
+static void dispatch(evtchn_port_t port, unsigned cpu)
 {
     struct port *p = &evtchn_ports[port];
 
@@ -47,11 +51,12 @@ static void dispatch(evtchn_port_t port)
         return; /* masked: what comes now waits for the window's end */
     p->count++;
 #if XENOLITH_SMP
-    /* wait_for_event's count is vCPU 0's (its threads'); an unlocked
-     * increment from another vCPU could lose one of vCPU 0's. */
-    if (p->vcpu == 0)
+    /* This vCPU's count: nobody else writes it. */
+    WRITE_ONCE(evtchn_events_handled[cpu], evtchn_events_handled[cpu] + 1);
+#else
+    (void)cpu;
+    evtchn_events_handled++;
 #endif
-        evtchn_events_handled++;
     if (p->handler)
         p->handler(port, p->data);
     else
@@ -59,12 +64,18 @@ static void dispatch(evtchn_port_t port)
 }
 
 /* Called by upcall.S (and by irq_restore) with events masked; returns the
- * vcpu_info it served, whose mask and pending flag upcall.S's exit touches. */
+ * vcpu_info it served, whose mask and pending flag upcall.S's exit touches.
+ * Each vCPU takes its own selector (its vcpu_info) and dispatches only the
+ * ports bound to it. With several vCPUs, a handler that is not marked
+ * unlocked runs with the kernel lock: taken here, once, if the interrupted
+ * code did not hold it (an idle thread woken from SCHEDOP_block, a thread
+ * computing unlocked), and let go on the way out. */
 __attribute__((used)) struct vcpu_info *evtchn_do_upcall(void)
 {
     struct vcpu_info *v = this_vcpu();
+    unsigned cpu = smp_cpu();
 #if XENOLITH_SMP
-    unsigned cpu = smp_several() ? smp_cpu() : 0;
+    bool locked = kernel_lock_held(), took = false;
 #endif
 
     evtchn_upcalls++;
@@ -82,14 +93,23 @@ __attribute__((used)) struct vcpu_info *evtchn_do_upcall(void)
 #if XENOLITH_SMP
             /* The word is shared by ports bound to every vCPU: the others'
              * are theirs to clear (Xen flagged the selector there too). */
-            if (evtchn_ports[word * EVTCHN_WORD_BITS + bit].vcpu != cpu)
+            const struct port *p = &evtchn_ports[word * EVTCHN_WORD_BITS + bit];
+            if (p->vcpu != cpu)
                 continue;
+            if (!locked && !p->unlocked) {
+                kernel_lock();
+                locked = took = true;
+            }
 #endif
             __atomic_fetch_and(&shared_info->evtchn_pending[word], ~((xen_ulong_t)1 << bit),
                                __ATOMIC_SEQ_CST);
-            dispatch(word * EVTCHN_WORD_BITS + bit);
+            dispatch(word * EVTCHN_WORD_BITS + bit, cpu);
         }
     }
+#if XENOLITH_SMP
+    if (took)
+        kernel_unlock();
+#endif
     return v;
 }
 
@@ -210,6 +230,7 @@ static void port_claim(evtchn_port_t port, enum port_kind kind, uint32_t virq, d
     p->kind = (uint8_t)kind;
 #if XENOLITH_SMP
     p->vcpu = 0; /* Xen's default; bind_virq/bind_ipi/bind_vcpu say otherwise */
+    p->unlocked = false;
 #endif
     p->virq = virq;
     p->remote = remote;
@@ -266,6 +287,12 @@ int evtchn_bind_ipi(unsigned vcpu, evtchn_handler_t h, void *data, evtchn_port_t
     evtchn_ports[op.port].vcpu = (uint8_t)vcpu;
     *port = op.port;
     return evtchn_set_handler(op.port, h, data);
+}
+
+void evtchn_set_unlocked(evtchn_port_t port)
+{
+    if (evtchn_port_ok(port))
+        WRITE_ONCE(evtchn_ports[port].unlocked, true);
 }
 
 int evtchn_bind_vcpu(evtchn_port_t port, unsigned vcpu)

@@ -140,8 +140,15 @@ static int cmd_events(int argc, char **argv)
         printk("\n");
         shown++;
     }
+#if XENOLITH_SMP
+    unsigned long events = 0;
+    for (unsigned i = 0; i < SMP_MAX_VCPUS; i++)
+        events += READ_ONCE(evtchn_events_handled[i]);
+#else
+    unsigned long events = evtchn_events_handled;
+#endif
     printk("%u ports; %lu upcalls, %lu events, %lu without handler; VIRQ_DEBUG %lu; "
-           "storms %lu\n", shown, evtchn_upcalls, evtchn_events_handled, evtchn_unhandled, evtchn_debug_virqs,
+           "storms %lu\n", shown, evtchn_upcalls, events, evtchn_unhandled, evtchn_debug_virqs,
            evtchn_storms);
     return 0;
 }

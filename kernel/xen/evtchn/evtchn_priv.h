@@ -25,6 +25,7 @@ struct port {
     bool storm_masked;
     uint8_t kind;        /* enum port_kind: how *we* got it */
     uint8_t vcpu;        /* the vCPU Xen notifies (bind_virq/bind_ipi, bind_vcpu) */
+    bool unlocked;       /* its handler runs without the kernel lock (smp.h) */
     uint32_t virq;       /* PORT_VIRQ */
     domid_t remote;      /* PORT_UNBOUND, PORT_INTERDOMAIN */
     evtchn_port_t remote_port;
