@@ -339,12 +339,18 @@ const struct thread *sched_cpu_idle(unsigned cpu)
     return cpu < SMP_MAX_VCPUS && cpu_sched[cpu].idle == &cpu_idle[cpu] ? &cpu_idle[cpu] : NULL;
 }
 
+/* A thread that lives on vCPU `cpu` (its idle thread aside). */
+static bool placed_on(const struct thread *t, unsigned cpu)
+{
+    return t->state != T_FREE && t->state != T_DEAD && t->cpu == cpu && !thread_is_idle(t);
+}
+
 unsigned sched_hand_off(unsigned from, unsigned to)
 {
     unsigned moved = 0;
     for (unsigned i = 0; i < THREAD_MAX; i++) {
-        struct thread *t = i == 0 ? &main_thread : &thread_pool[i - 1];
-        if (t->state != T_FREE && t->state != T_DEAD && t->cpu == from && !thread_is_idle(t)) {
+        struct thread *t = thread_slot(i);
+        if (placed_on(t, from)) {
             place(t, to);
             moved++;
         }
@@ -356,11 +362,8 @@ void sched_cpu_load(unsigned cpu, unsigned *threads, unsigned *queued)
 {
     unsigned long flags = irq_save();
     *threads = *queued = 0;
-    for (unsigned i = 0; i < THREAD_MAX; i++) {
-        const struct thread *t = i == 0 ? &main_thread : &thread_pool[i - 1];
-        if (t->state != T_FREE && t->state != T_DEAD && t->cpu == cpu && !thread_is_idle(t))
-            (*threads)++;
-    }
+    for (unsigned i = 0; i < THREAD_MAX; i++)
+        *threads += placed_on(thread_slot(i), cpu);
     for (const struct thread *t = cpu < SCHED_CPUS ? cpu_sched[cpu].run_head : NULL; t;
          t = t->next_run)
         (*queued)++;

@@ -62,6 +62,11 @@ struct thread {
 extern struct thread main_thread;
 extern struct thread thread_pool[THREAD_MAX - 1];
 extern unsigned long total_switches;
+/* Slot i (0 .. THREAD_MAX - 1) of the threads: main, then the pool's. */
+static inline struct thread *thread_slot(unsigned i)
+{
+    return i == 0 ? &main_thread : &thread_pool[i - 1];
+}
 
 /* sched.c: the run queues and switching. Events masked (and the kernel
  * lock held). */

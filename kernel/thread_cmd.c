@@ -25,10 +25,8 @@ static void stack_use(const struct thread *t, char *buf, size_t size)
 static const struct thread *listed(unsigned i)
 {
     const struct thread *t = NULL;
-    if (i == 0)
-        t = &main_thread;
-    else if (i < THREAD_MAX)
-        t = &thread_pool[i - 1];
+    if (i < THREAD_MAX)
+        t = thread_slot(i);
 #if XENOLITH_SMP
     else
         t = sched_cpu_idle(i - THREAD_MAX + 1);
